@@ -1,0 +1,112 @@
+"""Classification losses with Keras 3 semantics, and their stable from-logits forms.
+
+Binary and hinge losses take ``y_true`` and ``y_pred`` of shape ``(..., 1)`` (or ``(..., d)``) and
+average over the last axis; categorical losses take ``(..., n_classes)`` and sum over it; the sparse
+form takes integer labels of shape ``(...)``. Each returns the per-sample loss of shape ``(...)``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import Array
+from jax.scipy.special import xlogy
+
+from losslab.losses._regression import EPSILON
+
+
+def binary_crossentropy(y_true: Array, y_pred: Array) -> Array:
+    r"""Binary cross-entropy on probabilities, with :math:`p` clipped to :math:`[\epsilon, 1-\epsilon]`:
+
+    :math:`-\frac{1}{d}\sum_j y_j \log p_j + (1 - y_j)\log(1 - p_j)`, targets in {0, 1}.
+    """
+    p = jnp.clip(y_pred, EPSILON, 1.0 - EPSILON)
+    return -jnp.mean(y_true * jnp.log(p) + (1.0 - y_true) * jnp.log(1.0 - p), axis=-1)
+
+
+def binary_crossentropy_from_logits(y_true: Array, logits: Array) -> Array:
+    r"""Binary cross-entropy from logits :math:`z` (``p = sigmoid(z)``), computed stably as
+
+    :math:`\frac{1}{d}\sum_j \max(z_j, 0) - z_j y_j + \log(1 + e^{-|z_j|})`.
+    """
+    return jnp.mean(jnp.maximum(logits, 0) - logits * y_true + jnp.log1p(jnp.exp(-jnp.abs(logits))), axis=-1)
+
+
+def _to_plus_minus_one(y_true: Array) -> Array:
+    """Keras's hinge convention: labels are mapped 0 -> -1 only when *all* of them are in {0, 1}."""
+    is_binary = jnp.all((y_true == 0) | (y_true == 1))
+    return jnp.where(is_binary, 2.0 * y_true - 1.0, y_true)
+
+
+def hinge(y_true: Array, y_pred: Array) -> Array:
+    r"""Hinge loss: :math:`\frac{1}{d}\sum_j \max(1 - y_j \hat y_j, 0)` with :math:`y_j \in \{-1, 1\}`.
+
+    Labels given as {0, 1} are converted to {-1, 1} first, but only when every label is 0 or 1.
+    """
+    y = _to_plus_minus_one(y_true)
+    return jnp.mean(jnp.maximum(1.0 - y * y_pred, 0.0), axis=-1)
+
+
+def squared_hinge(y_true: Array, y_pred: Array) -> Array:
+    r"""Squared hinge loss: :math:`\frac{1}{d}\sum_j \max(1 - y_j \hat y_j, 0)^2`, labels as in :func:`hinge`."""
+    y = _to_plus_minus_one(y_true)
+    return jnp.mean(jnp.square(jnp.maximum(1.0 - y * y_pred, 0.0)), axis=-1)
+
+
+def categorical_crossentropy(y_true: Array, y_pred: Array) -> Array:
+    r"""Categorical cross-entropy on probabilities: :math:`-\sum_j y_j \log \tilde p_j`.
+
+    As Keras does, ``y_pred`` is first renormalised to sum to 1 and clipped to
+    :math:`[\epsilon, 1-\epsilon]`. ``y_true`` is one-hot (or any distribution).
+    """
+    p = y_pred / jnp.sum(y_pred, axis=-1, keepdims=True)
+    p = jnp.clip(p, EPSILON, 1.0 - EPSILON)
+    return -jnp.sum(y_true * jnp.log(p), axis=-1)
+
+
+def categorical_crossentropy_from_logits(y_true: Array, logits: Array) -> Array:
+    r"""Categorical cross-entropy from logits: :math:`-\sum_j y_j \,\mathrm{log\_softmax}(z)_j`."""
+    return -jnp.sum(y_true * jax.nn.log_softmax(logits, axis=-1), axis=-1)
+
+
+def sparse_categorical_crossentropy(y_true: Array, y_pred: Array) -> Array:
+    r"""Categorical cross-entropy with integer labels :math:`c`: :math:`-\log \tilde p_c`,
+    ``y_pred`` renormalised and clipped as in :func:`categorical_crossentropy`."""
+    one_hot = jax.nn.one_hot(y_true, y_pred.shape[-1], dtype=y_pred.dtype)
+    return categorical_crossentropy(one_hot, y_pred)
+
+
+def sparse_categorical_crossentropy_from_logits(y_true: Array, logits: Array) -> Array:
+    r"""Sparse categorical cross-entropy from logits: :math:`-\mathrm{log\_softmax}(z)_c`."""
+    log_p = jax.nn.log_softmax(logits, axis=-1)
+    return -jnp.take_along_axis(log_p, y_true[..., None].astype(jnp.int32), axis=-1)[..., 0]
+
+
+def kl_divergence(y_true: Array, y_pred: Array) -> Array:
+    r"""Kullback-Leibler divergence :math:`\mathrm{KL}(y \,\|\, p) = \sum_j y_j \log(y_j / p_j)`,
+
+    both clipped to :math:`[\epsilon, 1]` as Keras does. Takes probabilities (PyTorch's
+    ``kl_div`` and Optax take log-probabilities). On one-hot targets it equals categorical
+    cross-entropy, up to the clipping of the zero entries.
+    """
+    y = jnp.clip(y_true, EPSILON, 1.0)
+    p = jnp.clip(y_pred, EPSILON, 1.0)
+    return jnp.sum(y * jnp.log(y / p), axis=-1)
+
+
+def kl_divergence_from_logits(y_true: Array, logits: Array) -> Array:
+    r"""KL divergence from logits: :math:`\sum_j y_j \log y_j - y_j\,\mathrm{log\_softmax}(z)_j`,
+    with :math:`0 \log 0 = 0`."""
+    return jnp.sum(xlogy(y_true, y_true) - y_true * jax.nn.log_softmax(logits, axis=-1), axis=-1)
+
+
+def categorical_hinge(y_true: Array, y_pred: Array) -> Array:
+    r"""Keras's categorical hinge on one-hot ``y_true`` and (softmax) outputs :math:`p`:
+
+    :math:`\max(\max_j (1 - y_j) p_j - \sum_j y_j p_j + 1, 0)`, i.e. the largest wrong-class output
+    minus the true-class output plus a margin of 1. This is not the Crammer-Singer loss of
+    scikit-learn or Optax, which works on unbounded scores.
+    """
+    positive = jnp.sum(y_true * y_pred, axis=-1)
+    negative = jnp.max((1.0 - y_true) * y_pred, axis=-1)
+    return jnp.maximum(negative - positive + 1.0, 0.0)

@@ -1,0 +1,94 @@
+"""The ``Problem``: a data set split into train and test, with its kind and tutorial defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+
+from losslab.errors import DataError
+from losslab.settings import Settings
+
+Kind = Literal["regression", "binary", "multiclass"]
+KINDS: tuple[str, ...] = ("regression", "binary", "multiclass")
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A supervised learning problem, ready to train on.
+
+    ``X_train``/``X_test`` are float arrays of shape ``(n_rows, n_features)``. For regression
+    ``y_*`` are floats; for classification they are integer class indices ``0..n_classes-1``
+    (``class_names`` keeps the original labels). A loss turns these raw targets into the
+    encoding it needs (one-hot, {-1, 1}, ...) through ``losslab.encode_targets``.
+
+    ``defaults`` holds the settings the tutorial uses for this problem (hidden units, epochs).
+    ``preparation`` records how the data were prepared (split, scaling, encoding), and
+    ``target_scale`` is the standard deviation a regression target was divided by, so that a
+    mean squared error times ``target_scale**2`` is in the target's own units.
+    """
+
+    name: str
+    kind: Kind
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int | None = None
+    feature_names: tuple[str, ...] = ()
+    target_name: str = "y"
+    class_names: tuple[str, ...] = ()
+    description: str = ""
+    defaults: Settings = Settings()
+    preparation: Mapping[str, object] = field(default_factory=dict)
+    target_scale: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise DataError(f"problem kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        for split in ("train", "test"):
+            X, y = getattr(self, f"X_{split}"), getattr(self, f"y_{split}")
+            if X.ndim != 2 or y.ndim != 1 or len(X) != len(y) or len(X) == 0:
+                raise DataError(
+                    f"{split} data must be X of shape (rows, features) and y of shape (rows,) "
+                    f"with the same number of rows; got X {X.shape} and y {y.shape}"
+                )
+        if self.X_train.shape[1] != self.X_test.shape[1]:
+            raise DataError("train and test must have the same number of feature columns")
+        if self.kind == "regression":
+            object.__setattr__(self, "n_classes", None)
+        elif self.n_classes is None:
+            object.__setattr__(self, "n_classes", int(max(self.y_train.max(), self.y_test.max())) + 1)
+        if not self.feature_names:
+            names = tuple(f"x{i}" for i in range(self.n_features))
+            object.__setattr__(self, "feature_names", names)
+        object.__setattr__(self, "preparation", MappingProxyType(dict(self.preparation)))
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X_train.shape[1])
+
+    @property
+    def n_train(self) -> int:
+        return int(self.X_train.shape[0])
+
+    @property
+    def n_test(self) -> int:
+        return int(self.X_test.shape[0])
+
+    def summary(self) -> dict[str, object]:
+        """One row describing the problem, for tables."""
+        return {
+            "problem": self.name,
+            "kind": self.kind,
+            "n_classes": self.n_classes,
+            "features": self.n_features,
+            "train": self.n_train,
+            "test": self.n_test,
+            "hidden": ",".join(map(str, self.defaults.hidden)),
+            "epochs": self.defaults.epochs,
+            "description": self.description,
+        }
