@@ -54,3 +54,22 @@ class Settings:
 def _check_positive_int(what: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SettingsError(f"{what} must be a positive integer, got {value!r}")
+
+
+def seeds_for(repeats: int, first_seed: int = 0) -> range:
+    """The seeds of ``repeats`` repeated runs: ``first_seed .. first_seed + repeats - 1``."""
+    _check_positive_int("repeats", repeats)
+    if isinstance(first_seed, bool) or not isinstance(first_seed, int) or first_seed < 0:
+        raise SettingsError(f"seed must be a non-negative integer, got {first_seed!r}")
+    return range(first_seed, first_seed + repeats)
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """``'50'`` or ``'64,32'`` as hidden layer sizes."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise SettingsError(f"hidden sizes must be whole numbers separated by commas, e.g. 50 or 64,32; got {text!r}") from None
+    for units in sizes:
+        _check_positive_int("hidden layer size", units)
+    return sizes

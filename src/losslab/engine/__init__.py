@@ -93,10 +93,10 @@ def train(
 
 
 def _encode(spec: LossSpec, problem: Problem) -> Targets:
-    def enc(y):
-        return encode_targets(spec, y, problem.n_classes, policy=problem.target_policy)
-
-    return Targets(enc(problem.y_train), enc(problem.y_test))
+    """Encode train and test targets together, so that a problem with them is reported once."""
+    y = np.concatenate([problem.y_train, problem.y_test])
+    encoded = encode_targets(spec, y, problem.n_classes, policy=problem.target_policy)
+    return Targets(encoded[: problem.n_train], encoded[problem.n_train:])
 
 
 def _run_group(problem, group, targets, units, seeds, settings):

@@ -27,9 +27,14 @@ def binary_crossentropy(y_true: Array, y_pred: Array) -> Array:
 def binary_crossentropy_from_logits(y_true: Array, logits: Array) -> Array:
     r"""Binary cross-entropy from logits :math:`z` (``p = sigmoid(z)``), computed stably as
 
-    :math:`\frac{1}{d}\sum_j \max(z_j, 0) - z_j y_j + \log(1 + e^{-|z_j|})`.
+    :math:`\frac{1}{d}\sum_j \mathrm{softplus}(z_j) - y_j z_j`, which equals
+    :math:`-\frac{1}{d}\sum_j y_j \log\sigma(z_j) + (1 - y_j)\log\sigma(-z_j)` (Keras's from-logits form).
+
+    Written with ``softplus`` rather than the textbook :math:`\max(z, 0) - yz + \log(1 + e^{-|z|})`:
+    the value is the same, but autodiff of ``max`` and ``abs`` gives the wrong gradient at exactly
+    :math:`z = 0` (:math:`-y` instead of :math:`\tfrac12 - y`), a point a zero-bias output unit can sit on.
     """
-    return jnp.mean(jnp.maximum(logits, 0) - logits * y_true + jnp.log1p(jnp.exp(-jnp.abs(logits))), axis=-1)
+    return jnp.mean(jax.nn.softplus(logits) - y_true * logits, axis=-1)
 
 
 def _to_plus_minus_one(y_true: Array) -> Array:
@@ -69,25 +74,37 @@ def categorical_crossentropy_from_logits(y_true: Array, logits: Array) -> Array:
     return -jnp.sum(y_true * jax.nn.log_softmax(logits, axis=-1), axis=-1)
 
 
+def _class_indices(y_true: Array, y_pred: Array) -> Array:
+    """Integer labels of shape ``(...)``; like Keras, also accept them as ``(..., 1)``."""
+    y_true = jnp.asarray(y_true)
+    if y_true.ndim == jnp.ndim(y_pred) and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    return y_true.astype(jnp.int32)
+
+
 def sparse_categorical_crossentropy(y_true: Array, y_pred: Array) -> Array:
     r"""Categorical cross-entropy with integer labels :math:`c`: :math:`-\log \tilde p_c`,
-    ``y_pred`` renormalised and clipped as in :func:`categorical_crossentropy`."""
-    one_hot = jax.nn.one_hot(y_true, y_pred.shape[-1], dtype=y_pred.dtype)
+    ``y_pred`` renormalised and clipped as in :func:`categorical_crossentropy`.
+
+    Labels have shape ``(...)`` or ``(..., 1)``; ``y_pred`` has shape ``(..., n_classes)``.
+    """
+    one_hot = jax.nn.one_hot(_class_indices(y_true, y_pred), y_pred.shape[-1], dtype=y_pred.dtype)
     return categorical_crossentropy(one_hot, y_pred)
 
 
 def sparse_categorical_crossentropy_from_logits(y_true: Array, logits: Array) -> Array:
     r"""Sparse categorical cross-entropy from logits: :math:`-\mathrm{log\_softmax}(z)_c`."""
     log_p = jax.nn.log_softmax(logits, axis=-1)
-    return -jnp.take_along_axis(log_p, y_true[..., None].astype(jnp.int32), axis=-1)[..., 0]
+    return -jnp.take_along_axis(log_p, _class_indices(y_true, logits)[..., None], axis=-1)[..., 0]
 
 
 def kl_divergence(y_true: Array, y_pred: Array) -> Array:
     r"""Kullback-Leibler divergence :math:`\mathrm{KL}(y \,\|\, p) = \sum_j y_j \log(y_j / p_j)`,
 
     both clipped to :math:`[\epsilon, 1]` as Keras does. Takes probabilities (PyTorch's
-    ``kl_div`` and Optax take log-probabilities). On one-hot targets it equals categorical
-    cross-entropy, up to the clipping of the zero entries.
+    ``kl_div`` and Optax take log-probabilities). On one-hot targets and a ``y_pred`` that sums to
+    1 it equals categorical cross-entropy, up to the clipping (each zero target becomes
+    :math:`\epsilon`, adding :math:`\epsilon \log(\epsilon / p_j)`, of order :math:`10^{-6}`).
     """
     y = jnp.clip(y_true, EPSILON, 1.0)
     p = jnp.clip(y_pred, EPSILON, 1.0)

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from losslab.errors import DataError
 from losslab.settings import Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pandas as pd
 
 Kind = Literal["regression", "binary", "multiclass"]
 KINDS: tuple[str, ...] = ("regression", "binary", "multiclass")
@@ -28,7 +33,15 @@ class Problem:
     ``defaults`` holds the settings the tutorial uses for this problem (hidden units, epochs).
     ``preparation`` records how the data were prepared (split, scaling, encoding), and
     ``target_scale`` is the standard deviation a regression target was divided by, so that a
-    mean squared error times ``target_scale**2`` is in the target's own units.
+    mean squared error times ``target_scale**2`` is in the target's own units (1.0 for a regression
+    target left on its own scale, None for classification and the tutorial's problems).
+    ``target_policy`` is what ``encode_targets`` does with targets a loss cannot use well
+    (negative values for MSLE, zeros for MAPE): ``"error"`` refuses them, ``"warn"`` warns and
+    goes on as Keras would (the tutorial's regression problem, whose standardised targets are
+    half negative and on which the tutorial still runs MSLE).
+
+    Build one from your own data with :meth:`from_frame`, :meth:`from_arrays` or
+    :meth:`from_file`; see ``losslab.problems._tabular`` for the checks and the preparation.
     """
 
     name: str
@@ -45,10 +58,13 @@ class Problem:
     defaults: Settings = Settings()
     preparation: Mapping[str, object] = field(default_factory=dict)
     target_scale: float | None = None
+    target_policy: str = "error"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise DataError(f"problem kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.target_policy not in ("error", "warn"):
+            raise DataError(f"target_policy must be 'error' or 'warn', got {self.target_policy!r}")
         for split in ("train", "test"):
             X, y = getattr(self, f"X_{split}"), getattr(self, f"y_{split}")
             if X.ndim != 2 or y.ndim != 1 or len(X) != len(y) or len(X) == 0:
@@ -66,6 +82,81 @@ class Problem:
             names = tuple(f"x{i}" for i in range(self.n_features))
             object.__setattr__(self, "feature_names", names)
         object.__setattr__(self, "preparation", MappingProxyType(dict(self.preparation)))
+
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        target: str,
+        *,
+        kind: str | None = None,
+        test_size: float = 0.25,
+        seed: int = 0,
+        dropna: bool = False,
+        standardize_target: bool = True,
+        name: str | None = None,
+    ) -> Problem:
+        """A problem from a DataFrame: predict column ``target`` from the other columns.
+
+        ``kind`` (regression, binary, multiclass) is inferred from the target when None: text,
+        categorical or boolean targets, and whole numbers with at most 20 distinct values each
+        in two rows or more on average, are classes; other numbers are a quantity. The rows are split at random (stratified by class)
+        with ``test_size`` and ``seed``; numeric features are standardised and text features
+        one-hot encoded, both fitted on the training rows. ``dropna=True`` drops rows with a
+        missing or infinite value instead of refusing them. A regression target is standardised
+        on the training rows (``target_scale`` is its standard deviation) unless
+        ``standardize_target=False``, which MSLE, Poisson and MAPE need.
+        """
+        from losslab.problems._tabular import problem_from_frame
+
+        return problem_from_frame(
+            df, target, kind=kind, test_size=test_size, seed=seed, dropna=dropna,
+            standardize_target=standardize_target, name=name,
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        X: object,
+        y: object,
+        *,
+        kind: str | None = None,
+        feature_names: tuple[str, ...] | list[str] | None = None,
+        target_name: str = "y",
+        test_size: float = 0.25,
+        seed: int = 0,
+        dropna: bool = False,
+        standardize_target: bool = True,
+        name: str = "arrays",
+    ) -> Problem:
+        """A problem from ``X`` of shape (rows, features) and ``y`` of shape (rows,); as :meth:`from_frame`."""
+        from losslab.problems._tabular import problem_from_arrays
+
+        return problem_from_arrays(
+            X, y, kind=kind, feature_names=feature_names, target_name=target_name, test_size=test_size,
+            seed=seed, dropna=dropna, standardize_target=standardize_target, name=name,
+        )
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        target: str,
+        *,
+        kind: str | None = None,
+        test_size: float = 0.25,
+        seed: int = 0,
+        dropna: bool = False,
+        standardize_target: bool = True,
+        name: str | None = None,
+    ) -> Problem:
+        """A problem from a .csv, .tsv or .parquet file, named after the file; as :meth:`from_frame`."""
+        from losslab.problems._tabular import problem_from_file
+
+        return problem_from_file(
+            path, target, kind=kind, test_size=test_size, seed=seed, dropna=dropna,
+            standardize_target=standardize_target, name=name,
+        )
 
     @property
     def n_features(self) -> int:

@@ -37,6 +37,7 @@ def regression() -> Problem:
         description="make_regression: 20 features (10 informative), noise 0.1, scaled",
         defaults=Settings(hidden=(25,), epochs=100),
         preparation={"split": "first 500 rows train, last 500 test", "scaling": "X and y standardised on all rows (tutorial)"},
+        target_policy="warn",
     )
 
 

@@ -1,0 +1,34 @@
+"""Analysis: honest statistical verdicts from a study's runs.
+
+``compare(study)`` is the entry point: per-loss summaries with bootstrap intervals, paired tests
+between every pair of losses (t-test, Wilcoxon, Holm adjustment, TOST equivalence), learning-curve
+diagnostics and one plain-English verdict per pair. The statistical building blocks are public too.
+"""
+
+from __future__ import annotations
+
+from losslab.analysis._compare import Comparison, compare, default_margin, study_metric
+from losslab.analysis._diagnostics import (
+    bumpiness,
+    convergence_epoch,
+    curve_diagnostics,
+    metric_gap,
+    overfitting_onset,
+    summarise_diagnostics,
+)
+from losslab.analysis._stats import (
+    PairedTest,
+    Tost,
+    bootstrap_ci,
+    holm,
+    paired_tests,
+    repeats_needed,
+    tost_paired,
+)
+
+__all__ = [
+    "Comparison", "PairedTest", "Tost",
+    "bootstrap_ci", "bumpiness", "compare", "convergence_epoch", "curve_diagnostics", "default_margin",
+    "holm", "metric_gap", "overfitting_onset", "paired_tests", "repeats_needed", "study_metric", "summarise_diagnostics",
+    "tost_paired",
+]

@@ -1,0 +1,164 @@
+"""The ``losslab`` command line: a thin shell over the library.
+
+Each command parses its arguments, calls the library and renders the result. Errors in the
+user's input (the library's :class:`~losslab.errors.LosslabError`) end with one red line and exit
+code 2; anything else is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from losslab.cli import _commands
+from losslab.cli._render import err_console
+from losslab.errors import LosslabError
+
+app = typer.Typer(
+    name="losslab",
+    help="Configure what a neural network optimizes: losses, output layers, repeated comparisons.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the library's user-input errors into one red line and exit code 2; show warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        except LosslabError as exc:
+            err_console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        finally:
+            for warning in caught:
+                if issubclass(warning.category, UserWarning) and warning.category.__module__.startswith("losslab"):
+                    err_console.print(f"[yellow]warning:[/yellow] {warning.message}")
+
+
+# Options shared by several commands -------------------------------------------------------------
+Problem_ = Annotated[str | None, typer.Argument(help="A built-in problem: regression, circles, blobs, or a scikit-learn dataset (iris, wine, digits, breast_cancer, diabetes). Omit with --data.", show_default=False)]
+Loss = Annotated[list[str], typer.Option("--loss", "-l", help="Loss name or alias (e.g. mse, 'mean squared error', kld), or your own as path/file.py:function or module:function.")]
+Data = Annotated[Path | None, typer.Option("--data", help="Your own CSV or Parquet file (use with --target).")]
+Target = Annotated[str | None, typer.Option("--target", help="The column of --data to predict.")]
+Kind = Annotated[str | None, typer.Option("--kind", help="regression, binary or multiclass (inferred from the target when omitted).")]
+TestSize = Annotated[float, typer.Option("--test-size", help="Fraction of rows held out for testing (own data and scikit-learn datasets).")]
+SplitSeed = Annotated[int, typer.Option("--split-seed", help="Seed of the train/test split (own data and scikit-learn datasets).")]
+Dropna = Annotated[bool, typer.Option("--dropna", help="Drop rows with missing or infinite values instead of refusing them.")]
+Epochs = Annotated[int | None, typer.Option("--epochs", help="Training epochs (default: the problem's tutorial setting).")]
+Lr = Annotated[float | None, typer.Option("--lr", help="Learning rate (default 0.01).")]
+Momentum = Annotated[float | None, typer.Option("--momentum", help="SGD momentum (default 0.9).")]
+BatchSize = Annotated[int | None, typer.Option("--batch-size", help="Batch size (default 32).")]
+Hidden = Annotated[str | None, typer.Option("--hidden", help="Hidden layer sizes, e.g. 50 or 64,32 (default: the problem's).")]
+Optimizer = Annotated[str | None, typer.Option("--optimizer", help="sgd (default), adam, rmsprop, adagrad or adamw.")]
+Out = Annotated[Path, typer.Option("--out", "-o", help="Directory for figures and result files.")]
+Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+
+
+@app.command()
+def losses(json: Json = False) -> None:
+    """List every loss with its problem kind, output layer, target encoding, metric and aliases.
+
+    Example: losslab losses
+    """
+    with user_errors():
+        _commands.show_losses(json)
+
+
+@app.command()
+def problems(json: Json = False) -> None:
+    """List the built-in problems with their size, kind and the tutorial's settings.
+
+    Example: losslab problems
+    """
+    with user_errors():
+        _commands.show_problems(json)
+
+
+@app.command()
+def run(
+    problem: Problem_ = None,
+    loss: Loss = ...,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the run (initial weights and batch order).")] = 0,
+    epochs: Epochs = None, lr: Lr = None, momentum: Momentum = None, batch_size: BatchSize = None,
+    hidden: Hidden = None, optimizer: Optimizer = None,
+    data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = 0.25,
+    split_seed: SplitSeed = 0, dropna: Dropna = False,
+    out: Out = Path("losslab-out"), json: Json = False,
+) -> None:
+    """Train one model like the tutorial: print the final metric, write the learning curves and history.
+
+    Example: losslab run circles --loss binary_crossentropy
+    """
+    with user_errors():
+        source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
+        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer)
+        _commands.run_one(source, loss, seed, settings, out, json)
+
+
+@app.command()
+def replicate(
+    repeats: Annotated[int, typer.Option("--repeats", "-n", help="Runs per case study (mean ± sd when > 1).")] = 1,
+    epochs: Annotated[int | None, typer.Option("--epochs", help="Override every case study's epochs (for quick checks).")] = None,
+    out: Out = Path("losslab-out"), json: Json = False,
+) -> None:
+    """Reproduce the tutorial: all nine case studies and the two extension losses, with its figures.
+
+    Example: losslab replicate --repeats 5
+    """
+    with user_errors():
+        _commands.replicate_all(repeats, epochs, out, json)
+
+
+@app.command()
+def compare(
+    problem: Problem_ = None,
+    loss: Loss = ...,
+    repeats: Annotated[int, typer.Option("--repeats", "-n", help="Paired seeds per loss.")] = 30,
+    margin: Annotated[float | None, typer.Option("--margin", help="Equivalence margin in the metric's units (default 0.01 = 1 point of accuracy; 10% of the MSE for regression).")] = None,
+    alpha: Annotated[float, typer.Option("--alpha", help="Significance level of every test.")] = 0.05,
+    epochs: Epochs = None, lr: Lr = None, momentum: Momentum = None, batch_size: BatchSize = None,
+    hidden: Hidden = None, optimizer: Optimizer = None,
+    data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = 0.25,
+    split_seed: SplitSeed = 0, dropna: Dropna = False,
+    out: Out = Path("losslab-out"), json: Json = False,
+) -> None:
+    """Compare losses over repeated paired runs: statistics, verdicts and curve diagnostics.
+
+    Example: losslab compare blobs --loss categorical_crossentropy --loss kl_divergence --repeats 30
+    """
+    with user_errors():
+        source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
+        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer)
+        _commands.compare_losses(source, loss, repeats, margin, alpha, settings, out, json)
+
+
+@app.command()
+def recommend(
+    problem: Problem_ = None,
+    verify: Annotated[bool, typer.Option("--verify", help="Also train the recommendation against the alternatives and compare.")] = False,
+    repeats: Annotated[int, typer.Option("--repeats", "-n", help="Paired seeds per loss with --verify.")] = 10,
+    epochs: Epochs = None,
+    data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = 0.25,
+    split_seed: SplitSeed = 0, dropna: Dropna = False,
+    out: Out = Path("losslab-out"), json: Json = False,
+) -> None:
+    """Recommend a loss, output layer and target encoding for a problem or your own data.
+
+    Example: losslab recommend --data houses.csv --target price --verify
+    """
+    with user_errors():
+        source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
+        _commands.recommend_loss(source, verify, repeats, _commands.SettingsOptions(epochs), out, json)
+
+
+def main() -> None:  # pragma: no cover - the console entry point
+    app()

@@ -1,0 +1,294 @@
+"""What each command does: load the problem, call the library, render and write the results."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from losslab.analysis import Comparison, compare
+from losslab.cli._render import console, err_console, fmt, frame_table, mean_sd, print_json, table
+from losslab.engine import train
+from losslab.errors import LosslabError
+from losslab.figures import plot_dataset, plot_final_distribution, plot_learning_curves, plot_mean_curves
+from losslab.problems import Problem, get_problem, is_tutorial_problem, problem_from_file, problem_names
+from losslab.registry import LossSpec, get_loss, losses_table, recommend
+from losslab.replicate import ROUNDING_NOTE, Replication, replicate
+from losslab.results import Study, ensure_out_dir
+from losslab.settings import Settings, parse_hidden, seeds_for
+
+#: Losses that need the regression target on its own scale (non-negative or away from zero).
+RAW_SCALE_LOSSES = {"mean_squared_logarithmic_error", "poisson", "mean_absolute_percentage_error"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a command's problem comes from: a built-in name or a file and target column."""
+
+    name: str | None
+    data: Path | None
+    target: str | None
+    kind: str | None
+    test_size: float
+    split_seed: int
+    dropna: bool
+
+    def load(self, loss_names: Sequence[str] = ()) -> Problem:
+        """The problem; a regression target stays on its own scale when a loss needs that."""
+        if self.data is not None and self.name is not None:
+            raise LosslabError(f"give either a problem name ({self.name!r}) or --data, not both")
+        if self.data is None and self.target is not None:
+            raise LosslabError("--target needs --data FILE")
+        raw_scale = any(name in RAW_SCALE_LOSSES for name in loss_names)
+        if self.data is not None:
+            if self.target is None:
+                raise LosslabError(f"--data {self.data} needs --target COLUMN: the column to predict")
+            return problem_from_file(self.data, self.target, kind=self.kind, test_size=self.test_size,
+                                     seed=self.split_seed, dropna=self.dropna, standardize_target=not raw_scale)
+        if self.name is None:
+            raise LosslabError(f"give a problem ({', '.join(problem_names())}) or --data FILE --target COLUMN")
+        if self.kind is not None:
+            raise LosslabError("--kind applies to --data only; built-in problems have a fixed kind")
+        if is_tutorial_problem(self.name):
+            return get_problem(self.name)
+        return get_problem(self.name, test_size=self.test_size, seed=self.split_seed, standardize_target=not raw_scale)
+
+
+@dataclass(frozen=True)
+class SettingsOptions:
+    """Training options given on the command line; ``None`` keeps the problem's default."""
+
+    epochs: int | None = None
+    lr: float | None = None
+    momentum: float | None = None
+    batch_size: int | None = None
+    hidden: str | None = None
+    optimizer: str | None = None
+
+    def apply(self, defaults: Settings) -> Settings:
+        return defaults.updated(
+            epochs=self.epochs, learning_rate=self.lr, momentum=self.momentum, batch_size=self.batch_size,
+            hidden=parse_hidden(self.hidden) if self.hidden is not None else None, optimizer=self.optimizer,
+        )
+
+
+def _specs(source: Source, losses: Sequence[str], kind: str | None = None) -> list[LossSpec]:
+    """Resolve the loss names first (a typo fails before any data are read)."""
+    if not losses:
+        raise LosslabError("name at least one loss with --loss")
+    return [get_loss(name, kind=kind or source.kind or "regression") if ":" in name else get_loss(name) for name in losses]
+
+
+def _problem_and_specs(source: Source, losses: Sequence[str]) -> tuple[Problem, list[LossSpec]]:
+    builtin = [get_loss(name) for name in losses if ":" not in name]  # typos fail before data are read
+    problem = source.load([spec.name for spec in builtin])
+    return problem, [get_loss(name, kind=problem.kind) for name in losses]
+
+
+@contextlib.contextmanager
+def _progress(description: str, enabled: bool = True) -> Iterator:
+    """A rich progress bar on stderr; yields ``update(done, total)``."""
+    if not enabled:
+        yield lambda done, total, *_: None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int, what: str = "") -> None:
+            bar.update(task, completed=done, total=total, description=f"{description} {what}".rstrip())
+
+        yield update
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
+
+
+# losses / problems ------------------------------------------------------------------------------
+def show_losses(as_json: bool) -> None:
+    frame = losses_table()
+    if as_json:
+        print_json(frame)
+        return
+    # Keras class names (MeanSquaredError, ...) are accepted too; the table shows the short aliases
+    frame["aliases"] = [", ".join(a for a in aliases.split(", ") if not re.search("[A-Z]", a)) for aliases in frame["aliases"]]
+    console.print(frame_table("Losses (Keras class names such as MeanSquaredError are accepted too)", frame,
+                              ["loss", "kind", "output layer", "targets", "metric", "aliases"]))
+
+
+def show_problems(as_json: bool) -> None:
+    rows = [get_problem(name).summary() for name in problem_names()]
+    if as_json:
+        print_json(rows)
+        return
+    columns = ["problem", "kind", "n_classes", "features", "train", "test", "hidden", "epochs", "description"]
+    console.print(table("Problems", columns, ([row[c] for c in columns] for row in rows)))
+
+
+# run --------------------------------------------------------------------------------------------
+def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsOptions, out: Path, as_json: bool) -> None:
+    if len(losses) != 1:
+        raise LosslabError("run trains one loss; to compare several use: losslab compare ... --loss A --loss B")
+    problem, specs = _problem_and_specs(source, losses)
+    settings = options.apply(problem.defaults)
+    seeds = seeds_for(1, seed)
+    out = ensure_out_dir(out)
+    with _progress(f"training {specs[0].name} on {problem.name}", not as_json):
+        study = train(problem, specs, seeds=seeds, settings=settings)
+    stem = f"{_slug(problem.name)}_{_slug(specs[0].name)}_seed{seed}"
+    files = study.save(out, stem)
+    figure = out / f"{stem}.png"
+    plot_learning_curves(study.history, f"{problem.name}: {specs[0].name}", figure)
+    row = study.runs.iloc[0]
+    if as_json:
+        print_json({"problem": problem.name, "loss": specs[0].name, "seed": seed, "run": row.to_dict(),
+                    "files": [str(p) for p in [*files, figure]]})
+        return
+    if row["diverged"]:
+        console.print(f"[red]diverged[/red] at epoch {row['diverged_epoch']}: the loss became NaN or infinite; "
+                      "try a smaller --lr")
+    else:
+        console.print(f"Train: {row['train_metric']:.3f}, Test: {row['test_metric']:.3f}")
+        if specs[0].activation == "tanh":
+            console.print(f"As the tutorial's Keras scored it (round(output) == label): Train: "
+                          f"{row['train_rounding_accuracy']:.3f}, Test: {row['test_rounding_accuracy']:.3f}")
+    console.print(f"metric: {row['metric']}; learning curves: {figure}; history: {files[0]}, {files[1]}")
+
+
+# replicate --------------------------------------------------------------------------------------
+def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool) -> None:
+    seeds_for(repeats)
+    if epochs is not None:
+        Settings(epochs=epochs)
+    out = ensure_out_dir(out)
+    with _progress("replicating", not as_json) as update:
+        result = replicate(repeats, epochs, progress=lambda problem, done, total: update(done, total, problem))
+    files = _replication_files(result, out)
+    if as_json:
+        print_json({"repeats": repeats, "cases": result.table, "notes": result.notes(), "files": [str(f) for f in files]})
+        return
+    _print_replication(result)
+    console.print(f"figures and tables in {out}/ ({len(files)} files)")
+
+
+def _replication_files(result: Replication, out: Path) -> list[Path]:
+    files = []
+    for case in result.table.itertuples():
+        history = result.studies[case.problem].history
+        path = out / f"case-{case.case}-{case.problem}-{case.loss}.png"
+        plot_learning_curves(history[history["loss"] == case.loss], f"{case.case} {case.problem}: {case.loss}", path)
+        files.append(path)
+    for name in ("circles", "blobs"):
+        if name in result.studies:
+            files.append(out / f"{name}.png")
+            plot_dataset(result.studies[name].problem, files[-1])
+    for name, study in result.studies.items():
+        files.extend(study.save(out, f"replicate_{name}"))
+    files.append(out / "replicate.csv")
+    result.table.to_csv(files[-1], index=False)
+    return files
+
+
+def _print_replication(result: Replication) -> None:
+    rows = []
+    for r in result.table.itertuples():
+        tutorial_acc = "" if r.tutorial_train != r.tutorial_train else f"{fmt(r.tutorial_train)} / {fmt(r.tutorial_test)}"
+        rows.append([r.case, r.problem, r.loss, f"{r.output}; {r.targets}", r.metric,
+                     mean_sd(r.train, r.train_sd), mean_sd(r.test, r.test_sd), tutorial_acc, r.reported,
+                     r.agrees if r.outcome == "completed" else f"{r.agrees} ({r.outcome})"])
+    columns = ["case", "problem", "loss", "output layer; targets", "metric", "train", "test",
+               "tutorial's accuracy\n(round(output)==label)", "tutorial reported", "agrees"]
+    title = f"The tutorial's case studies, {result.repeats} run{'s' if result.repeats > 1 else ''} each"
+    console.print(table(title, columns, rows))
+    for note in result.notes():
+        console.print(f"- {note}")
+
+
+# compare ----------------------------------------------------------------------------------------
+def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: float | None, alpha: float,
+                   options: SettingsOptions, out: Path, as_json: bool) -> None:
+    problem, specs = _problem_and_specs(source, losses)
+    if len(specs) < 2:
+        raise LosslabError("compare needs at least two losses: --loss A --loss B")
+    settings = options.apply(problem.defaults)
+    seeds = seeds_for(repeats)
+    out = ensure_out_dir(out)
+    with _progress(f"training {len(specs)} losses x {repeats} seeds on {problem.name}", not as_json) as update:
+        study = train(problem, specs, seeds=seeds, settings=settings, progress=update)
+    comparison = compare(study, margin=margin, alpha=alpha)
+    files = _comparison_files(study, comparison, out)
+    if as_json:
+        print_json({**comparison.to_dict(), "files": [str(f) for f in files]})
+        return
+    print_comparison(study, comparison)
+    console.print(f"figures and tables in {out}/ ({len(files)} files)")
+
+
+def _comparison_files(study: Study, comparison: Comparison, out: Path) -> list[Path]:
+    stem = f"compare_{_slug(study.problem.name)}"
+    files = study.save(out, stem)
+    files.append(out / f"{stem}_curves.png")
+    plot_mean_curves(study, files[-1])
+    files.append(out / f"{stem}_final.png")
+    plot_final_distribution(study, files[-1])
+    for name, frame in (("summary", comparison.summary), ("pairs", comparison.pairs), ("diagnostics", comparison.diagnostics)):
+        files.append(out / f"{stem}_{name}.csv")
+        frame.to_csv(files[-1], index=False)
+    return files
+
+
+def print_comparison(study: Study, comparison: Comparison) -> None:
+    metric = comparison.metric
+    rows = []
+    for r in comparison.summary.to_dict(orient="records"):
+        rows.append([r["loss"], f"{r['n']}/{r['n_runs']}",
+                     mean_sd(r["train_metric_mean"], r["train_metric_sd"]),
+                     mean_sd(r["test_metric_mean"], r["test_metric_sd"]),
+                     f"[{fmt(r['test_metric_ci_low'])}, {fmt(r['test_metric_ci_high'])}]",
+                     mean_sd(r["test_loss_mean"], r["test_loss_sd"])])
+    console.print(table(f"{study.problem.name}: final {metric} over {len(study.seeds)} paired seeds",
+                        ["loss", "runs", f"train {metric}", f"test {metric}", "test 95% CI", "test loss"], rows))
+    diag = comparison.diagnostics_summary
+    rows = [[r["loss"], fmt(r["convergence_epoch_mean"], 1), f"{fmt(r['overfit_fraction'], 2)}",
+             fmt(r["overfitting_onset_mean"], 1), fmt(r["bumpiness_mean"], 4), fmt(r["metric_gap_mean"], 3)]
+            for r in diag.to_dict(orient="records")]
+    console.print(table("Learning-curve diagnostics (means over runs)",
+                        ["loss", "convergence epoch", "runs overfitting", "overfitting onset", "bumpiness", "train-test gap"], rows))
+    console.print("[bold]Verdicts[/bold]")
+    for verdict in comparison.verdicts:
+        console.print(f"- {verdict}")
+
+
+# recommend --------------------------------------------------------------------------------------
+def recommend_loss(source: Source, verify: bool, repeats: int, options: SettingsOptions, out: Path, as_json: bool) -> None:
+    problem = source.load()
+    advice = recommend(problem.kind)
+    payload = {"problem": problem.name, "kind": problem.kind, "n_classes": problem.n_classes, "loss": advice.loss,
+               "output_layer": advice.output_layer, "targets": advice.encoding, "reason": advice.reason,
+               "alternatives": [{"loss": loss, "when": why} for loss, why in advice.alternatives]}
+    comparison = None
+    if verify:
+        losses = [advice.loss, *(loss for loss, _ in advice.alternatives)]
+        problem = source.load(losses)
+        seeds = seeds_for(repeats)
+        out = ensure_out_dir(out)
+        with _progress(f"verifying on {problem.name}", not as_json) as update:
+            study = train(problem, losses, seeds=seeds, settings=options.apply(problem.defaults), progress=update)
+        comparison = compare(study)
+        payload["files"] = [str(f) for f in _comparison_files(study, comparison, out)]
+        payload["verification"] = comparison.to_dict()
+    if as_json:
+        print_json(payload)
+        return
+    kind = problem.kind if problem.kind == "regression" else f"{problem.kind} classification ({problem.n_classes} classes)"
+    console.print(f"[bold]{problem.name}[/bold]: {kind}, {problem.n_train} training rows, {problem.n_features} features")
+    console.print(f"Recommended loss: [bold]{advice.loss}[/bold]; output layer: {advice.output_layer}; targets: {advice.encoding}")
+    console.print(f"Why: {advice.reason}")
+    console.print(table("Alternatives worth trying", ["loss", "when"], advice.alternatives))
+    if comparison is not None:
+        print_comparison(study, comparison)

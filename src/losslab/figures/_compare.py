@@ -1,0 +1,102 @@
+"""Figures that compare losses across seeds: mean learning curves and final-metric distributions.
+
+Figures are built on matplotlib's Agg canvas directly (no pyplot, no global state), returned to
+the caller, and written as PNG when a ``path`` is given.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from losslab.analysis import study_metric
+from losslab.results import Study
+
+METRIC_LABELS = {"accuracy": "accuracy", "mse": "mean squared error"}
+SPLIT_STYLES = {"test": "-", "train": "--"}
+BAND = (10, 90)  # percentiles of the band drawn around each mean curve
+
+
+def plot_mean_curves(study: Study, path: str | Path | None = None) -> Figure:
+    """Mean learning curves per loss over all seeds, with a 10-90 percentile band.
+
+    Top panel the loss value, bottom panel the metric (the tutorial's layout); one colour per
+    loss, test solid and train dashed, so each panel has ``2 * len(study.losses)`` lines. Epochs
+    where a run has diverged (NaN) are left out of that epoch's mean and band.
+    """
+    fig = _figure(figsize=(8, 7))
+    ax_loss, ax_metric = fig.subplots(2, 1, sharex=True)
+    colours = _colours(len(study.losses))
+    for loss, colour in zip(study.losses, colours):
+        runs = study.history[study.history["loss"] == loss]
+        for split, style in SPLIT_STYLES.items():
+            rows = runs[runs["split"] == split]
+            _draw_curve(ax_loss, rows, "loss_value", colour, style, f"{loss} ({split})")
+            _draw_curve(ax_metric, rows, "metric_value", colour, style, f"{loss} ({split})")
+    metric = study_metric(study)
+    ax_loss.set(ylabel="loss", title=f"{study.problem.name}: mean of {len(study.seeds)} seeds, {BAND[0]}-{BAND[1]}% band")
+    ax_metric.set(xlabel="epoch", ylabel=METRIC_LABELS.get(metric, metric))
+    ax_loss.legend(fontsize="small", ncol=2)
+    return _save(fig, path)
+
+
+def plot_final_distribution(study: Study, path: str | Path | None = None) -> Figure:
+    """Distribution of the final test metric per loss: a box plot with every run as a point.
+
+    Diverged runs (NaN) are left out and counted in the loss's label. The points are jittered
+    sideways with a fixed seed so that the figure is reproducible.
+    """
+    fig = _figure(figsize=(max(4.0, 1.6 * len(study.losses)), 4.5))
+    ax = fig.subplots()
+    values, labels = [], []
+    for loss in study.losses:
+        final = study.runs.loc[study.runs["loss"] == loss, "test_metric"].to_numpy(float)
+        kept = final[np.isfinite(final)]
+        values.append(kept)
+        diverged = final.size - kept.size
+        labels.append(f"{loss}\n({diverged} diverged)" if diverged else loss)
+    positions = np.arange(1, len(values) + 1)
+    ax.boxplot(values, positions=positions, tick_labels=labels, showfliers=False)
+    jitter = np.random.default_rng(0)
+    for position, kept in zip(positions, values):
+        ax.plot(position + jitter.uniform(-0.15, 0.15, kept.size), kept, "o", alpha=0.5, markersize=4)
+    metric = study_metric(study)
+    ax.set(ylabel=f"final test {METRIC_LABELS.get(metric, metric)}", title=f"{study.problem.name}: {len(study.seeds)} seeds per loss")
+    return _save(fig, path)
+
+
+def _draw_curve(ax: Axes, rows: pd.DataFrame, column: str, colour: str, style: str, label: str) -> None:
+    """Mean over seeds of ``column`` per epoch, with the percentile band, on ``ax``."""
+    table = rows.pivot(index="seed", columns="epoch", values=column)  # (seeds, epochs)
+    epochs = table.columns.to_numpy()
+    values = table.to_numpy(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an epoch where every run has diverged is NaN
+        mean = np.nanmean(values, axis=0)
+        low, high = np.nanpercentile(values, BAND, axis=0)
+    ax.plot(epochs, mean, linestyle=style, color=colour, label=label)
+    ax.fill_between(epochs, low, high, color=colour, alpha=0.15 if style == "-" else 0.08, linewidth=0)
+
+
+def _colours(n: int) -> list[str]:
+    return [f"C{i % 10}" for i in range(n)]
+
+
+def _figure(figsize: tuple[float, float]) -> Figure:
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, path: str | Path | None) -> Figure:
+    if path is not None:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(target, dpi=120)
+    return fig

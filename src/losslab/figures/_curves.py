@@ -1,0 +1,81 @@
+"""The tutorial's figures: two-panel learning curves and the data sets' scatter plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from losslab.figures._canvas import TEST_COLOUR, TRAIN_COLOUR, new_figure, save
+from losslab.problems import Problem
+
+METRIC_LABELS = {"accuracy": "Accuracy", "mse": "Mean Squared Error"}
+
+
+def plot_learning_curves(history: pd.DataFrame, title: str, path: str | Path | None = None) -> Figure:
+    """The tutorial's learning-curve figure for one loss on one problem.
+
+    Top panel the loss, bottom panel the metric; train in blue, test in orange. With one seed the
+    curves are that run's; with several, the mean over seeds with a band from the 10th to the
+    90th percentile. Epochs after a run diverged (NaN) are left out of the mean and band.
+    """
+    fig = new_figure((7, 6.5))
+    ax_loss, ax_metric = fig.subplots(2, 1, sharex=True)
+    metric = str(history["metric"].iloc[0])
+    for split, colour in (("train", TRAIN_COLOUR), ("test", TEST_COLOUR)):
+        rows = history[history["split"] == split]
+        _curve(ax_loss, rows, "loss_value", colour, split)
+        _curve(ax_metric, rows, "metric_value", colour, split)
+        if _rounding_differs(rows):
+            _curve(ax_metric, rows, "rounding_accuracy", colour, f"{split}, as the tutorial's Keras scored it", "--")
+    n_seeds = history["seed"].nunique()
+    suffix = "" if n_seeds == 1 else f" (mean of {n_seeds} seeds, 10-90% band)"
+    ax_loss.set(title=f"{title}{suffix}", ylabel="Loss")
+    ax_metric.set(xlabel="Epoch", ylabel=METRIC_LABELS.get(metric, metric))
+    ax_loss.legend()
+    if _rounding_differs(history):
+        ax_metric.legend(fontsize="small")
+    return save(fig, path)
+
+
+def _rounding_differs(rows: pd.DataFrame) -> bool:
+    """Whether the tutorial's rounding accuracy differs from the metric (tanh outputs): then both
+    are drawn, the rounding one dashed, to show where the tutorial's figures came from."""
+    rounding = rows["rounding_accuracy"].to_numpy(float)
+    return bool(np.isfinite(rounding).any() and not np.allclose(rounding, rows["metric_value"].to_numpy(float), equal_nan=True))
+
+
+def _curve(ax: Axes, rows: pd.DataFrame, column: str, colour: str, label: str, style: str = "-") -> None:
+    table = rows.pivot_table(index="epoch", columns="seed", values=column, dropna=False)
+    epochs = table.index.to_numpy()
+    values = table.to_numpy(dtype=float)
+    if values.shape[1] == 1:
+        ax.plot(epochs, values[:, 0], style, color=colour, label=label)
+        return
+    finite = np.isfinite(values).any(axis=1)
+    values, epochs = values[finite], epochs[finite]
+    ax.plot(epochs, np.nanmean(values, axis=1), style, color=colour, label=label)
+    low, high = np.nanpercentile(values, [10, 90], axis=1)
+    ax.fill_between(epochs, low, high, color=colour, alpha=0.25, linewidth=0)
+
+
+def plot_dataset(problem: Problem, path: str | Path | None = None) -> Figure:
+    """Scatter plot of a two-feature classification data set, coloured by class (all rows).
+
+    As the tutorial draws circles and blobs: class 0 blue, class 1 orange, class 2 green.
+    """
+    if problem.kind == "regression" or problem.n_features != 2:
+        raise ValueError(f"a scatter plot needs a classification problem with 2 features; {problem.name} is not")
+    X = np.concatenate([problem.X_train, problem.X_test])
+    y = np.concatenate([problem.y_train, problem.y_test])
+    fig = new_figure((6, 5))
+    ax = fig.subplots()
+    for label in np.unique(y):
+        mask = y == label
+        ax.scatter(X[mask, 0], X[mask, 1], s=10, color=f"C{int(label) % 10}", label=str(label))
+    ax.set(title=f"{problem.name}: {problem.description}", xlabel=problem.feature_names[0], ylabel=problem.feature_names[1])
+    ax.legend(title="class")
+    return save(fig, path)

@@ -1,0 +1,204 @@
+"""``compare`` and its figures on synthetic studies whose right verdict is known."""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from losslab.analysis import Comparison, compare
+from losslab.errors import SettingsError
+from losslab.figures._compare import plot_final_distribution, plot_mean_curves
+from losslab.problems import Problem, get_problem
+from losslab.results import Study
+from losslab.settings import Settings
+
+EPOCHS = 20
+
+
+@cache
+def problem(name: str) -> Problem:
+    return get_problem(name)
+
+
+def make_study(finals: dict[str, np.ndarray], name: str = "blobs", diverged: frozenset = frozenset()) -> Study:
+    """A study whose runs end at ``finals[loss][seed]`` (final test metric), with simple curves.
+
+    Curves decay exponentially towards their final value; the train metric ends 0.01 better than
+    the test metric. ``diverged`` holds ``(loss, seed)`` runs that turn NaN from epoch 10.
+    """
+    metric = "mse" if name == "regression" else "accuracy"
+    better = 1.0 if metric == "accuracy" else -1.0
+    epochs = np.arange(1, EPOCHS + 1)
+    decay = np.exp(-epochs / 4)
+    history, runs = [], []
+    for loss, values in finals.items():
+        for seed, final in enumerate(values):
+            curves = {
+                ("train", "loss_value"): 0.2 + decay,
+                ("test", "loss_value"): 0.25 + decay,
+                ("train", "metric_value"): final + better * (0.01 - 0.3 * decay + 0.3 * decay[-1]),
+                ("test", "metric_value"): final - better * (0.3 * decay - 0.3 * decay[-1]),
+            }
+            if (loss, seed) in diverged:
+                curves = {key: np.where(epochs >= 10, np.nan, curve) for key, curve in curves.items()}
+            for split in ("train", "test"):
+                history.append(pd.DataFrame({
+                    "problem": name, "loss": loss, "seed": seed, "epoch": epochs, "split": split,
+                    "loss_value": curves[split, "loss_value"], "metric": metric,
+                    "metric_value": curves[split, "metric_value"], "rounding_accuracy": np.nan,
+                }))
+            runs.append({
+                "problem": name, "loss": loss, "seed": seed, "diverged": (loss, seed) in diverged,
+                "diverged_epoch": 10 if (loss, seed) in diverged else np.nan, "metric": metric,
+                **{f"{split}_{kind}": curves[split, f"{kind}_value"][-1]
+                   for split in ("train", "test") for kind in ("loss", "metric")},
+                "train_rounding_accuracy": np.nan, "test_rounding_accuracy": np.nan,
+            })
+    n_seeds = len(next(iter(finals.values())))
+    return Study(problem(name), Settings(epochs=EPOCHS), tuple(finals), tuple(range(n_seeds)),
+                 pd.concat(history, ignore_index=True), pd.DataFrame(runs))
+
+
+def verdict(comparison: Comparison, a: str, b: str) -> str:
+    pairs = comparison.pairs
+    return pairs.loc[(pairs["loss_a"] == a) & (pairs["loss_b"] == b), "verdict"].item()
+
+
+def test_identical_losses_get_the_identical_verdict() -> None:
+    a = np.random.default_rng(0).normal(0.82, 0.02, size=12)
+    result = compare(make_study({"categorical": a, "sparse": a.copy()}))
+    assert verdict(result, "categorical", "sparse") == "identical on every paired seed (12/12)"
+    assert result.pairs["identical"].item()
+    assert result.verdicts == ["categorical vs sparse (12 paired seeds): identical on every paired seed (12/12)."]
+
+
+def test_a_clearly_better_loss_is_named_with_its_margin_in_points() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.normal(0.80, 0.01, size=10)
+    b = a + 0.05 + rng.normal(0.0, 0.005, size=10)
+    result = compare(make_study({"hinge": a, "bce": b}))
+    text = verdict(result, "hinge", "bce")
+    assert text.startswith("bce better by ")
+    points = float(text.split("better by ")[1].split(" pt")[0])
+    assert points == pytest.approx(100 * np.mean(b - a), abs=0.05)
+    assert "Holm-adjusted p < 0.001" in text
+
+
+def test_lower_mse_is_better_for_regression() -> None:
+    rng = np.random.default_rng(2)
+    mse = rng.normal(0.010, 0.001, size=10)
+    result = compare(make_study({"mse": mse, "msle": 2 * mse}, name="regression"))
+    assert result.metric == "mse" and not result.higher_is_better
+    assert verdict(result, "mse", "msle").startswith("mse better by ")
+    assert " MSE " in verdict(result, "mse", "msle")
+    # default margin: 10% of the pooled mean test MSE of the two losses
+    assert result.pairs["margin"].item() == pytest.approx(0.1 * np.mean(np.concatenate([mse, 2 * mse])))
+
+
+def test_noisy_equal_losses_are_never_called_better() -> None:
+    """Eight losses with the same true accuracy: 28 pairs, and not one may be called better.
+
+    A single null pair is called "better" 5% of the time by design (alpha); across the family,
+    Holm's adjustment keeps the chance of any such call at or below 5%, so this must hold.
+    """
+    rng = np.random.default_rng(10)
+    result = compare(make_study({f"loss{i}": rng.normal(0.8, 0.02, 15) for i in range(8)}))
+    assert len(result.pairs) == 28
+    for text in result.pairs["verdict"]:
+        assert text.startswith(("equivalent", "inconclusive")), text
+
+
+def test_inconclusive_verdict_says_how_many_repeats_would_decide() -> None:
+    rng = np.random.default_rng(3)
+    result = compare(make_study({"a": rng.normal(0.8, 0.03, 5), "b": rng.normal(0.8, 0.03, 5)}))
+    text = verdict(result, "a", "b")
+    n = int(text.removeprefix("inconclusive: about ").removesuffix(" repeats would decide"))
+    assert n == result.pairs["repeats_needed"].item() and n > 5
+
+
+def test_near_identical_losses_with_many_seeds_are_equivalent_within_one_point() -> None:
+    rng = np.random.default_rng(4)
+    a = rng.normal(0.82, 0.02, size=30)
+    result = compare(make_study({"categorical": a, "kld": a + rng.normal(0.0, 0.002, size=30)}))
+    assert verdict(result, "categorical", "kld").startswith("equivalent within ±1.0 pt (TOST p")
+
+
+def test_holm_adjusts_across_all_pairs_and_summary_has_bootstrap_intervals() -> None:
+    rng = np.random.default_rng(5)
+    base = rng.normal(0.8, 0.02, 10)
+    finals = {"a": base, "b": base + rng.normal(0.004, 0.01, 10), "c": base + rng.normal(0.0, 0.01, 10)}
+    result = compare(make_study(finals))
+    pairs = result.pairs
+    assert list(zip(pairs["loss_a"], pairs["loss_b"])) == [("a", "b"), ("a", "c"), ("b", "c")]
+    assert np.all(pairs["t_pvalue_holm"] >= pairs["t_pvalue"])
+    assert pairs["t_pvalue_holm"].min() == pytest.approx(min(1.0, 3 * pairs["t_pvalue"].min()))
+    summary = result.summary.set_index("loss")
+    for loss, values in finals.items():
+        assert summary.loc[loss, "test_metric_mean"] == pytest.approx(values.mean())
+        assert summary.loc[loss, "test_metric_ci_low"] < values.mean() < summary.loc[loss, "test_metric_ci_high"]
+
+
+def test_diverged_runs_are_counted_reported_and_left_out() -> None:
+    rng = np.random.default_rng(6)
+    a = rng.normal(0.8, 0.02, 8)
+    study = make_study({"bce": a, "hinge": a + 0.001}, diverged=frozenset({("hinge", 2), ("hinge", 5)}))
+    result = compare(study)
+    row = result.summary.set_index("loss").loc["hinge"]
+    assert (row["n_runs"], row["n"], row["n_diverged"]) == (8, 6, 2)
+    assert row["test_metric_mean"] == pytest.approx(np.delete(a + 0.001, [2, 5]).mean())
+    assert result.pairs["n_pairs"].item() == 6
+    assert "hinge: 2 of 8 runs diverged and are left out of the statistics." in result.verdicts
+    assert result.diagnostics["diverged"].sum() == 2
+    assert result.diagnostics_summary.set_index("loss").loc["hinge", "n_diverged"] == 2
+
+
+def test_to_dict_is_plain_json() -> None:
+    rng = np.random.default_rng(7)
+    result = compare(make_study({"a": rng.normal(0.8, 0.02, 6), "b": rng.normal(0.8, 0.02, 6)}))
+    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert data["metric"] == "accuracy" and len(data["pairs"]) == 1
+    assert data["verdicts"] == result.verdicts
+
+
+def test_bad_alpha_and_margin_are_refused_with_a_fix() -> None:
+    study = make_study({"a": np.full(3, 0.8), "b": np.full(3, 0.8)})
+    with pytest.raises(SettingsError, match="alpha"):
+        compare(study, alpha=1.5)
+    with pytest.raises(SettingsError, match="margin"):
+        compare(study, margin=-0.01)
+
+
+def test_mean_curves_figure_has_two_panels_and_two_lines_per_loss(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    study = make_study({"a": rng.normal(0.8, 0.02, 4), "b": rng.normal(0.8, 0.02, 4), "c": rng.normal(0.8, 0.02, 4)},
+                       diverged=frozenset({("c", 1)}))
+    path = tmp_path / "figs" / "curves.png"
+    fig = plot_mean_curves(study, path)
+    assert len(fig.axes) == 2
+    assert [len(ax.get_lines()) for ax in fig.axes] == [6, 6]
+    assert len(fig.axes[0].get_legend().get_texts()) == 6
+    test_curve = fig.axes[1].get_lines()[0]
+    assert test_curve.get_linestyle() == "-"
+    np.testing.assert_allclose(test_curve.get_ydata()[-1], study.final("a").mean())
+    assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_final_distribution_figure_shows_every_loss(tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    study = make_study({"a": rng.normal(0.8, 0.02, 5), "b": rng.normal(0.8, 0.02, 5)},
+                       diverged=frozenset({("b", 0)}))
+    path = tmp_path / "final.png"
+    fig = plot_final_distribution(study, path)
+    assert len(fig.axes) == 1
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == ["a", "b\n(1 diverged)"]
+    points = [line for line in fig.axes[0].get_lines() if line.get_marker() == "o"]
+    assert [len(line.get_ydata()) for line in points] == [5, 4]
+    assert path.read_bytes().startswith(b"\x89PNG")
+    assert not math.isnan(fig.axes[0].get_ylim()[0])

@@ -1,0 +1,555 @@
+"""Own data and bundled data sets: reading, checking, kind inference and preparation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from losslab.errors import DataError, LosslabError, SettingsError, TargetError, UnknownNameError
+from losslab.problems import (
+    Problem,
+    get_problem,
+    infer_kind,
+    load_table,
+    own_data_settings,
+    problem_names,
+)
+
+# ------------------------------------------------------------------------------------ fixtures
+
+
+def _frame(n: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Two numeric features on very different scales, a colour, and three kinds of target."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(5.0, 2.0, n)
+    b = rng.normal(-100.0, 30.0, n)
+    colour = rng.choice(["red", "green", "blue"], n)
+    return pd.DataFrame({
+        "a": a,
+        "b": b,
+        "colour": colour,
+        "price": 3.0 * a + 0.1 * b + rng.normal(0, 0.5, n) + 50.0,
+        "label": np.where(a > 5, "yes", "no"),
+    })
+
+
+def _write_csv(tmp_path, text: str, name: str = "data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _numeric_csv(n: int = 20) -> str:
+    rows = "\n".join(f"{i},{i * 0.5},{i % 2}" for i in range(n))
+    return "x,z,y\n" + rows + "\n"
+
+
+# ---------------------------------------------------------------------------- reading files
+
+
+def test_load_table_reads_csv_tsv_and_parquet(tmp_path):
+    frame = _frame(30)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    frame.to_csv(tmp_path / "d.tsv", index=False, sep="\t")
+    frame.to_parquet(tmp_path / "d.parquet")
+    for name in ("d.csv", "d.tsv", "d.parquet"):
+        loaded = load_table(tmp_path / name)
+        assert list(loaded.columns) == list(frame.columns)
+        np.testing.assert_allclose(loaded["b"].to_numpy(), frame["b"].to_numpy())
+
+
+def test_semicolon_csv_is_read_with_its_separator(tmp_path):
+    path = _write_csv(tmp_path, "x;y\n1;2\n3;4\n")
+    assert list(load_table(path).columns) == ["x", "y"]
+
+
+def test_missing_file_suggests_a_close_name(tmp_path):
+    _write_csv(tmp_path, _numeric_csv(), "iris.csv")
+    with pytest.raises(DataError, match="no such file .*did you mean .*iris.csv"):
+        load_table(tmp_path / "irsi.csv")
+
+
+def test_missing_file_without_neighbours(tmp_path):
+    with pytest.raises(DataError, match="no such file .*check the path"):
+        load_table(tmp_path / "nope" / "data.csv")
+
+
+def test_directory_is_refused(tmp_path):
+    with pytest.raises(DataError, match="is a directory"):
+        load_table(tmp_path)
+
+
+def test_unsupported_extension(tmp_path):
+    path = _write_csv(tmp_path, _numeric_csv(), "data.xlsx")
+    with pytest.raises(DataError, match=r"unsupported file type \.xlsx.*\.csv, \.tsv or \.parquet"):
+        load_table(path)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n  \n"])
+def test_empty_file(tmp_path, text):
+    path = _write_csv(tmp_path, text)
+    with pytest.raises(DataError, match="is empty"):
+        load_table(path)
+
+
+def test_empty_parquet(tmp_path):
+    path = tmp_path / "d.parquet"
+    path.write_bytes(b"")
+    with pytest.raises(DataError, match="is empty"):
+        load_table(path)
+
+
+def test_binary_garbage_as_csv(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes())
+    with pytest.raises(DataError, match="binary data"):
+        load_table(path)
+
+
+def test_parquet_named_csv_is_recognised(tmp_path):
+    _frame(20).to_parquet(tmp_path / "d.csv")
+    with pytest.raises(DataError, match="Parquet file.*rename"):
+        load_table(tmp_path / "d.csv")
+
+
+def test_garbage_parquet(tmp_path):
+    path = tmp_path / "d.parquet"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match="cannot read .* as Parquet"):
+        load_table(path)
+
+
+def test_non_utf8_text(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes("a,b\n1,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(DataError, match="not UTF-8 text.*0xe9"):
+        load_table(path)
+
+
+def test_ragged_csv_names_the_line(tmp_path):
+    path = _write_csv(tmp_path, "x,y\n1,2\n3,4\n5,6,7\n8,9\n")
+    with pytest.raises(DataError, match="line 4 has 3 fields but the header has 2"):
+        load_table(path)
+
+
+def test_ragged_first_row_is_not_silently_an_index(tmp_path):
+    # pandas alone would make the first column the index and shift every value by one column
+    path = _write_csv(tmp_path, "x,y\n1,2,3\n4,5\n")
+    with pytest.raises(DataError, match="line 2 has 3 fields"):
+        load_table(path)
+
+
+# ------------------------------------------------------------------------------ bad tables
+
+
+def test_target_column_missing_suggests_close_names():
+    with pytest.raises(DataError, match="no target column 'prise'.*did you mean 'price'.*Columns: a, b"):
+        Problem.from_frame(_frame(), target="prise")
+
+
+def test_missing_values_name_columns_and_counts():
+    frame = _frame(50)
+    frame.loc[[1, 2, 3], "a"] = np.nan
+    frame.loc[7, "b"] = np.inf
+    frame.loc[9, "price"] = np.nan
+    with pytest.raises(DataError) as info:
+        Problem.from_frame(frame, "price")
+    message = str(info.value)
+    assert "'a' (3 missing)" in message
+    assert "'b' (1 infinite)" in message
+    assert "target 'price' (1 missing)" in message
+    assert "5 of 50 rows" in message and "dropna=True" in message
+    assert "\n" not in message
+
+
+def test_dropna_drops_and_records_rows():
+    frame = _frame(50)
+    frame.loc[[1, 2, 3], "a"] = np.nan
+    frame.loc[7, "b"] = -np.inf
+    frame.loc[1, "colour"] = None  # same row as a missing 'a': counted once
+    problem = Problem.from_frame(frame, "price", dropna=True)
+    assert problem.preparation["dropped_rows"] == 4
+    assert problem.preparation["dropped_by_column"] == {"a": 3, "b": 1, "colour": 1}
+    assert problem.n_train + problem.n_test == 46
+    assert np.isfinite(problem.X_train).all() and np.isfinite(problem.X_test).all()
+
+
+def test_a_repeated_index_does_not_confuse_rows():
+    frame = _frame(60)
+    frame.index = [0, 1] * 30
+    frame.loc[frame.index[:1], "a"] = np.nan  # label 0: every other row
+    problem = Problem.from_frame(frame, "price", dropna=True)
+    assert problem.preparation["dropped_rows"] == 30
+    assert problem.n_train + problem.n_test == 30
+
+
+def test_missing_values_in_a_csv(tmp_path):
+    path = _write_csv(tmp_path, _numeric_csv().replace("3,1.5,1", "3,,1"))
+    with pytest.raises(DataError, match="'z' \\(1 missing\\)"):
+        Problem.from_file(path, "y")
+    assert Problem.from_file(path, "y", dropna=True).preparation["dropped_rows"] == 1
+
+
+def test_free_text_feature_is_refused():
+    frame = _frame(60)
+    frame["comment"] = [f"note number {i}" for i in range(60)]
+    with pytest.raises(DataError, match="'comment' has 60 different text values in 60 rows.*free text or an ID"):
+        Problem.from_frame(frame, "price")
+
+
+def test_mostly_numeric_text_column_is_refused(tmp_path):
+    lines = ["x,y"] + [f"{i * 1.5},{i}" for i in range(30)]
+    lines[5] = "abc,4"
+    lines[9] = "?,8"
+    path = _write_csv(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(DataError, match="'x' is mostly numbers but 2 of 30 values are text \\(e.g. 'abc', '\\?'\\)"):
+        Problem.from_file(path, "y")
+
+
+def test_mixed_python_types_are_refused():
+    frame = _frame(40)
+    frame["mixed"] = pd.Series([1, "a"] * 20, dtype=object)
+    with pytest.raises(DataError, match="'mixed' mixes value types \\(number, text\\)"):
+        Problem.from_frame(frame, "price")
+
+
+def test_dates_are_refused():
+    frame = _frame(40)
+    frame["when"] = pd.date_range("2024-01-01", periods=40)
+    with pytest.raises(DataError, match="'when' holds dates"):
+        Problem.from_frame(frame, "price")
+
+
+def test_single_class_target():
+    frame = _frame(40).assign(label="yes")
+    with pytest.raises(TargetError, match="only one class \\('yes'\\) in all 40 rows"):
+        Problem.from_frame(frame, "label")
+
+
+def test_constant_numeric_target():
+    frame = _frame(40).assign(price=2.5)
+    with pytest.raises(TargetError, match="same value \\(2.5\\) in all 40 rows; nothing to predict"):
+        Problem.from_frame(frame, "price")
+    with pytest.raises(TargetError, match="only one class \\('1'\\)"):
+        Problem.from_frame(frame.assign(price=1), "price", kind="binary")
+
+
+def test_class_too_small_for_stratified_split():
+    frame = _frame(40)
+    frame.loc[0, "label"] = "maybe"
+    with pytest.raises(TargetError, match="class 'maybe' \\(1 row\\) of target 'label' has fewer than 2 rows"):
+        Problem.from_frame(frame, "label")
+    frame.loc[1, "label"] = "never"
+    with pytest.raises(TargetError, match="classes 'maybe' \\(1 row\\), 'never' \\(1 row\\) .* have fewer"):
+        Problem.from_frame(frame, "label")
+
+
+def test_too_few_rows():
+    with pytest.raises(DataError, match="only 9 rows; losslab needs at least 10"):
+        Problem.from_frame(_frame(9), "price")
+
+
+def test_too_few_rows_after_dropping():
+    frame = _frame(12)
+    frame.loc[[0, 1, 2], "a"] = np.nan
+    with pytest.raises(DataError, match="only 9 rows after dropping 3 with missing values"):
+        Problem.from_frame(frame, "price", dropna=True)
+
+
+def test_header_only_csv(tmp_path):
+    path = _write_csv(tmp_path, "x,y\n")
+    with pytest.raises(DataError, match="only 0 rows"):
+        Problem.from_file(path, "y")
+
+
+@pytest.mark.parametrize("test_size", [0, 1, 1.5, -0.2, "0.2", True])
+def test_test_size_out_of_range(test_size):
+    with pytest.raises(SettingsError, match="test_size must be a fraction between 0 and 1"):
+        Problem.from_frame(_frame(), "price", test_size=test_size)
+
+
+def test_test_size_too_small_for_every_class():
+    frame = _frame(40)
+    frame["label"] = ["a", "b", "c", "d"] * 10
+    with pytest.raises(SettingsError, match="gives 2 test rows for 4 classes.*larger test_size"):
+        Problem.from_frame(frame, "label", test_size=0.05)
+
+
+def test_unknown_kind_and_wrong_kind():
+    with pytest.raises(DataError, match="kind must be one of regression, binary, multiclass"):
+        Problem.from_frame(_frame(), "price", kind="classification")
+    with pytest.raises(TargetError, match="holds labels such as .*cannot be a regression target"):
+        Problem.from_frame(_frame(), "label", kind="regression")
+    frame = _frame(60).assign(label=["a", "b", "c"] * 20)
+    with pytest.raises(TargetError, match="kind='binary' needs exactly two classes.*has 3"):
+        Problem.from_frame(frame, "label", kind="binary")
+    with pytest.raises(TargetError, match="too many to be classes; use kind='regression'"):
+        Problem.from_frame(_frame(), "price", kind="multiclass")
+
+
+def test_no_feature_columns_and_duplicates():
+    with pytest.raises(DataError, match="no feature columns"):
+        Problem.from_frame(pd.DataFrame({"y": np.arange(20.0)}), "y")
+    frame = pd.DataFrame(np.ones((20, 3)), columns=["a", "a", "y"])
+    with pytest.raises(DataError, match="duplicate column names 'a'"):
+        Problem.from_frame(frame, "y")
+
+
+def test_errors_are_one_line_losslab_errors(tmp_path):
+    cases = [
+        lambda: load_table(tmp_path / "missing.csv"),
+        lambda: Problem.from_frame(_frame(), "nope"),
+        lambda: Problem.from_frame(_frame(5), "price"),
+        lambda: Problem.from_arrays(np.ones(20), np.ones(20)),
+    ]
+    for case in cases:
+        with pytest.raises(LosslabError) as info:
+            case()
+        assert "\n" not in str(info.value)
+
+
+# --------------------------------------------------------------------------- kind inference
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        (np.linspace(0.1, 9.9, 50), "regression"),
+        ([0.0, 1.0] * 25, "binary"),
+        ([0.5, 1.5] * 25, "binary"),
+        ([1, 2, 3, 4, 5] * 10, "multiclass"),
+        ([1.0, 2.0, 3.0] * 10, "multiclass"),
+        (list(range(30)) * 2, "regression"),  # more than 20 whole numbers: a quantity
+        (list(range(12)), "regression"),  # whole numbers that do not repeat: a quantity
+        ([True, False] * 25, "binary"),
+        (["cat", "dog"] * 25, "binary"),
+        (["a", "b", "c"] * 10, "multiclass"),
+        (pd.Categorical(["lo", "mid", "hi"] * 10), "multiclass"),
+    ],
+)
+def test_infer_kind(values, kind):
+    assert infer_kind(values) == kind
+
+
+def test_kind_inferred_for_float_int_string_and_bool_targets():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 2))
+    assert Problem.from_arrays(X, rng.normal(size=60)).kind == "regression"
+    counts = Problem.from_arrays(X, np.arange(60) % 4)
+    assert (counts.kind, counts.n_classes, counts.class_names) == ("multiclass", 4, ("0", "1", "2", "3"))
+    words = Problem.from_arrays(X, np.array(["b", "a", "c"] * 20))
+    assert (words.kind, words.class_names) == ("multiclass", ("a", "b", "c"))
+    flags = Problem.from_arrays(X, np.arange(60) % 3 == 0)
+    assert (flags.kind, flags.class_names) == ("binary", ("False", "True"))
+    assert flags.preparation["kind_from"] == "inferred from the target"
+
+
+def test_kind_override_turns_counts_into_regression():
+    rng = np.random.default_rng(2)
+    problem = Problem.from_arrays(rng.normal(size=(60, 2)), np.arange(60) % 5, kind="regression")
+    assert problem.kind == "regression" and problem.n_classes is None
+    assert problem.preparation["kind_from"] == "given"
+
+
+def test_string_labels_map_to_indices():
+    frame = _frame(80)
+    problem = Problem.from_frame(frame, "label")
+    assert problem.kind == "binary" and problem.class_names == ("no", "yes")
+    assert problem.y_train.dtype == np.int64 and set(np.unique(problem.y_train)) == {0, 1}
+    # the labels follow the rows: 'yes' (index 1) exactly where a > 5 in the original data
+    a_train = problem.X_train[:, 0] * problem.preparation["scaler_std"][0] + problem.preparation["scaler_mean"][0]
+    np.testing.assert_array_equal(problem.y_train, (a_train > 5).astype(int))
+
+
+def test_categorical_target_keeps_category_order():
+    frame = _frame(60).assign(size=pd.Categorical(["small", "large", "medium"] * 20,
+                                                  categories=["small", "medium", "large"]))
+    problem = Problem.from_frame(frame.drop(columns=["label"]), "size")
+    assert problem.class_names == ("small", "medium", "large")
+
+
+# ------------------------------------------------------------------------------ preparation
+
+
+def test_stratified_split_keeps_class_proportions():
+    rng = np.random.default_rng(3)
+    y = np.repeat([0, 1, 2], [200, 60, 140])
+    problem = Problem.from_arrays(rng.normal(size=(400, 3)), y, test_size=0.25, seed=4)
+    assert problem.preparation["stratified"] is True
+    assert (problem.n_train, problem.n_test) == (300, 100)
+    np.testing.assert_array_equal(np.bincount(problem.y_test), [50, 15, 35])
+    np.testing.assert_array_equal(np.bincount(problem.y_train), [150, 45, 105])
+
+
+def test_split_depends_on_seed_and_is_reproducible():
+    frame = _frame()
+    first = Problem.from_frame(frame, "price", seed=1)
+    again = Problem.from_frame(frame, "price", seed=1)
+    other = Problem.from_frame(frame, "price", seed=2)
+    np.testing.assert_array_equal(first.X_train, again.X_train)
+    assert not np.array_equal(first.X_train, other.X_train)
+    assert first.preparation["stratified"] is False
+
+
+def test_scaler_is_fitted_on_training_rows_only():
+    problem = Problem.from_frame(_frame(400), "price", test_size=0.3)
+    numeric = list(problem.preparation["scaled_columns"])
+    assert numeric == ["a", "b"]
+    train, test = problem.X_train[:, :2], problem.X_test[:, :2]
+    np.testing.assert_allclose(train.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(train.std(axis=0), 1.0, atol=1e-12)
+    assert np.all(np.abs(test.mean(axis=0)) > 1e-6)  # scaled with the training statistics, not its own
+    assert np.all(np.abs(test.std(axis=0) - 1.0) > 1e-6)
+    frame = _frame(400)
+    b_train_mean = problem.preparation["scaler_mean"][1]
+    assert b_train_mean != pytest.approx(frame["b"].mean(), abs=1e-9)
+    assert b_train_mean == pytest.approx(-100.0, abs=5.0)
+
+
+def test_one_hot_columns_and_values():
+    problem = Problem.from_frame(_frame(120).drop(columns=["label"]), "price")
+    assert problem.feature_names == ("a", "b", "colour_blue", "colour_green", "colour_red")
+    assert problem.preparation["one_hot"] == {"colour": ["blue", "green", "red"]}
+    assert problem.preparation["one_hot_columns"] == ["colour_blue", "colour_green", "colour_red"]
+    one_hot = np.vstack([problem.X_train[:, 2:], problem.X_test[:, 2:]])
+    assert set(np.unique(one_hot)) == {0.0, 1.0}
+    np.testing.assert_array_equal(one_hot.sum(axis=1), 1.0)
+
+
+def test_bool_feature_is_one_hot_encoded():
+    frame = _frame(40).assign(flag=[True, False, False, True] * 10)
+    problem = Problem.from_frame(frame.drop(columns=["colour"]), "price")
+    assert problem.feature_names[-2:] == ("flag_False", "flag_True")
+
+
+def test_category_unseen_in_training_encodes_as_zeros():
+    frame = _frame(40)
+    frame["colour"] = ["red", "blue"] * 20
+    frame.loc[5, "colour"] = "green"  # one row: lands in train or test
+    for seed in range(20):
+        problem = Problem.from_frame(frame.drop(columns=["label"]), "price", seed=seed)
+        if problem.preparation["one_hot"]["colour"] == ["blue", "red"]:
+            break
+    else:
+        pytest.fail("the 'green' row was in the training rows for every seed")
+    rows = problem.X_test[:, 2:].sum(axis=1)
+    assert np.sum(rows == 0) == 1 and np.sum(rows == 1) == problem.n_test - 1
+
+
+def test_regression_target_standardised_on_train():
+    frame = _frame(300)
+    problem = Problem.from_frame(frame, "price")
+    prep = problem.preparation
+    np.testing.assert_allclose(problem.y_train.mean(), 0.0, atol=1e-12)
+    np.testing.assert_allclose(problem.y_train.std(), 1.0, atol=1e-12)
+    assert prep["target_standardized"] is True
+    assert problem.target_scale == pytest.approx(prep["target_std"])
+    # the scale undoes the standardisation, so an MSE times target_scale**2 is in price units
+    raw_test = problem.y_test * problem.target_scale + prep["target_mean"]
+    assert raw_test.min() >= frame["price"].min() - 1e-9 and raw_test.max() <= frame["price"].max() + 1e-9
+    assert prep["y_raw_min"] == pytest.approx(frame["price"].min())
+    assert prep["y_raw_max"] == pytest.approx(frame["price"].max())
+    assert prep["y_raw_negative"] == int((frame["price"] < 0).sum())
+    assert problem.target_policy == "error"
+
+
+def test_target_scale_turns_mse_into_target_units():
+    frame = _frame(300)
+    raw = Problem.from_frame(frame, "price", standardize_target=False)
+    scaled = Problem.from_frame(frame, "price")
+    np.testing.assert_array_equal(raw.X_test, scaled.X_test)
+    predict = raw.y_test.mean()  # a constant guess, in raw units
+    mse_raw = np.mean((raw.y_test - predict) ** 2)
+    guess_scaled = (predict - scaled.preparation["target_mean"]) / scaled.target_scale
+    mse_scaled = np.mean((scaled.y_test - guess_scaled) ** 2)
+    assert mse_scaled * scaled.target_scale**2 == pytest.approx(mse_raw, rel=1e-10)
+
+
+def test_standardize_target_false_keeps_raw_values():
+    frame = _frame(100)
+    problem = Problem.from_frame(frame, "price", standardize_target=False)
+    assert problem.target_scale == 1.0
+    assert problem.preparation["target_standardized"] is False
+    assert problem.preparation["target_mean"] is None
+    assert set(np.concatenate([problem.y_train, problem.y_test])) == set(frame["price"])
+
+
+def test_from_arrays():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(100, 3))
+    y = (X[:, 0] > 0).astype(int)
+    problem = Problem.from_arrays(X, y, feature_names=["f", "g", "h"], name="toy", test_size=0.2)
+    assert (problem.name, problem.kind, problem.n_classes) == ("toy", "binary", 2)
+    assert problem.feature_names == ("f", "g", "h")
+    assert (problem.n_train, problem.n_test) == (80, 20)
+    assert problem.X_train.dtype == np.float64 and problem.X_train.shape == (80, 3)
+    with pytest.raises(DataError, match="X has 100 rows but y has 99"):
+        Problem.from_arrays(X, y[:-1])
+    with pytest.raises(DataError, match="X must be 2-D.*reshape\\(-1, 1\\)"):
+        Problem.from_arrays(X[:, 0], y)
+
+
+def test_from_file_names_problem_after_file(tmp_path):
+    path = tmp_path / "houses.csv"
+    _frame(50).to_csv(path, index=False)
+    problem = Problem.from_file(path, "price")
+    assert problem.name == "houses"
+    assert problem.preparation["source"] == str(path)
+    assert problem.target_name == "price"
+
+
+def test_own_data_defaults_scale_epochs_with_rows():
+    assert own_data_settings(500).epochs == 100
+    assert own_data_settings(112).epochs == 400
+    assert own_data_settings(100_000).epochs == 20
+    assert own_data_settings(20).epochs == 500
+    assert own_data_settings(500).hidden == (50,)
+    problem = Problem.from_frame(_frame(), "price")
+    assert problem.defaults == own_data_settings(problem.n_train)
+
+
+# ---------------------------------------------------------------------------- named problems
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "n_classes", "n_features", "n_rows"),
+    [
+        ("diabetes", "regression", None, 10, 442),
+        ("breast_cancer", "binary", 2, 30, 569),
+        ("iris", "multiclass", 3, 4, 150),
+        ("wine", "multiclass", 3, 13, 178),
+        ("digits", "multiclass", 10, 64, 1797),
+    ],
+)
+def test_bundled_datasets(name, kind, n_classes, n_features, n_rows):
+    problem = get_problem(name)
+    assert (problem.kind, problem.n_classes, problem.n_features) == (kind, n_classes, n_features)
+    assert problem.n_train + problem.n_test == n_rows
+    assert problem.preparation["scaler"] == "StandardScaler fitted on the training rows"
+    np.testing.assert_allclose(problem.X_train.mean(axis=0), 0.0, atol=1e-9)
+    if kind == "regression":
+        assert problem.target_scale > 1.0
+    else:
+        assert problem.preparation["stratified"] is True
+        assert len(np.unique(problem.y_test)) == n_classes
+
+
+def test_bundled_class_names_and_options():
+    assert get_problem("breast-cancer").class_names == ("malignant", "benign")
+    assert get_problem("Iris").class_names == ("setosa", "versicolor", "virginica")
+    raw = get_problem("diabetes", standardize_target=False, test_size=0.5, seed=3)
+    assert raw.target_scale == 1.0 and raw.y_train.min() >= 25.0
+    assert raw.preparation["seed"] == 3 and raw.n_test == 221
+
+
+def test_tutorial_problems_unchanged_and_fixed():
+    assert problem_names()[:3] == ["regression", "circles", "blobs"]
+    assert {"diabetes", "breast_cancer", "iris", "wine", "digits"} <= set(problem_names())
+    regression = get_problem("regression")
+    assert (regression.n_train, regression.target_policy) == (500, "warn")
+    assert get_problem("circles").target_policy == "error"
+    with pytest.raises(DataError, match="tutorial problem 'circles' is fixed.*seed cannot be set"):
+        get_problem("circles", seed=1)
+    with pytest.raises(UnknownNameError, match="did you mean 'digits'"):
+        get_problem("digit")
