@@ -180,17 +180,20 @@ _ALIASES: dict[str, str] = {}
 
 
 def _add(spec: LossSpec, overwrite: bool = False) -> None:
+    """Enter ``spec`` under its name and aliases. A name owned by a built-in loss is never taken;
+    one owned by another user loss only with ``overwrite``."""
     keys = {normalize(spec.name), *(normalize(a) for a in spec.aliases)}
     for key in keys:
         owner = _ALIASES.get(key)
-        if owner is not None and owner != spec.name and not overwrite:
+        if owner is None or owner == spec.name:
+            continue
+        if _REGISTRY[owner].builtin or not overwrite:
             raise LosslabError(
-                f"the name {key!r} already belongs to loss {owner!r}; choose another name or pass overwrite=True"
+                f"the name {key!r} already belongs to loss {owner!r}; choose another name"
+                + ("" if _REGISTRY[owner].builtin else " or pass overwrite=True")
             )
-    if spec.name in _REGISTRY:
-        stale = [k for k, v in _ALIASES.items() if v == spec.name]
-        for key in stale:
-            del _ALIASES[key]
+    for key in [k for k, v in _ALIASES.items() if v == spec.name]:
+        del _ALIASES[key]
     _REGISTRY[spec.name] = spec
     for key in keys:
         _ALIASES[key] = spec.name
@@ -219,6 +222,8 @@ def get_loss(name: str | LossSpec, kind: str | None = None) -> LossSpec:
     """
     if isinstance(name, LossSpec):
         return name
+    if not isinstance(name, str):
+        raise LosslabError(f"a loss is named by a string, got {type(name).__name__}; register a function with register_loss")
     if ":" in name and normalize(name) not in _ALIASES:
         return _load_user_loss(name, kind)
     key = normalize(name)
@@ -269,11 +274,12 @@ def register_loss(
     metric = "mse" if kind == "regression" else "accuracy"
     spec = LossSpec(normalize(name), fn, kind, activation, encoding, metric, description or f"user loss {name}",
                     tuple(aliases), from_logits, builtin=False)
-    _check_per_sample(spec)
-    if spec.name in _REGISTRY and _REGISTRY[spec.name].builtin:
-        raise LosslabError(f"{spec.name!r} is a built-in loss; register yours under another name")
+    owner = _REGISTRY.get(_ALIASES.get(spec.name, ""))
+    if owner is not None and owner.builtin:
+        raise LosslabError(f"{spec.name!r} names the built-in loss {owner.name!r}; register yours under another name")
     if spec.name in _REGISTRY and not overwrite:
         raise LosslabError(f"a loss named {spec.name!r} is already registered; pass overwrite=True to replace it")
+    _check_per_sample(spec)
     _add(spec, overwrite=overwrite)
     return spec
 
@@ -292,6 +298,8 @@ def _check_per_sample(spec: LossSpec) -> None:
             f"the loss {spec.name!r} must return one value per sample (shape (4,) for 4 samples), got shape "
             f"{out.shape}; reduce over the last axis only, e.g. jnp.mean(..., axis=-1)"
         )
+    if not bool(jnp.all(jnp.isfinite(out))):
+        raise LosslabError(f"the loss {spec.name!r} returned NaN or infinite values on a test batch; check its formula")
 
 
 def _load_user_loss(ref: str, kind: str | None) -> LossSpec:
@@ -307,7 +315,11 @@ def _load_user_loss(ref: str, kind: str | None) -> LossSpec:
         module_spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[module_name] = module
-        module_spec.loader.exec_module(module)
+        try:
+            module_spec.loader.exec_module(module)
+        except Exception as exc:  # the user's file may fail in any way: report it as theirs
+            del sys.modules[module_name]
+            raise LosslabError(f"cannot load {target!r} for the loss {ref!r}: {type(exc).__name__}: {exc}") from exc
     else:
         try:
             module = importlib.import_module(target)
@@ -354,7 +366,11 @@ def encode_targets(spec: LossSpec, y: np.ndarray, n_classes: int | None = None, 
     >>> encode_targets(get_loss("hinge"), np.array([0, 1, 1]))[:, 0]
     array([-1.,  1.,  1.], dtype=float32)
     """
+    if policy not in ("error", "warn"):
+        raise LosslabError(f"policy must be 'error' or 'warn', got {policy!r}")
     y = np.asarray(y)
+    if y.size == 0:
+        raise TargetError("there are no targets (0 rows); give at least one row")
     if y.ndim != 1:
         raise TargetError(f"targets must be one value per row (shape (n,)), got shape {y.shape}")
     if y.dtype.kind not in "biuf":

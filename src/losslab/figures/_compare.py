@@ -1,8 +1,4 @@
-"""Figures that compare losses across seeds: mean learning curves and final-metric distributions.
-
-Figures are built on matplotlib's Agg canvas directly (no pyplot, no global state), returned to
-the caller, and written as PNG when a ``path`` is given.
-"""
+"""Figures that compare losses across seeds: mean learning curves and final-metric distributions."""
 
 from __future__ import annotations
 
@@ -12,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from losslab.analysis import study_metric
+from losslab.figures._canvas import new_figure, save
 from losslab.results import Study
 
 METRIC_LABELS = {"accuracy": "accuracy", "mse": "mean squared error"}
@@ -30,7 +26,7 @@ def plot_mean_curves(study: Study, path: str | Path | None = None) -> Figure:
     loss, test solid and train dashed, so each panel has ``2 * len(study.losses)`` lines. Epochs
     where a run has diverged (NaN) are left out of that epoch's mean and band.
     """
-    fig = _figure(figsize=(8, 7))
+    fig = new_figure(figsize=(8, 7))
     ax_loss, ax_metric = fig.subplots(2, 1, sharex=True)
     colours = _colours(len(study.losses))
     for loss, colour in zip(study.losses, colours):
@@ -43,7 +39,7 @@ def plot_mean_curves(study: Study, path: str | Path | None = None) -> Figure:
     ax_loss.set(ylabel="loss", title=f"{study.problem.name}: mean of {len(study.seeds)} seeds, {BAND[0]}-{BAND[1]}% band")
     ax_metric.set(xlabel="epoch", ylabel=METRIC_LABELS.get(metric, metric))
     ax_loss.legend(fontsize="small", ncol=2)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_final_distribution(study: Study, path: str | Path | None = None) -> Figure:
@@ -52,7 +48,7 @@ def plot_final_distribution(study: Study, path: str | Path | None = None) -> Fig
     Diverged runs (NaN) are left out and counted in the loss's label. The points are jittered
     sideways with a fixed seed so that the figure is reproducible.
     """
-    fig = _figure(figsize=(max(4.0, 1.6 * len(study.losses)), 4.5))
+    fig = new_figure(figsize=(max(4.0, 1.6 * len(study.losses)), 4.5))
     ax = fig.subplots()
     values, labels = [], []
     for loss in study.losses:
@@ -68,7 +64,7 @@ def plot_final_distribution(study: Study, path: str | Path | None = None) -> Fig
         ax.plot(position + jitter.uniform(-0.15, 0.15, kept.size), kept, "o", alpha=0.5, markersize=4)
     metric = study_metric(study)
     ax.set(ylabel=f"final test {METRIC_LABELS.get(metric, metric)}", title=f"{study.problem.name}: {len(study.seeds)} seeds per loss")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _draw_curve(ax: Axes, rows: pd.DataFrame, column: str, colour: str, style: str, label: str) -> None:
@@ -87,16 +83,3 @@ def _draw_curve(ax: Axes, rows: pd.DataFrame, column: str, colour: str, style: s
 def _colours(n: int) -> list[str]:
     return [f"C{i % 10}" for i in range(n)]
 
-
-def _figure(figsize: tuple[float, float]) -> Figure:
-    fig = Figure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig: Figure, path: str | Path | None) -> Figure:
-    if path is not None:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(target, dpi=120)
-    return fig
