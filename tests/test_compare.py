@@ -123,6 +123,19 @@ def test_inconclusive_verdict_says_how_many_repeats_would_decide() -> None:
     assert n == result.pairs["repeats_needed"].item() and n > 5
 
 
+def test_inconclusive_verdict_notes_a_wilcoxon_signal_that_outliers_hide_from_the_t_test() -> None:
+    rng = np.random.default_rng(13)
+    a = rng.normal(0.80, 0.02, size=15)
+    b = a + rng.normal(0.02, 0.005, size=15)
+    b[7] = a[7] - 0.5  # one collapsed run: B is ahead on 14 of 15 seeds but the mean says otherwise
+    result = compare(make_study({"a": a, "b": b}))
+    row = result.pairs.iloc[0]
+    assert row["t_pvalue_holm"] > 0.5 and row["wilcoxon_pvalue_holm"] < 0.01
+    text = row["verdict"]
+    assert text.startswith("inconclusive: about ")
+    assert "the Wilcoxon test, less swayed by outlying seeds, favours b: Holm-adjusted p = 0.00" in text
+
+
 def test_near_identical_losses_with_many_seeds_are_equivalent_within_one_point() -> None:
     rng = np.random.default_rng(4)
     a = rng.normal(0.82, 0.02, size=30)
@@ -157,6 +170,14 @@ def test_diverged_runs_are_counted_reported_and_left_out() -> None:
     assert "hinge: 2 of 8 runs diverged and are left out of the statistics." in result.verdicts
     assert result.diagnostics["diverged"].sum() == 2
     assert result.diagnostics_summary.set_index("loss").loc["hinge", "n_diverged"] == 2
+
+
+def test_tables_follow_the_study_order_of_losses() -> None:
+    rng = np.random.default_rng(12)
+    result = compare(make_study({"zeta": rng.normal(0.8, 0.02, 4), "alpha": rng.normal(0.8, 0.02, 4)}))
+    assert result.summary["loss"].tolist() == ["zeta", "alpha"]
+    assert result.diagnostics_summary["loss"].tolist() == ["zeta", "alpha"]
+    assert result.diagnostics["loss"].tolist() == ["zeta"] * 4 + ["alpha"] * 4
 
 
 def test_to_dict_is_plain_json() -> None:

@@ -1,1 +1,46 @@
-"""losslab."""
+"""losslab: configure what a neural network optimizes.
+
+Keras-compatible losses in JAX with the output layer, target encoding and metric each needs;
+every (loss x seed) of a study trained at once in one vectorised program; statistical verdicts
+and learning-curve diagnostics; the tutorial "Configure What to Optimize with Loss Functions"
+reproduced case by case.
+
+>>> import losslab
+>>> losslab.get_loss("mean squared error").output_layer
+'1 unit, linear'
+"""
+
+from losslab.analysis import Comparison, compare, curve_diagnostics
+from losslab.engine import train
+from losslab.errors import (
+    DataError,
+    IncompatibleLossError,
+    LosslabError,
+    SettingsError,
+    TargetError,
+    UnknownNameError,
+)
+from losslab.problems import Problem, get_problem, problem_names
+from losslab.registry import (
+    LossSpec,
+    Recommendation,
+    check_compatible,
+    encode_targets,
+    get_loss,
+    loss_names,
+    losses_table,
+    recommend,
+    register_loss,
+)
+from losslab.replicate import Replication, replicate
+from losslab.results import Study
+from losslab.settings import Settings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Comparison", "DataError", "IncompatibleLossError", "LossSpec", "LosslabError", "Problem", "Recommendation",
+    "Replication", "Settings", "SettingsError", "Study", "TargetError", "UnknownNameError",
+    "check_compatible", "compare", "curve_diagnostics", "encode_targets", "get_loss", "get_problem", "loss_names",
+    "losses_table", "problem_names", "recommend", "register_loss", "replicate", "train",
+]

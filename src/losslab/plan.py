@@ -40,7 +40,7 @@ class CaseStudy:
 
 CASE_STUDIES: tuple[CaseStudy, ...] = (
     CaseStudy("4.1", "Regression: mean squared error", "regression", "mean_squared_error",
-              "Train 0.000, Test 0.001 (\"zero error to three decimal places\")", ("near_zero", 0.01)),
+              "Train 0.000, Test 0.001", ("near_zero", 0.01)),
     CaseStudy("4.2", "Regression: mean squared logarithmic error", "regression", "mean_squared_logarithmic_error",
               "slightly worse MSE than mean squared error on train and test", ("worse_than", "4.1")),
     CaseStudy("4.3", "Regression: mean absolute error", "regression", "mean_absolute_error",

@@ -13,14 +13,17 @@ study's order, differences are A - B):
 3. ``A better by D (Holm-adjusted p = P)`` when the paired t-test p-value, Holm-adjusted across
    all pairs of the study, is below ``alpha``; "better" means higher accuracy or lower MSE.
 4. Otherwise ``inconclusive: about N repeats would decide``, N from
-   :func:`~losslab.analysis.repeats_needed` (total paired seeds, not additional ones).
+   :func:`~losslab.analysis.repeats_needed` (total paired seeds, not additional ones). When the
+   Holm-adjusted Wilcoxon p-value is below ``alpha`` the verdict says so and names the loss the
+   median difference favours: a few outlying seeds can inflate the t-test's spread while the
+   ranks still show one loss ahead on most seeds.
 
 The equivalence margin M defaults to 1 percentage point of accuracy (0.01) for classification
 and, for regression, to 10% of the pooled mean final test MSE of the two losses on their paired
 seeds (a relative margin, because MSE has no natural unit). Accuracy differences are written in
 percentage points, MSE differences in the problem's (scaled) MSE units. The Wilcoxon test is
-reported beside the t-test as a check that does not assume normal differences; it does not
-drive the verdict.
+reported beside the t-test as a check that does not assume normal differences; it never turns a
+verdict into "better", it only annotates an inconclusive one (rule 4).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ ACCURACY_MARGIN = 0.01
 RELATIVE_MSE_MARGIN = 0.10
 IDENTICAL_RTOL = 1e-6
 PAIR_COLUMNS = [
-    "loss_a", "loss_b", "n_pairs", "mean_diff", "sd_diff", "ci_low", "ci_high", "d_z",
+    "loss_a", "loss_b", "n_pairs", "mean_diff", "median_diff", "sd_diff", "ci_low", "ci_high", "d_z",
     "t_pvalue", "wilcoxon_pvalue", "margin", "tost_pvalue", "identical", "repeats_needed",
 ]
 
@@ -87,7 +90,7 @@ def compare(study: Study, margin: float | None = None, alpha: float = 0.05) -> C
     higher = metric == "accuracy"
     usable = _usable_runs(study.runs)
     pairs = _pairs_table(study.losses, usable, metric, margin, alpha)
-    diagnostics = curve_diagnostics(study.history)
+    diagnostics = _in_study_order(curve_diagnostics(study.history), study.losses)
     return Comparison(
         problem=study.problem.name,
         metric=metric,
@@ -96,10 +99,20 @@ def compare(study: Study, margin: float | None = None, alpha: float = 0.05) -> C
         summary=_summary_table(study.losses, study.runs, usable, 1 - alpha),
         pairs=pairs,
         diagnostics=diagnostics,
-        diagnostics_summary=summarise_diagnostics(diagnostics),
-        verdicts=_divergence_notes(study.losses, study.runs, usable)
-        + [f"{r.loss_a} vs {r.loss_b} ({r.n_pairs} paired seeds): {r.verdict}." for r in pairs.itertuples()],
+        diagnostics_summary=_in_study_order(summarise_diagnostics(diagnostics), study.losses),
+        verdicts=_divergence_notes(study.losses, study.runs, usable) + [_sentence(r) for r in pairs.itertuples()],
     )
+
+
+def _sentence(row) -> str:
+    seeds = "seed" if row.n_pairs == 1 else "seeds"
+    return f"{row.loss_a} vs {row.loss_b} ({row.n_pairs} paired {seeds}): {row.verdict}."
+
+
+def _in_study_order(frame: pd.DataFrame, losses: tuple[str, ...]) -> pd.DataFrame:
+    """Rows in the order the study lists its losses (tables and plots then agree)."""
+    rank = {loss: i for i, loss in enumerate(losses)}
+    return frame.sort_values("loss", key=lambda column: column.map(rank), kind="stable").reset_index(drop=True)
 
 
 def _check_level(margin: float | None, alpha: float) -> None:
@@ -166,7 +179,8 @@ def _pair_stats(
     ci_low, ci_high = bootstrap_ci(test_a - test_b, 1 - alpha)
     enough = tests.n >= 2
     return {
-        "loss_a": a, "loss_b": b, "n_pairs": tests.n, "mean_diff": tests.mean_diff, "sd_diff": tests.sd_diff,
+        "loss_a": a, "loss_b": b, "n_pairs": tests.n, "mean_diff": tests.mean_diff,
+        "median_diff": float(np.median(test_a - test_b)) if tests.n else math.nan, "sd_diff": tests.sd_diff,
         "ci_low": ci_low, "ci_high": ci_high, "d_z": tests.d_z, "t_pvalue": tests.t_pvalue,
         "wilcoxon_pvalue": tests.wilcoxon_pvalue, "margin": margin,
         "tost_pvalue": tost_paired(test_a, test_b, margin, alpha).pvalue,
@@ -197,12 +211,21 @@ def _verdict(row, metric: str, alpha: float) -> str:
     if row.tost_pvalue < alpha:
         return f"equivalent within ±{_amount(row.margin, metric)} (TOST {_p(row.tost_pvalue)})"
     if row.t_pvalue_holm < alpha:
-        a_better = (row.mean_diff > 0) == (metric == "accuracy")
-        winner = row.loss_a if a_better else row.loss_b
+        winner = _favoured(row, row.mean_diff, metric)
         return f"{winner} better by {_amount(abs(row.mean_diff), metric)} (Holm-adjusted {_p(row.t_pvalue_holm)})"
-    if row.repeats_needed is None or pd.isna(row.repeats_needed):
-        return f"inconclusive: more than {MAX_REPEATS:,} repeats would be needed"
-    return f"inconclusive: about {int(row.repeats_needed)} repeats would decide"
+    if pd.isna(row.repeats_needed):
+        verdict = f"inconclusive: more than {MAX_REPEATS:,} repeats would be needed"
+    else:
+        verdict = f"inconclusive: about {int(row.repeats_needed)} repeats would decide"
+    if row.wilcoxon_pvalue_holm < alpha:
+        verdict += (f" (the Wilcoxon test, less swayed by outlying seeds, favours {_favoured(row, row.median_diff, metric)}:"
+                    f" Holm-adjusted {_p(row.wilcoxon_pvalue_holm)})")
+    return verdict
+
+
+def _favoured(row, diff: float, metric: str) -> str:
+    """The loss a difference ``A - B`` favours: higher accuracy, or lower MSE."""
+    return row.loss_a if (diff > 0) == (metric == "accuracy") else row.loss_b
 
 
 def _amount(value: float, metric: str) -> str:

@@ -30,18 +30,23 @@ app = typer.Typer(
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the library's user-input errors into one red line and exit code 2; show warnings."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    """Turn the library's user-input errors into one red line and exit code 2; show the library's
+    warnings as yellow lines when they happen (each once)."""
+    shown: set[str] = set()
+
+    def show(message, category, *_args, **_kwargs) -> None:
+        if str(message) not in shown:
+            shown.add(str(message))
+            err_console.print(f"[yellow]warning:[/yellow] {message}")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UserWarning)
+        warnings.showwarning = show
         try:
             yield
         except LosslabError as exc:
             err_console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None
-        finally:
-            for warning in caught:
-                if issubclass(warning.category, UserWarning) and warning.category.__module__.startswith("losslab"):
-                    err_console.print(f"[yellow]warning:[/yellow] {warning.message}")
 
 
 # Options shared by several commands -------------------------------------------------------------
@@ -106,13 +111,13 @@ def run(
 
 @app.command()
 def replicate(
-    repeats: Annotated[int, typer.Option("--repeats", "-n", help="Runs per case study (mean ± sd when > 1).")] = 1,
+    repeats: Annotated[int, typer.Option("--repeats", "-n", help="Runs per case study (mean ± sd when > 1).")] = 30,
     epochs: Annotated[int | None, typer.Option("--epochs", help="Override every case study's epochs (for quick checks).")] = None,
     out: Out = Path("losslab-out"), json: Json = False,
 ) -> None:
     """Reproduce the tutorial: all nine case studies and the two extension losses, with its figures.
 
-    Example: losslab replicate --repeats 5
+    Example: losslab replicate --repeats 5 --out results
     """
     with user_errors():
         _commands.replicate_all(repeats, epochs, out, json)

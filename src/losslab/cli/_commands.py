@@ -197,13 +197,14 @@ def _replication_files(result: Replication, out: Path) -> list[Path]:
 def _print_replication(result: Replication) -> None:
     rows = []
     for r in result.table.itertuples():
+        units = "1" if r.output.startswith("1 ") else "n"
         tutorial_acc = "" if r.tutorial_train != r.tutorial_train else f"{fmt(r.tutorial_train)} / {fmt(r.tutorial_test)}"
-        rows.append([r.case, r.problem, r.loss, f"{r.output}; {r.targets}", r.metric,
-                     mean_sd(r.train, r.train_sd), mean_sd(r.test, r.test_sd), tutorial_acc, r.reported,
+        rows.append([f"{r.case} {r.problem}", r.loss, f"{units} x {r.output.split(', ')[-1]}; {r.targets}",
+                     r.metric, mean_sd(r.train, r.train_sd), mean_sd(r.test, r.test_sd), tutorial_acc, r.reported,
                      r.agrees if r.outcome == "completed" else f"{r.agrees} ({r.outcome})"])
-    columns = ["case", "problem", "loss", "output layer; targets", "metric", "train", "test",
-               "tutorial's accuracy\n(round(output)==label)", "tutorial reported", "agrees"]
-    title = f"The tutorial's case studies, {result.repeats} run{'s' if result.repeats > 1 else ''} each"
+    columns = ["case", "loss", "output; targets", "metric", "train", "test",
+               "tutorial's Keras\naccuracy", "tutorial reported", "agrees"]
+    title = f"The tutorial's case studies, {result.repeats} run{'s' if result.repeats > 1 else ''} each (mean ± sd)"
     console.print(table(title, columns, rows))
     for note in result.notes():
         console.print(f"- {note}")

@@ -15,6 +15,8 @@ console = Console(highlight=False)
 if not console.is_terminal:  # piped or captured output: wide enough for the tables, not 80 columns
     console = Console(highlight=False, width=200)
 err_console = Console(stderr=True, highlight=False)
+if not err_console.is_terminal:
+    err_console = Console(stderr=True, highlight=False, width=200)
 
 
 def fmt(value: object, digits: int = 3) -> str:

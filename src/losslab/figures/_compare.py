@@ -59,11 +59,15 @@ def plot_final_distribution(study: Study, path: str | Path | None = None) -> Fig
         labels.append(f"{loss}\n({diverged} diverged)" if diverged else loss)
     positions = np.arange(1, len(values) + 1)
     ax.boxplot(values, positions=positions, tick_labels=labels, showfliers=False)
+    ax.tick_params(axis="x", labelrotation=20)  # loss names are long; upright they overlap
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
     jitter = np.random.default_rng(0)
     for position, kept in zip(positions, values):
         ax.plot(position + jitter.uniform(-0.15, 0.15, kept.size), kept, "o", alpha=0.5, markersize=4)
     metric = study_metric(study)
-    ax.set(ylabel=f"final test {METRIC_LABELS.get(metric, metric)}", title=f"{study.problem.name}: {len(study.seeds)} seeds per loss")
+    ax.set(ylabel=f"final test {METRIC_LABELS.get(metric, metric)}",
+           title=f"{study.problem.name}: {len(study.seeds)} seeds per loss")
     return save(fig, path)
 
 
