@@ -7,9 +7,10 @@ between losses on the same seed are paired differences.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from itertools import groupby
+from concurrent.futures import ThreadPoolExecutor
 
 import jax
 import numpy as np
@@ -46,9 +47,16 @@ def check_seeds(seeds: Iterable[int]) -> tuple[int, ...]:
     seeds = tuple(int(s) for s in seeds)
     if not seeds:
         raise SettingsError("give at least one seed (repeats must be >= 1)")
-    if len(set(seeds)) != len(seeds) or min(seeds) < 0:
-        raise SettingsError("seeds must be distinct non-negative integers")
+    if len(set(seeds)) != len(seeds) or min(seeds) < 0 or max(seeds) >= 2**32:
+        raise SettingsError("seeds must be distinct integers from 0 to 2**32 - 1")
     return seeds
+
+
+#: Runs per compiled chunk. Fixed, so that a run's result does not depend on how many other runs
+#: share its study (XLA's arithmetic can vary with the batch shape), and one compiled program
+#: per loss and problem serves any number of seeds. 16 runs keep a chunk's working set in the
+#: core's cache; see benchmarks/RESULTS.md.
+CHUNK = 16
 
 
 def train(
@@ -61,7 +69,8 @@ def train(
     """Train one MLP per (loss, seed) on ``problem`` and record every epoch.
 
     ``settings`` default to the problem's tutorial settings (``problem.defaults``). Runs whose
-    loss turns NaN or infinite are marked diverged; the others complete normally.
+    loss turns NaN or infinite are marked diverged; the others complete normally. Chunks of
+    runs train in parallel on the machine's cores.
 
     >>> from losslab.problems import get_problem
     >>> study = train(get_problem("blobs"), ["categorical_crossentropy"], seeds=[0, 1], settings=Settings(epochs=2))
@@ -72,21 +81,17 @@ def train(
     specs = resolve_losses(problem, losses)
     seeds = check_seeds(seeds)
     settings = settings or problem.defaults
-    targets = {spec.name: _encode(spec, problem) for spec in specs}
     total = len(specs) * len(seeds)
-    done, timings, blocks = 0, {"compile_s": 0.0, "train_s": 0.0}, []
-    for units, group in groupby(sorted(specs, key=lambda s: s.output_units(problem.n_classes)),
-                                key=lambda s: s.output_units(problem.n_classes)):
-        group = list(group)
-        if progress:
-            progress(done, total, ", ".join(s.name for s in group))
-        values, compile_s, train_s = _run_group(problem, group, [targets[s.name] for s in group], units, seeds, settings)
-        timings["compile_s"] += compile_s
-        timings["train_s"] += train_s
-        blocks.append(([s.name for s in group], values))
-        done += len(group) * len(seeds)
+    timings = {"compile_s": 0.0, "train_s": 0.0}
+    values: dict[str, np.ndarray] = {}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for spec in specs:
+            if progress:
+                progress(len(values) * len(seeds), total, spec.name)
+            values[spec.name] = _run_loss(problem, spec, seeds, settings, pool, timings)
     if progress:
-        progress(done, total, "done")
+        progress(total, total, "done")
+    blocks = [([name], block) for name, block in values.items()]
     order = {spec.name: i for i, spec in enumerate(specs)}
     history, runs = _tables(problem, blocks, seeds, order)
     return Study(problem, settings, tuple(s.name for s in specs), seeds, history, runs, timings)
@@ -99,23 +104,38 @@ def _encode(spec: LossSpec, problem: Problem) -> Targets:
     return Targets(encoded[: problem.n_train], encoded[problem.n_train:])
 
 
-def _run_group(problem, group, targets, units, seeds, settings):
-    """Compile and run one program for ``group`` x ``seeds``; returns (runs, epochs, 2, 3) values."""
-    program = build_program(tuple(group), units, settings)
-    data = Data.of(problem.X_train, problem.X_test, targets)
-    keys = np.stack([np.asarray(jax.random.key_data(jax.random.PRNGKey(s))) for s in seeds] * len(group))
-    loss_index = np.repeat(np.arange(len(group), dtype=np.int32), len(seeds))
+def _run_loss(problem, spec, seeds, settings, pool, timings) -> np.ndarray:
+    """All seeds of one loss, in chunks of :data:`CHUNK` runs; returns (runs, epochs, 2, 3)."""
+    units = spec.output_units(problem.n_classes)
+    data = Data.of(problem.X_train, problem.X_test, _encode(spec, problem))
+    program = build_program(spec, units, settings)
     start = time.perf_counter()
-    compiled = program.lower(data, keys, _orders_shape(problem, seeds, settings, len(group)), loss_index).compile()
-    compile_s = time.perf_counter() - start
+    compiled = program.lower(data, *_chunk_inputs(seeds[:1], problem, settings, shapes_only=True)).compile()
+    timings["compile_s"] += time.perf_counter() - start
     start = time.perf_counter()
-    orders = np.concatenate([np.stack([epoch_orders(s, settings.epochs, problem.n_train) for s in seeds])] * len(group))
-    values = np.asarray(jax.block_until_ready(compiled(data, keys, orders, loss_index)))
-    return values, compile_s, time.perf_counter() - start
+    chunks = [seeds[i:i + CHUNK] for i in range(0, len(seeds), CHUNK)]
+    results = pool.map(lambda chunk: np.asarray(compiled(data, *_chunk_inputs(chunk, problem, settings))), chunks)
+    values = np.concatenate([result[: len(chunk)] for result, chunk in zip(results, chunks)])
+    timings["train_s"] += time.perf_counter() - start
+    return values
 
 
-def _orders_shape(problem, seeds, settings, n_losses) -> jax.ShapeDtypeStruct:
-    return jax.ShapeDtypeStruct((n_losses * len(seeds), settings.epochs, problem.n_train), np.int32)
+def seed_keys(seeds: Sequence[int]) -> np.ndarray:
+    """``jax.random.PRNGKey(seed)`` for many seeds at once: threefry's key for a seed is its high
+    and low 32 bits, computed here in NumPy (a Python loop over JAX calls cost 0.4 ms per seed)."""
+    seeds = np.asarray(seeds, dtype=np.uint64)
+    return np.stack([seeds >> np.uint64(32), seeds & np.uint64(0xFFFFFFFF)], axis=1).astype(np.uint32)
+
+
+def _chunk_inputs(seeds: Sequence[int], problem: Problem, settings: Settings, shapes_only: bool = False):
+    """Keys and epoch orders of one chunk, padded to :data:`CHUNK` runs by repeating its first seed."""
+    padded = list(seeds) + [seeds[0]] * (CHUNK - len(seeds))
+    if shapes_only:
+        return (jax.ShapeDtypeStruct((CHUNK, 2), np.uint32),
+                jax.ShapeDtypeStruct((CHUNK, settings.epochs, problem.n_train), np.int32))
+    keys = seed_keys(padded)
+    orders = np.stack([epoch_orders(s, settings.epochs, problem.n_train) for s in padded])
+    return keys, orders
 
 
 def _tables(problem, blocks, seeds, order) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,7 +1,14 @@
-"""The multilayer perceptron: parameters as plain arrays, a pure forward function.
+"""The multilayer perceptron, many models at once, written for XLA's CPU matrix kernels.
 
-Axes: a single model's parameters have no run axis; the engine ``vmap``s over runs, so inside
-this module ``x`` is ``(rows, features)`` and the output ``(rows, units)``.
+Axes: runs first. Weights are stored ``(runs, out, in)`` and activations feature-major,
+``(runs, features, rows)``. With that layout every matrix product the forward and backward passes
+need contracts the minor (last) axis of its left operand, which is the form XLA hands to its fast
+batched-GEMM kernels; the textbook ``(rows, features)`` layout under ``vmap`` sends the weight
+gradients ``x^T @ delta`` to a generic loop that took most of the training time.
+
+The backward pass is written out (it is short for an MLP) rather than left to autodiff, because
+autodiff re-derives the transposed products that the layout is there to avoid. Only the loss's
+gradient with respect to the output comes from ``jax.grad``; see ``losslab.engine._program``.
 """
 
 from __future__ import annotations
@@ -10,11 +17,11 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
-Params = list[tuple[Array, Array]]  # [(W, b)] per layer; W (fan_in, fan_out), b (fan_out,)
+Params = list[tuple[Array, Array]]  # per layer: W (runs, out, in), b (runs, out)
 
 
 def he_uniform(key: Array, fan_in: int, fan_out: int) -> Array:
-    """Keras ``he_uniform``: U(-sqrt(6 / fan_in), +sqrt(6 / fan_in))."""
+    """Keras ``he_uniform``: U(-sqrt(6 / fan_in), +sqrt(6 / fan_in)), shape ``(fan_in, fan_out)``."""
     limit = jnp.sqrt(6.0 / fan_in)
     return jax.random.uniform(key, (fan_in, fan_out), jnp.float32, -limit, limit)
 
@@ -25,11 +32,12 @@ def glorot_uniform(key: Array, fan_in: int, fan_out: int) -> Array:
     return jax.random.uniform(key, (fan_in, fan_out), jnp.float32, -limit, limit)
 
 
-def init_mlp(key: Array, n_inputs: int, hidden: tuple[int, ...], n_outputs: int) -> Params:
-    """Hidden layers ``he_uniform`` (for relu), output layer ``glorot_uniform``, zero biases.
+def init_mlp(key: Array, n_inputs: int, hidden: tuple[int, ...], n_outputs: int) -> list[tuple[Array, Array]]:
+    """One model's parameters in Keras's layout: ``[(kernel (in, out), bias (out,))]`` per layer.
 
-    Each layer draws from its own key, ``fold_in(key, layer)``, so the hidden weights of a seed do
-    not depend on the output layer's size: every loss starts from the same hidden layer.
+    Hidden layers ``he_uniform`` (for relu), output layer ``glorot_uniform``, zero biases. Each
+    layer draws from its own key, ``fold_in(key, layer)``, so the hidden weights of a seed do not
+    depend on the output layer's size: every loss starts from the same hidden layer.
     """
     sizes = (n_inputs, *hidden)
     params = [
@@ -41,13 +49,42 @@ def init_mlp(key: Array, n_inputs: int, hidden: tuple[int, ...], n_outputs: int)
     return params
 
 
-def forward(params: Params, x: Array) -> Array:
-    """Pre-activation output ``z`` of the MLP: relu hidden layers, then a linear output layer.
+def init_runs(keys: Array, n_inputs: int, hidden: tuple[int, ...], n_outputs: int) -> Params:
+    """Parameters of many runs, one key each, in the engine's ``(runs, out, in)`` layout."""
+    per_run = jax.vmap(lambda key: init_mlp(key, n_inputs, hidden, n_outputs))(keys)
+    return [(jnp.swapaxes(W, 1, 2), b) for W, b in per_run]
 
-    The output activation belongs to the loss (``LossSpec.activate``), so that training can use
-    the stable from-logits form of the loss.
+
+def forward(params: Params, x: Array) -> tuple[Array, list[Array]]:
+    """Pre-activation output ``z`` (runs, out, rows) and the hidden pre-activations.
+
+    ``x`` is ``(runs, rows, features)`` (each run its own rows) or ``(rows, features)`` (the same
+    rows for every run: then the first layer is a single matrix product for all runs).
     """
-    for W, b in params[:-1]:
-        x = jax.nn.relu(x @ W + b)
-    W, b = params[-1]
-    return x @ W + b
+    W, b = params[0]
+    spec = "roi,rbi->rob" if x.ndim == 3 else "roi,bi->rob"
+    a = jnp.einsum(spec, W, x) + b[:, :, None]
+    pre_activations = []
+    for W, b in params[1:]:
+        pre_activations.append(a)
+        a = jnp.einsum("roi,rib->rob", W, jax.nn.relu(a)) + b[:, :, None]
+    return a, pre_activations
+
+
+def backward(params: Params, x: Array, pre_activations: list[Array], dz: Array) -> Params:
+    """Gradients of the loss for every layer, given ``dz`` = d loss / d z, shape (runs, out, rows).
+
+    ``x`` is ``(runs, rows, features)``. Each product keeps the contracted axis minor on the left
+    (see the module docstring); the optimisation barrier stops XLA from folding the transpose of
+    ``dz`` back into the product.
+    """
+    grads = []
+    delta = dz
+    for layer in range(len(params) - 1, 0, -1):
+        a = pre_activations[layer - 1]
+        W = params[layer][0]
+        grads.append((jnp.einsum("rob,rib->roi", delta, jax.nn.relu(a)), delta.sum(axis=2)))
+        W_t = jax.lax.optimization_barrier(jnp.swapaxes(W, 1, 2))
+        delta = jnp.where(a > 0, jnp.einsum("rio,rob->rib", W_t, delta), 0.0)
+    grads.append((jnp.einsum("rob,rbi->roi", delta, x), delta.sum(axis=2)))
+    return grads[::-1]

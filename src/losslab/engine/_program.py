@@ -1,10 +1,12 @@
-"""One compiled program trains a group of runs: ``jit(vmap(run))`` with ``lax.scan`` over epochs
-and batches.
+"""One compiled program trains a chunk of runs of one loss: ``lax.scan`` over epochs and
+batches, every run of the chunk at once.
 
-Axes: ``runs`` first everywhere. A run is (seed, loss); losses whose output layers have the same
-number of units share a program, and ``lax.switch`` on the run's loss index picks its objective.
-Under ``vmap`` the switch evaluates every branch, which costs little: the loss is computed on
-``(batch, units)`` outputs, far cheaper than the hidden layer.
+Axes: ``runs`` first everywhere (see ``losslab.engine._model`` for the feature-major layout).
+
+Each program trains a single loss. Sharing one program between losses (each run selecting its
+loss) was tried and measured: it changes XLA's fusion of the loss gradient enough that
+categorical and sparse categorical cross-entropy, bit-identical in programs of their own, drift
+apart on some seeds. Paired comparisons need the losses to differ in nothing but the loss.
 
 The result of a program is ``(runs, epochs, 2 splits, 3 values)``: loss, metric and the
 tutorial's rounding accuracy, each on the whole split after the epoch.
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jax
@@ -23,12 +24,11 @@ import numpy as np
 import optax
 from jax import Array
 
-from losslab.engine._model import forward, init_mlp
+from losslab.engine._model import backward, forward, init_runs
 from losslab.metrics import rounding_accuracy
 from losslab.registry import LossSpec
 from losslab.settings import Settings
 
-N_VALUES = 3  # loss, metric, rounding accuracy
 
 
 def make_optimizer(settings: Settings) -> optax.GradientTransformation:
@@ -84,17 +84,17 @@ class Data:
 
     X_train: Array
     X_all: Array
-    y_train: tuple[Array, ...]  # one per loss of the program
-    y_all: tuple[Array, ...]
+    y_train: Array
+    y_all: Array
 
     @classmethod
-    def of(cls, X_train: np.ndarray, X_test: np.ndarray, targets: Sequence[Targets]) -> Data:
+    def of(cls, X_train: np.ndarray, X_test: np.ndarray, targets: Targets) -> Data:
         X_tr = jnp.asarray(X_train, jnp.float32)
         return cls(
             X_tr,
             jnp.concatenate([X_tr, jnp.asarray(X_test, jnp.float32)]),
-            tuple(jnp.asarray(t.train) for t in targets),
-            tuple(jnp.concatenate([jnp.asarray(t.train), jnp.asarray(t.test)]) for t in targets),
+            jnp.asarray(targets.train),
+            jnp.concatenate([jnp.asarray(targets.train), jnp.asarray(targets.test)]),
         )
 
 
@@ -102,54 +102,50 @@ jax.tree_util.register_dataclass(Data, data_fields=["X_train", "X_all", "y_train
 
 
 @functools.cache
-def build_program(specs: tuple[LossSpec, ...], units: int, settings: Settings):
-    """A jit-compiled function of ``(data, keys (runs, 2), orders (runs, epochs, n_train),
-    loss_index (runs,))`` returning ``(runs, epochs, 2, 3)``.
+def build_program(spec: LossSpec, units: int, settings: Settings):
+    """A jit-compiled function of ``(data, keys (runs, 2), orders (runs, epochs, n_train))``
+    returning ``(runs, epochs, 2, 3)``.
 
     Cached on its static configuration, so a second study of the same shape reuses the traced
     program (and JAX's persistent cache skips the compilation across processes).
     """
     optimizer = make_optimizer(settings)
+    one_unit_classifier = units == 1 and spec.kind != "regression"
 
-    def objective_branch(k: int):
-        return lambda z, rows, data: specs[k].objective(data.y_train[k][rows], z)
+    def output_gradient(z_t: Array, y: Array, weights: Array) -> Array:
+        """d(batch loss)/dz, feature-major (runs, units, batch), as a materialised array."""
+        dz = jax.grad(lambda z: jnp.sum(spec.objective(y, z) * weights))(jnp.swapaxes(z_t, 1, 2))
+        return jax.lax.optimization_barrier(jnp.swapaxes(dz, 1, 2))
 
-    def report_branch(k: int):
-        spec = specs[k]
-
-        def values(z: Array, data: Data) -> Array:  # (rows, 3) from the pre-activation output
-            y, out = data.y_all[k], spec.activate(z)
-            one_unit_classifier = units == 1 and spec.kind != "regression"
-            rounding = rounding_accuracy(y, out) if one_unit_classifier else jnp.full(z.shape[0], jnp.nan)
-            return jnp.stack([spec.fn(y, out), spec.metric_fn(y, out), rounding], axis=-1)
-
-        return values
-
-    objectives = [objective_branch(k) for k in range(len(specs))]
-    reports = [report_branch(k) for k in range(len(specs))]
-
-    def run(data: Data, key: Array, orders: Array, loss_index: Array) -> Array:
+    def report(z_t: Array, data: Data) -> Array:
+        """Per run and split: mean loss (Keras's probability form), metric, rounding accuracy."""
+        out = spec.activate(jnp.swapaxes(z_t, 1, 2))  # (runs, rows, units)
+        y = jnp.broadcast_to(data.y_all, out.shape[:1] + data.y_all.shape)
+        rounding = rounding_accuracy(y, out) if one_unit_classifier else jnp.full(out.shape[:2], jnp.nan)
+        per_row = jnp.stack([spec.fn(y, out), spec.metric_fn(y, out), rounding], axis=-1)
         n_train = data.X_train.shape[0]
-        params = init_mlp(key, data.X_train.shape[1], settings.hidden, units)
+        return jnp.stack([per_row[:, :n_train].mean(axis=1), per_row[:, n_train:].mean(axis=1)], axis=1)
 
-        def batch_loss(p, rows, mask):
-            z = forward(p, data.X_train[rows])
-            per_sample = jax.lax.switch(loss_index, objectives, z, rows, data)
-            return jnp.sum(per_sample * mask) / jnp.sum(mask)
+    def program(data: Data, keys: Array, orders: Array) -> Array:
+        params = init_runs(keys, data.X_train.shape[1], settings.hidden, units)
 
         def step(carry, batch):
-            p, opt_state = carry
-            grads = jax.grad(batch_loss)(p, *batch)
-            updates, opt_state = optimizer.update(grads, opt_state, p)
-            return (optax.apply_updates(p, updates), opt_state), None
+            params, opt_state = carry
+            rows, mask = batch  # rows (runs, batch), mask (batch,)
+            x = data.X_train[rows]
+            z_t, pre_activations = forward(params, x)
+            dz = output_gradient(z_t, data.y_train[rows], mask / jnp.sum(mask))
+            grads = backward(params, x, pre_activations, dz)
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), None
 
         def epoch(carry, order):
-            carry, _ = jax.lax.scan(step, carry, batches(order, settings.batch_size))
-            per_row = jax.lax.switch(loss_index, reports, forward(carry[0], data.X_all), data)
-            summary = jnp.stack([per_row[:n_train].mean(axis=0), per_row[n_train:].mean(axis=0)])
-            return carry, summary
+            rows, mask = jax.vmap(lambda o: batches(o, settings.batch_size))(order)
+            carry, _ = jax.lax.scan(step, carry, (jnp.swapaxes(rows, 0, 1), mask[0]))
+            z_t, _ = forward(carry[0], data.X_all)
+            return carry, report(z_t, data)
 
-        _, history = jax.lax.scan(epoch, (params, optimizer.init(params)), orders)
-        return history
+        _, history = jax.lax.scan(epoch, (params, optimizer.init(params)), jnp.swapaxes(orders, 0, 1))
+        return jnp.swapaxes(history, 0, 1)
 
-    return jax.jit(jax.vmap(run, in_axes=(None, 0, 0, 0)))
+    return jax.jit(program)

@@ -98,9 +98,11 @@ def sparse_categorical_crossentropy_from_logits(y_true: Array, logits: Array) ->
     Computed as :func:`categorical_crossentropy_from_logits` of the one-hot labels, so that both
     losses run the same floating-point operations: trained from the same seed they give
     bit-identical models, which makes "sparse and non-sparse are the same loss" checkable exactly.
+    The optimisation barrier keeps XLA from specialising the arithmetic to a one-hot it can see
+    (it would then round differently from the same product with one-hot data).
     """
     one_hot = jax.nn.one_hot(_class_indices(y_true, logits), logits.shape[-1], dtype=logits.dtype)
-    return categorical_crossentropy_from_logits(one_hot, logits)
+    return categorical_crossentropy_from_logits(jax.lax.optimization_barrier(one_hot), logits)
 
 
 def kl_divergence(y_true: Array, y_pred: Array) -> Array:
