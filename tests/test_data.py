@@ -456,23 +456,28 @@ def test_regression_target_standardised_on_train():
 
 def test_target_scale_turns_mse_into_target_units():
     frame = _frame(300)
-    raw = Problem.from_frame(frame, "price", standardize_target=False)
+    uncentred = Problem.from_frame(frame, "price", center_target=False)
     scaled = Problem.from_frame(frame, "price")
-    np.testing.assert_array_equal(raw.X_test, scaled.X_test)
-    predict = raw.y_test.mean()  # a constant guess, in raw units
-    mse_raw = np.mean((raw.y_test - predict) ** 2)
+    np.testing.assert_array_equal(uncentred.X_test, scaled.X_test)
+    raw_y_test = uncentred.y_test * uncentred.target_scale
+    predict = raw_y_test.mean()  # a constant guess, in raw units
+    mse_raw = np.mean((raw_y_test - predict) ** 2)
     guess_scaled = (predict - scaled.preparation["target_mean"]) / scaled.target_scale
     mse_scaled = np.mean((scaled.y_test - guess_scaled) ** 2)
     assert mse_scaled * scaled.target_scale**2 == pytest.approx(mse_raw, rel=1e-10)
 
 
-def test_standardize_target_false_keeps_raw_values():
+def test_center_target_false_only_divides_by_the_training_std():
     frame = _frame(100)
-    problem = Problem.from_frame(frame, "price", standardize_target=False)
-    assert problem.target_scale == 1.0
+    problem = Problem.from_frame(frame, "price", center_target=False)
     assert problem.preparation["target_standardized"] is False
     assert problem.preparation["target_mean"] is None
-    assert set(np.concatenate([problem.y_train, problem.y_test])) == set(frame["price"])
+    train_prices = frame["price"].to_numpy()[np.isin(frame["price"].to_numpy(), problem.y_train * problem.target_scale)]
+    assert problem.target_scale == pytest.approx(problem.preparation["target_std"])
+    restored = np.sort(np.concatenate([problem.y_train, problem.y_test]) * problem.target_scale)
+    np.testing.assert_allclose(restored, np.sort(frame["price"].to_numpy()), rtol=1e-12)
+    assert np.sign(restored).tolist() == np.sign(np.sort(frame["price"].to_numpy())).tolist()
+    assert len(train_prices) > 0
 
 
 def test_from_arrays():
@@ -538,8 +543,8 @@ def test_bundled_datasets(name, kind, n_classes, n_features, n_rows):
 def test_bundled_class_names_and_options():
     assert get_problem("breast-cancer").class_names == ("malignant", "benign")
     assert get_problem("Iris").class_names == ("setosa", "versicolor", "virginica")
-    raw = get_problem("diabetes", standardize_target=False, test_size=0.5, seed=3)
-    assert raw.target_scale == 1.0 and raw.y_train.min() >= 25.0
+    raw = get_problem("diabetes", center_target=False, test_size=0.5, seed=3)
+    assert raw.y_train.min() * raw.target_scale >= 25.0 - 1e-9 and raw.y_train.min() > 0
     assert raw.preparation["seed"] == 3 and raw.n_test == 221
 
 

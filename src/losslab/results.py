@@ -18,7 +18,9 @@ rounding_accuracy  one-unit classifiers only: the tutorial's Keras ``round(outpu
 
 ``runs`` has one row per run: ``problem, loss, seed, diverged, diverged_epoch`` and the final
 ``train_loss, test_loss, train_metric, test_metric, metric`` (plus ``train_rounding_accuracy``
-and ``test_rounding_accuracy``). A diverged run has NaN from its ``diverged_epoch`` on.
+and ``test_rounding_accuracy``, and for a regression target that was scaled,
+``train_metric_target_units`` and ``test_metric_target_units``: the MSE times
+``problem.target_scale**2``). A diverged run has NaN from its ``diverged_epoch`` on.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ HISTORY_COLUMNS = (
 RUN_COLUMNS = (
     "problem", "loss", "seed", "diverged", "diverged_epoch", "metric",
     "train_loss", "test_loss", "train_metric", "test_metric", "train_rounding_accuracy", "test_rounding_accuracy",
+    "train_metric_target_units", "test_metric_target_units",
 )
 
 

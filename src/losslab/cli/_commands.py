@@ -21,8 +21,9 @@ from losslab.replicate import ROUNDING_NOTE, Replication, replicate
 from losslab.results import Study, ensure_out_dir
 from losslab.settings import Settings, parse_hidden, seeds_for
 
-#: Losses that need the regression target on its own scale (non-negative or away from zero).
-RAW_SCALE_LOSSES = {"mean_squared_logarithmic_error", "poisson", "mean_absolute_percentage_error"}
+#: Losses that need the regression target's signs and zeros kept (non-negative, or away from
+#: zero): with any of them in a study the target is divided by its std but not centred.
+SIGN_KEEPING_LOSSES = {"mean_squared_logarithmic_error", "poisson", "mean_absolute_percentage_error"}
 
 
 @dataclass(frozen=True)
@@ -38,24 +39,24 @@ class Source:
     dropna: bool
 
     def load(self, loss_names: Sequence[str] = ()) -> Problem:
-        """The problem; a regression target stays on its own scale when a loss needs that."""
+        """The problem; a regression target is not centred when a loss needs its signs and zeros."""
         if self.data is not None and self.name is not None:
             raise LosslabError(f"give either a problem name ({self.name!r}) or --data, not both")
         if self.data is None and self.target is not None:
             raise LosslabError("--target needs --data FILE")
-        raw_scale = any(name in RAW_SCALE_LOSSES for name in loss_names)
+        keep_signs = any(name in SIGN_KEEPING_LOSSES for name in loss_names)
         if self.data is not None:
             if self.target is None:
                 raise LosslabError(f"--data {self.data} needs --target COLUMN: the column to predict")
             return problem_from_file(self.data, self.target, kind=self.kind, test_size=self.test_size,
-                                     seed=self.split_seed, dropna=self.dropna, standardize_target=not raw_scale)
+                                     seed=self.split_seed, dropna=self.dropna, center_target=not keep_signs)
         if self.name is None:
             raise LosslabError(f"give a problem ({', '.join(problem_names())}) or --data FILE --target COLUMN")
         if self.kind is not None:
             raise LosslabError("--kind applies to --data only; built-in problems have a fixed kind")
         if is_tutorial_problem(self.name):
             return get_problem(self.name)
-        return get_problem(self.name, test_size=self.test_size, seed=self.split_seed, standardize_target=not raw_scale)
+        return get_problem(self.name, test_size=self.test_size, seed=self.split_seed, center_target=not keep_signs)
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,9 @@ def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsO
                       "try a smaller --lr")
     else:
         console.print(f"Train: {row['train_metric']:.3f}, Test: {row['test_metric']:.3f}")
+        if problem.target_scale is not None:
+            console.print(f"In {problem.target_name}'s own units (the model saw it divided by {problem.target_scale:.4g}): "
+                          f"Train MSE: {row['train_metric_target_units']:.4g}, Test MSE: {row['test_metric_target_units']:.4g}")
         if specs[0].activation == "tanh":
             console.print(f"As the tutorial's Keras scored it (round(output) == label): Train: "
                           f"{row['train_rounding_accuracy']:.3f}, Test: {row['test_rounding_accuracy']:.3f}")
@@ -245,15 +249,19 @@ def _comparison_files(study: Study, comparison: Comparison, out: Path) -> list[P
 
 def print_comparison(study: Study, comparison: Comparison) -> None:
     metric = comparison.metric
+    scale = study.problem.target_scale
+    units = study.runs.groupby("loss")["test_metric_target_units"].mean()
     rows = []
     for r in comparison.summary.to_dict(orient="records"):
-        rows.append([r["loss"], f"{r['n']}/{r['n_runs']}",
-                     mean_sd(r["train_metric_mean"], r["train_metric_sd"]),
-                     mean_sd(r["test_metric_mean"], r["test_metric_sd"]),
-                     f"[{fmt(r['test_metric_ci_low'])}, {fmt(r['test_metric_ci_high'])}]",
-                     mean_sd(r["test_loss_mean"], r["test_loss_sd"])])
-    console.print(table(f"{study.problem.name}: final {metric} over {len(study.seeds)} paired seeds",
-                        ["loss", "runs", f"train {metric}", f"test {metric}", "test 95% CI", "test loss"], rows))
+        row = [r["loss"], f"{r['n']}/{r['n_runs']}",
+               mean_sd(r["train_metric_mean"], r["train_metric_sd"]),
+               mean_sd(r["test_metric_mean"], r["test_metric_sd"]),
+               f"[{fmt(r['test_metric_ci_low'])}, {fmt(r['test_metric_ci_high'])}]",
+               mean_sd(r["test_loss_mean"], r["test_loss_sd"])]
+        rows.append(row + ([f"{units[r['loss']]:.4g}"] if scale is not None else []))
+    columns = ["loss", "runs", f"train {metric}", f"test {metric}", "test 95% CI", "test loss"]
+    columns += [f"test {metric} in {study.problem.target_name}'s units"] if scale is not None else []
+    console.print(table(f"{study.problem.name}: final {metric} over {len(study.seeds)} paired seeds", columns, rows))
     diag = comparison.diagnostics_summary
     rows = [[r["loss"], fmt(r["convergence_epoch_mean"], 1), f"{fmt(r['overfit_fraction'], 2)}",
              fmt(r["overfitting_onset_mean"], 1), fmt(r["bumpiness_mean"], 4), fmt(r["metric_gap_mean"], 3)]

@@ -156,6 +156,9 @@ def _tables(problem, blocks, seeds, order) -> tuple[pd.DataFrame, pd.DataFrame]:
         runs[f"{split}_metric"] = values[:, -1, s, 1]
     for s, split in enumerate(SPLITS):
         runs[f"{split}_rounding_accuracy"] = values[:, -1, s, 2]
+    units_factor = problem.target_scale**2 if problem.target_scale is not None else np.nan
+    for split in SPLITS:
+        runs[f"{split}_metric_target_units"] = runs[f"{split}_metric"] * units_factor
     n_runs, n_epochs, n_splits, _ = values.shape
     flat = values.reshape(-1, 3)  # rows in (run, epoch, split) order
     history = pd.DataFrame({

@@ -48,12 +48,12 @@ def get_problem(
     *,
     test_size: float | None = None,
     seed: int | None = None,
-    standardize_target: bool | None = None,
+    center_target: bool | None = None,
 ) -> Problem:
     """Build the problem called ``name`` (case-insensitive; ``breast-cancer`` works too).
 
     The options apply to the bundled data sets (defaults: ``test_size=0.25``, ``seed=0``,
-    ``standardize_target=True``; pass ``standardize_target=False`` for MSLE, Poisson and MAPE).
+    ``center_target=True``; pass ``center_target=False`` for MSLE, Poisson and MAPE).
     The tutorial's problems are fixed as the tutorial sets them up, and refuse options.
 
     >>> get_problem("blobs").n_classes
@@ -62,7 +62,7 @@ def get_problem(
     'binary'
     """
     key = normalize(name)
-    options = {"test_size": test_size, "seed": seed, "standardize_target": standardize_target}
+    options = {"test_size": test_size, "seed": seed, "center_target": center_target}
     given = {k: v for k, v in options.items() if v is not None}
     if key in TUTORIAL_PROBLEMS:
         if given:

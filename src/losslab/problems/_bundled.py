@@ -57,7 +57,7 @@ def dataset_names() -> list[str]:
     return list(BUNDLED_DATASETS)
 
 
-def load_dataset(name: str, *, test_size: float = 0.25, seed: int = 0, standardize_target: bool = True) -> Problem:
+def load_dataset(name: str, *, test_size: float = 0.25, seed: int = 0, center_target: bool = True) -> Problem:
     """The bundled data set ``name`` (a key of ``BUNDLED_DATASETS``) as a prepared :class:`Problem`.
 
     >>> load_dataset("iris").n_classes
@@ -71,6 +71,6 @@ def load_dataset(name: str, *, test_size: float = 0.25, seed: int = 0, standardi
         frame["target"] = pd.Categorical.from_codes(frame["target"].to_numpy(), categories=names)
     return problem_from_frame(
         frame, "target", kind=spec.kind, test_size=test_size, seed=seed,
-        standardize_target=standardize_target, name=name, description=spec.description,
+        center_target=center_target, name=name, description=spec.description,
         source=f"sklearn.datasets.{spec.loader.__name__}",
     )

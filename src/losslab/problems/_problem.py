@@ -33,8 +33,8 @@ class Problem:
     ``defaults`` holds the settings the tutorial uses for this problem (hidden units, epochs).
     ``preparation`` records how the data were prepared (split, scaling, encoding), and
     ``target_scale`` is the standard deviation a regression target was divided by, so that a
-    mean squared error times ``target_scale**2`` is in the target's own units (1.0 for a regression
-    target left on its own scale, None for classification and the tutorial's problems).
+    mean squared error times ``target_scale**2`` is in the target's own units (None for
+    classification and the tutorial's problems).
     ``target_policy`` is what ``encode_targets`` does with targets a loss cannot use well
     (negative values for MSLE, zeros for MAPE): ``"error"`` refuses them, ``"warn"`` warns and
     goes on as Keras would (the tutorial's regression problem, whose standardised targets are
@@ -93,25 +93,26 @@ class Problem:
         test_size: float = 0.25,
         seed: int = 0,
         dropna: bool = False,
-        standardize_target: bool = True,
+        center_target: bool = True,
         name: str | None = None,
     ) -> Problem:
         """A problem from a DataFrame: predict column ``target`` from the other columns.
 
         ``kind`` (regression, binary, multiclass) is inferred from the target when None: text,
         categorical or boolean targets, and whole numbers with at most 20 distinct values each
-        in two rows or more on average, are classes; other numbers are a quantity. The rows are split at random (stratified by class)
-        with ``test_size`` and ``seed``; numeric features are standardised and text features
+        in two rows or more on average, are classes; other numbers are a quantity. The rows are
+        split at random (stratified by class) with ``test_size`` and ``seed``; numeric features are standardised and text features
         one-hot encoded, both fitted on the training rows. ``dropna=True`` drops rows with a
         missing or infinite value instead of refusing them. A regression target is standardised
-        on the training rows (``target_scale`` is its standard deviation) unless
-        ``standardize_target=False``, which MSLE, Poisson and MAPE need.
+        on the training rows (``target_scale`` is its standard deviation); with
+        ``center_target=False`` it is only divided by that deviation, keeping signs and zeros,
+        which MSLE, Poisson and MAPE need.
         """
         from losslab.problems._tabular import problem_from_frame
 
         return problem_from_frame(
             df, target, kind=kind, test_size=test_size, seed=seed, dropna=dropna,
-            standardize_target=standardize_target, name=name,
+            center_target=center_target, name=name,
         )
 
     @classmethod
@@ -126,7 +127,7 @@ class Problem:
         test_size: float = 0.25,
         seed: int = 0,
         dropna: bool = False,
-        standardize_target: bool = True,
+        center_target: bool = True,
         name: str = "arrays",
     ) -> Problem:
         """A problem from ``X`` of shape (rows, features) and ``y`` of shape (rows,); as :meth:`from_frame`."""
@@ -134,7 +135,7 @@ class Problem:
 
         return problem_from_arrays(
             X, y, kind=kind, feature_names=feature_names, target_name=target_name, test_size=test_size,
-            seed=seed, dropna=dropna, standardize_target=standardize_target, name=name,
+            seed=seed, dropna=dropna, center_target=center_target, name=name,
         )
 
     @classmethod
@@ -147,7 +148,7 @@ class Problem:
         test_size: float = 0.25,
         seed: int = 0,
         dropna: bool = False,
-        standardize_target: bool = True,
+        center_target: bool = True,
         name: str | None = None,
     ) -> Problem:
         """A problem from a .csv, .tsv or .parquet file, named after the file; as :meth:`from_frame`."""
@@ -155,7 +156,7 @@ class Problem:
 
         return problem_from_file(
             path, target, kind=kind, test_size=test_size, seed=seed, dropna=dropna,
-            standardize_target=standardize_target, name=name,
+            center_target=center_target, name=name,
         )
 
     @property

@@ -23,12 +23,15 @@ for classification) with ``test_size`` and ``seed``; numeric features standardis
 ``StandardScaler`` fitted on the training rows only; text, categorical and boolean features
 one-hot encoded (fitted on the training rows; categories unseen in training encode as all
 zeros), placed after the numeric columns; regression targets standardised with the training
-mean and standard deviation unless ``standardize_target=False``.
+mean and standard deviation, or with ``center_target=False`` only divided by the training
+standard deviation.
 
 Standardised targets suit mean squared/absolute error, Huber and log-cosh. Mean squared
 logarithmic error and Poisson need non-negative targets, and mean absolute percentage error
-targets away from zero, so for those losses pass ``standardize_target=False`` and the model
-learns the target on its own scale.
+targets away from zero: for those losses pass ``center_target=False``, which keeps every
+target's sign and zeros while bringing it to a scale SGD can train on. Either way
+``target_scale`` is the training standard deviation, so an MSE times ``target_scale**2`` is in the
+target's own units.
 """
 
 from __future__ import annotations
@@ -490,7 +493,7 @@ def own_data_settings(n_train: int) -> Settings:
 
 
 def _prepare(
-    data: _Checked, *, target: str, test_size: float, seed: int, standardize_target: bool,
+    data: _Checked, *, target: str, test_size: float, seed: int, center_target: bool,
     name: str, source: str, description: str | None,
 ) -> Problem:
     """Split, scale and encode checked data, recording every step in ``Problem.preparation``."""
@@ -550,16 +553,13 @@ def _prepare(
             y_raw_max=float(data.y.max()),
             y_raw_negative=int(np.sum(data.y < 0)),
             y_raw_zero=int(np.sum(data.y == 0)),
-            target_standardized=standardize_target,
-            target_mean=mean if standardize_target else None,
-            target_std=std if standardize_target else None,
+            target_standardized=center_target,
+            target_mean=mean if center_target else None,
+            target_std=std,
         )
-        if standardize_target:
-            scale = std if std > 0 else 1.0
-            y_train, y_test = (y_train - mean) / scale, (y_test - mean) / scale
-            target_scale = scale
-        else:
-            target_scale = 1.0
+        shift = mean if center_target else 0.0
+        target_scale = std if std > 0 else 1.0
+        y_train, y_test = (y_train - shift) / target_scale, (y_test - shift) / target_scale
     else:
         counts = np.bincount(data.y, minlength=len(data.class_names))
         preparation["class_counts"] = {c: int(n) for c, n in zip(data.class_names, counts)}
@@ -599,7 +599,7 @@ def problem_from_frame(
     test_size: float = 0.25,
     seed: int = 0,
     dropna: bool = False,
-    standardize_target: bool = True,
+    center_target: bool = True,
     name: str | None = None,
     description: str | None = None,
     source: str = "DataFrame",
@@ -608,7 +608,7 @@ def problem_from_frame(
 
     ``kind`` is inferred from the target when None (see the module docstring). ``dropna=True``
     drops rows with a missing or infinite value instead of refusing them.
-    ``standardize_target=False`` keeps a regression target on its own scale (for MSLE, Poisson
+    ``center_target=False`` keeps a regression target on its own scale (for MSLE, Poisson
     and MAPE). See :class:`Problem` for the result and ``Problem.preparation`` for the record.
 
     >>> df = pd.DataFrame({"x": range(40), "colour": ["red", "blue"] * 20, "y": [0.5 * i for i in range(40)]})
@@ -618,7 +618,7 @@ def problem_from_frame(
     """
     data = _validate(frame, target, kind, test_size, dropna)
     return _prepare(
-        data, target=str(target), test_size=test_size, seed=seed, standardize_target=standardize_target,
+        data, target=str(target), test_size=test_size, seed=seed, center_target=center_target,
         name=name or str(target), source=source, description=description,
     )
 
@@ -633,7 +633,7 @@ def problem_from_arrays(
     test_size: float = 0.25,
     seed: int = 0,
     dropna: bool = False,
-    standardize_target: bool = True,
+    center_target: bool = True,
     name: str = "arrays",
 ) -> Problem:
     """A :class:`Problem` from a feature matrix ``X`` of shape (rows, features) and targets ``y`` (rows,).
@@ -669,7 +669,7 @@ def problem_from_arrays(
     frame[target_name] = target
     return problem_from_frame(
         frame, target_name, kind=kind, test_size=test_size, seed=seed, dropna=dropna,
-        standardize_target=standardize_target, name=name, source="arrays",
+        center_target=center_target, name=name, source="arrays",
     )
 
 
@@ -681,12 +681,12 @@ def problem_from_file(
     test_size: float = 0.25,
     seed: int = 0,
     dropna: bool = False,
-    standardize_target: bool = True,
+    center_target: bool = True,
     name: str | None = None,
 ) -> Problem:
     """A :class:`Problem` from a CSV or Parquet file (see :func:`load_table`), named after the file."""
     frame = load_table(path)
     return problem_from_frame(
         frame, target, kind=kind, test_size=test_size, seed=seed, dropna=dropna,
-        standardize_target=standardize_target, name=name or Path(path).stem.split(".")[0], source=str(path),
+        center_target=center_target, name=name or Path(path).stem.split(".")[0], source=str(path),
     )
