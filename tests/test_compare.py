@@ -224,3 +224,13 @@ def test_final_distribution_figure_shows_every_loss(tmp_path: Path) -> None:
     assert [len(line.get_ydata()) for line in points] == [5, 4]
     assert path.read_bytes().startswith(b"\x89PNG")
     assert not math.isnan(fig.axes[0].get_ylim()[0])
+
+
+def test_a_constant_difference_on_too_few_seeds_is_not_called_better() -> None:
+    # On 3 seeds the same 5-point gap gives a t-test p of 0, yet 3 seeds cannot show a winner.
+    a = np.array([0.80, 0.82, 0.81])
+    comparison = compare(make_study({"a": a, "b": a - 0.05}))
+    text = verdict(comparison, "a", "b")
+    assert "better" not in text and text.startswith("inconclusive")
+    five = np.array([0.80, 0.82, 0.81, 0.83, 0.79])
+    assert "a better by 5.0 pt" in verdict(compare(make_study({"a": five, "b": five - 0.05})), "a", "b")

@@ -11,7 +11,8 @@ study's order, differences are A - B):
    paired seed (to float32 precision: relative 1e-6).
 2. ``equivalent within ±M`` when TOST on the differences gives ``p < alpha``.
 3. ``A better by D (Holm-adjusted p = P)`` when the paired t-test p-value, Holm-adjusted across
-   all pairs of the study, is below ``alpha``; "better" means higher accuracy or lower MSE.
+   all pairs of the study, is below ``alpha`` on at least 5 paired seeds; "better" means higher
+   accuracy or lower MSE.
 4. Otherwise ``inconclusive: about N repeats would decide``, N from
    :func:`~losslab.analysis.repeats_needed` (total paired seeds, not additional ones). When the
    Holm-adjusted Wilcoxon p-value is below ``alpha`` the verdict says so and names the loss the
@@ -44,6 +45,9 @@ FINALS = ("train_metric", "test_metric", "train_loss", "test_loss")
 ACCURACY_MARGIN = 0.01
 RELATIVE_MSE_MARGIN = 0.10
 IDENTICAL_RTOL = 1e-6
+#: Fewest paired seeds on which a "better" verdict is given: accuracy moves in steps of 1/n_test,
+#: so two or three seeds can share one difference exactly and make the t-test's p-value 0.
+MIN_PAIRS_FOR_BETTER = 5
 PAIR_COLUMNS = [
     "loss_a", "loss_b", "n_pairs", "mean_diff", "median_diff", "sd_diff", "ci_low", "ci_high", "d_z",
     "t_pvalue", "wilcoxon_pvalue", "margin", "tost_pvalue", "identical", "repeats_needed",
@@ -210,7 +214,7 @@ def _verdict(row, metric: str, alpha: float) -> str:
         return "inconclusive: at least 2 paired seeds are needed for a test"
     if row.tost_pvalue < alpha:
         return f"equivalent within ±{_amount(row.margin, metric)} (TOST {_p(row.tost_pvalue)})"
-    if row.t_pvalue_holm < alpha:
+    if row.t_pvalue_holm < alpha and row.n_pairs >= MIN_PAIRS_FOR_BETTER:
         winner = _favoured(row, row.mean_diff, metric)
         return f"{winner} better by {_amount(abs(row.mean_diff), metric)} (Holm-adjusted {_p(row.t_pvalue_holm)})"
     if pd.isna(row.repeats_needed):
