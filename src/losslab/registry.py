@@ -328,7 +328,7 @@ def _load_user_loss(ref: str, kind: str | None) -> LossSpec:
     fn = getattr(module, func_name, None)
     if fn is None or not callable(fn):
         names = [n for n, v in inspect.getmembers(module, callable) if not n.startswith("_")]
-        raise UnknownNameError(did_you_mean(func_name, names, f"function in {target}"))
+        raise UnknownNameError(f"{target}: " + did_you_mean(func_name, names, "function"))
     return register_loss(func_name, fn, kind=kind, overwrite=True,
                          description=inspect.getdoc(fn).splitlines()[0] if inspect.getdoc(fn) else f"user loss from {ref}")
 

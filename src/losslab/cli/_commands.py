@@ -13,10 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from losslab.analysis import Comparison, compare
 from losslab.cli._render import console, err_console, fmt, frame_table, mean_sd, print_json, table
 from losslab.engine import train
-from losslab.errors import LosslabError
+from losslab.errors import LosslabError, TargetError
 from losslab.figures import plot_dataset, plot_final_distribution, plot_learning_curves, plot_mean_curves
 from losslab.problems import Problem, get_problem, is_tutorial_problem, problem_from_file, problem_names
-from losslab.registry import LossSpec, get_loss, losses_table, recommend
+from losslab.registry import LossSpec, encode_targets, get_loss, losses_table, recommend
 from losslab.replicate import ROUNDING_NOTE, Replication, replicate
 from losslab.results import Study, ensure_out_dir
 from losslab.settings import Settings, parse_hidden, seeds_for
@@ -75,13 +75,6 @@ class SettingsOptions:
             epochs=self.epochs, learning_rate=self.lr, momentum=self.momentum, batch_size=self.batch_size,
             hidden=parse_hidden(self.hidden) if self.hidden is not None else None, optimizer=self.optimizer,
         )
-
-
-def _specs(source: Source, losses: Sequence[str], kind: str | None = None) -> list[LossSpec]:
-    """Resolve the loss names first (a typo fails before any data are read)."""
-    if not losses:
-        raise LosslabError("name at least one loss with --loss")
-    return [get_loss(name, kind=kind or source.kind or "regression") if ":" in name else get_loss(name) for name in losses]
 
 
 def _problem_and_specs(source: Source, losses: Sequence[str]) -> tuple[Problem, list[LossSpec]]:
@@ -273,6 +266,20 @@ def print_comparison(study: Study, comparison: Comparison) -> None:
         console.print(f"- {verdict}")
 
 
+def _usable_losses(problem: Problem, losses: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The losses whose targets this problem can provide, and a note for each one that it cannot."""
+    usable, skipped = [], []
+    for name in losses:
+        spec = get_loss(name)
+        try:
+            encode_targets(spec, problem.y_train, problem.n_classes)
+        except TargetError as exc:
+            skipped.append(str(exc))
+            continue
+        usable.append(spec.name)
+    return usable, skipped
+
+
 # recommend --------------------------------------------------------------------------------------
 def recommend_loss(source: Source, verify: bool, repeats: int, options: SettingsOptions, out: Path, as_json: bool) -> None:
     problem = source.load()
@@ -282,8 +289,9 @@ def recommend_loss(source: Source, verify: bool, repeats: int, options: Settings
                "alternatives": [{"loss": loss, "when": why} for loss, why in advice.alternatives]}
     comparison = None
     if verify:
-        losses = [advice.loss, *(loss for loss, _ in advice.alternatives)]
-        problem = source.load(losses)
+        problem = source.load([advice.loss, *(loss for loss, _ in advice.alternatives)])
+        losses, skipped = _usable_losses(problem, [advice.loss, *(loss for loss, _ in advice.alternatives)])
+        payload["skipped"] = skipped
         seeds = seeds_for(repeats)
         out = ensure_out_dir(out)
         with _progress(f"verifying on {problem.name}", not as_json) as update:
@@ -299,5 +307,7 @@ def recommend_loss(source: Source, verify: bool, repeats: int, options: Settings
     console.print(f"Recommended loss: [bold]{advice.loss}[/bold]; output layer: {advice.output_layer}; targets: {advice.encoding}")
     console.print(f"Why: {advice.reason}")
     console.print(table("Alternatives worth trying", ["loss", "when"], advice.alternatives))
+    for note in payload.get("skipped", []):
+        console.print(f"- not verified: {note}")
     if comparison is not None:
         print_comparison(study, comparison)
