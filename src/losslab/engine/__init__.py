@@ -58,6 +58,9 @@ def check_seeds(seeds: Iterable[int]) -> tuple[int, ...]:
 #: core's cache; see benchmarks/RESULTS.md.
 CHUNK = 16
 
+#: Largest chunk of epoch orders (runs x epochs x training rows) held in memory: 400 MB of int32.
+MAX_ORDER_ENTRIES = 100_000_000
+
 
 def train(
     problem: Problem,
@@ -81,6 +84,7 @@ def train(
     specs = resolve_losses(problem, losses)
     seeds = check_seeds(seeds)
     settings = settings or problem.defaults
+    _check_size(problem, settings)
     total = len(specs) * len(seeds)
     timings = {"compile_s": 0.0, "train_s": 0.0}
     values: dict[str, np.ndarray] = {}
@@ -95,6 +99,16 @@ def train(
     order = {spec.name: i for i, spec in enumerate(specs)}
     history, runs = _tables(problem, blocks, seeds, order)
     return Study(problem, settings, tuple(s.name for s in specs), seeds, history, runs, timings)
+
+
+def _check_size(problem: Problem, settings: Settings) -> None:
+    """Refuse a study whose batch orders would not fit in memory, before any work is done."""
+    entries = CHUNK * settings.epochs * problem.n_train
+    if entries > MAX_ORDER_ENTRIES:
+        raise SettingsError(
+            f"{problem.n_train} training rows x {settings.epochs} epochs is more than this in-memory engine "
+            f"handles ({MAX_ORDER_ENTRIES // CHUNK:,} row-epochs); subsample the rows or train fewer epochs"
+        )
 
 
 def _encode(spec: LossSpec, problem: Problem) -> Targets:
