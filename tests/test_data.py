@@ -505,10 +505,12 @@ def test_from_file_names_problem_after_file(tmp_path):
 
 
 def test_own_data_defaults_scale_epochs_with_rows():
-    assert own_data_settings(500).epochs == 100
-    assert own_data_settings(112).epochs == 400
-    assert own_data_settings(100_000).epochs == 20
-    assert own_data_settings(20).epochs == 500
+    assert own_data_settings(500).epochs == 20  # 400 / 16 batches = 25, rounded to tens
+    assert own_data_settings(112).epochs == 100  # 4 batches
+    assert own_data_settings(40).epochs == 200  # 2 batches
+    assert own_data_settings(100_000).epochs == 20  # floor
+    assert own_data_settings(10).epochs == 400
+    assert own_data_settings(20).epochs == 400  # 1 batch
     assert own_data_settings(500).hidden == (50,)
     problem = Problem.from_frame(_frame(), "price")
     assert problem.defaults == own_data_settings(problem.n_train)

