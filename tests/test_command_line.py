@@ -107,7 +107,7 @@ def test_recommend_for_a_built_in_problem_and_for_a_csv(tmp_path: Path) -> None:
     assert (payload["kind"], payload["loss"], payload["output_layer"]) == ("binary", "binary_crossentropy", "1 unit, sigmoid")
 
 
-def test_a_users_own_loss_file(tmp_path: Path) -> None:
+def test_a_users_own_loss_file(tmp_path: Path, restore_registry) -> None:
     source = tmp_path / "mine.py"
     source.write_text("import jax.numpy as jnp\n\ndef quartic(y_true, y_pred):\n"
                       "    return jnp.mean((y_true - y_pred) ** 4, axis=-1)\n")

@@ -9,20 +9,13 @@ import pkgutil
 import pytest
 
 import losslab
-from losslab import registry
 
 MODULES = sorted(m.name for m in pkgutil.walk_packages(losslab.__path__, "losslab."))
 
 
 @pytest.fixture(autouse=True)
-def restore_registry():
-    """Docstring examples register losses; leave the registry as it was."""
-    saved = dict(registry._REGISTRY), dict(registry._ALIASES)
-    yield
-    registry._REGISTRY.clear()
-    registry._REGISTRY.update(saved[0])
-    registry._ALIASES.clear()
-    registry._ALIASES.update(saved[1])
+def _clean(restore_registry):
+    """Docstring examples register losses."""
 
 
 @pytest.mark.parametrize("name", MODULES)
