@@ -69,3 +69,11 @@ def test_claims_are_judged_as_documented() -> None:
     assert _agrees(CaseStudy("l", "", "p", "x", "", ("like", "a"), tolerance=0.01), table) == "yes"
     assert _agrees(CaseStudy("b", "", "p", "x", "", ("like", "a"), tolerance=0.01), table) == "no"
     assert _agrees(CaseStudy("a", "", "p", "x", "", None), table) == "-"
+
+
+def test_diagnostics_put_numbers_beside_the_tutorials_words(replication) -> None:
+    diagnostics = replication.diagnostics.set_index("case")
+    assert diagnostics.index.tolist() == [c.key for c in CASE_STUDIES]
+    assert "bumpy" in diagnostics.loc["4.3", "tutorial_curves"]
+    assert (diagnostics.drop(index="ext-1")["bumpiness"] >= 0).all()
+    assert np.isnan(diagnostics.loc["ext-1", "convergence_epoch"])  # every run diverged

@@ -23,6 +23,9 @@ class CaseStudy:
     - ``("worse_than", case)`` / ``("like", case)``: both means worse than / within
       ``tolerance`` of another case study's;
     - ``None``: an extension the tutorial proposes without a result.
+
+    ``curves`` is how the tutorial describes the learning curves in words, which losslab sets
+    beside its curve diagnostics.
     """
 
     key: str
@@ -32,6 +35,7 @@ class CaseStudy:
     reported: str
     claim: tuple | None
     tolerance: float = 0.03
+    curves: str = ""
 
     @property
     def is_extension(self) -> bool:
@@ -40,23 +44,32 @@ class CaseStudy:
 
 CASE_STUDIES: tuple[CaseStudy, ...] = (
     CaseStudy("4.1", "Regression: mean squared error", "regression", "mean_squared_error",
-              "Train 0.000, Test 0.001", ("near_zero", 0.01)),
+              "Train 0.000, Test 0.001", ("near_zero", 0.01),
+              curves="converged reasonably quickly; train and test stayed equivalent"),
     CaseStudy("4.2", "Regression: mean squared logarithmic error", "regression", "mean_squared_logarithmic_error",
-              "slightly worse MSE than mean squared error on train and test", ("worse_than", "4.1")),
+              "slightly worse MSE than mean squared error on train and test", ("worse_than", "4.1"),
+              curves="MSLE converged well; the MSE may overfit, rising from epoch 20"),
     CaseStudy("4.3", "Regression: mean absolute error", "regression", "mean_absolute_error",
-              "near-zero error (MSE)", ("near_zero", 0.01)),
+              "near-zero error (MSE)", ("near_zero", 0.01),
+              curves="converges, but with a bumpy course"),
     CaseStudy("4.4", "Binary: binary cross-entropy", "circles", "binary_crossentropy",
-              "about 83% train, 84% test", ("about", 0.83, 0.84)),
+              "about 83% train, 84% test", ("about", 0.83, 0.84),
+              curves="converged well; loss smooth, accuracy bumpy"),
     CaseStudy("4.5", "Binary: hinge", "circles", "hinge",
-              "less than 80% train and test", ("below", 0.80)),
+              "less than 80% train and test", ("below", 0.80),
+              curves="converged, at a lower accuracy"),
     CaseStudy("4.6", "Binary: squared hinge", "circles", "squared_hinge",
-              "less than 70% train and test", ("below", 0.70)),
+              "less than 70% train and test", ("below", 0.70),
+              curves="converged; the error surface is not as smooth"),
     CaseStudy("4.7", "Multiclass: categorical cross-entropy", "blobs", "categorical_crossentropy",
-              "about 82% train, 82% test", ("about", 0.82, 0.82)),
+              "about 82% train, 82% test", ("about", 0.82, 0.82),
+              curves="converged, somewhat bumpy; no over- or underfitting"),
     CaseStudy("4.8", "Multiclass: sparse categorical cross-entropy", "blobs", "sparse_categorical_crossentropy",
-              "comparable to categorical cross-entropy", ("like", "4.7"), tolerance=0.01),
+              "comparable to categorical cross-entropy", ("like", "4.7"), tolerance=0.01,
+              curves="good convergence"),
     CaseStudy("4.9", "Multiclass: Kullback-Leibler divergence", "blobs", "kl_divergence",
-              "about 80% train and test", ("about", 0.80, 0.80)),
+              "about 80% train and test", ("about", 0.80, 0.80),
+              curves="good convergence"),
     CaseStudy("ext-1", "Extension: mean absolute percentage error", "regression", "mean_absolute_percentage_error",
               "proposed, no result given", None),
     CaseStudy("ext-2", "Extension: categorical hinge", "blobs", "categorical_hinge",

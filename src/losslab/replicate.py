@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from losslab.analysis import curve_diagnostics, summarise_diagnostics
 from losslab.engine import Progress, train
 from losslab.plan import CASE_STUDIES, CaseStudy, losses_by_problem
 from losslab.problems import get_problem
@@ -32,9 +33,11 @@ ROUNDING_NOTE = (
 
 @dataclass
 class Replication:
-    """The replicate table and the studies behind it (one per problem)."""
+    """The replicate table, the learning-curve diagnostics per case study (beside the tutorial's
+    words for its curves), and the studies behind them (one per problem)."""
 
     table: pd.DataFrame
+    diagnostics: pd.DataFrame
     studies: dict[str, Study]
     repeats: int
 
@@ -70,7 +73,20 @@ def replicate(
     table = pd.DataFrame(rows)
     table["agrees"] = [_agrees(case, table) for case in cases]
     table["outcome"] = [_outcome(row) for row in table.itertuples()]
-    return Replication(table, studies, repeats)
+    return Replication(table, _diagnostics(cases, studies), studies, repeats)
+
+
+def _diagnostics(cases: tuple[CaseStudy, ...], studies: dict[str, Study]) -> pd.DataFrame:
+    """Per case study: the curve diagnostics' means over repeats and the tutorial's description."""
+    summaries = {name: summarise_diagnostics(curve_diagnostics(study.history)).set_index("loss")
+                 for name, study in studies.items()}
+    rows = []
+    for case in cases:
+        summary = summaries[case.problem].loc[case.loss]
+        rows.append({"case": case.key, "problem": case.problem, "loss": case.loss, "tutorial_curves": case.curves,
+                     "convergence_epoch": summary["convergence_epoch_mean"], "bumpiness": summary["bumpiness_mean"],
+                     "overfit_fraction": summary["overfit_fraction"], "overfitting_onset": summary["overfitting_onset_mean"]})
+    return pd.DataFrame(rows)
 
 
 def _case_row(case: CaseStudy, study: Study) -> dict[str, object]:

@@ -167,7 +167,8 @@ def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool) ->
         result = replicate(repeats, epochs, progress=lambda problem, done, total: update(done, total, problem))
     files = _replication_files(result, out)
     if as_json:
-        print_json({"repeats": repeats, "cases": result.table, "notes": result.notes(), "files": [str(f) for f in files]})
+        print_json({"repeats": repeats, "cases": result.table, "diagnostics": result.diagnostics,
+                    "notes": result.notes(), "files": [str(f) for f in files]})
         return
     _print_replication(result)
     console.print(f"figures and tables in {out}/ ({len(files)} files)")
@@ -203,6 +204,11 @@ def _print_replication(result: Replication) -> None:
                "tutorial's Keras\naccuracy", "tutorial reported", "agrees"]
     title = f"The tutorial's case studies, {result.repeats} run{'s' if result.repeats > 1 else ''} each (mean ± sd)"
     console.print(table(title, columns, rows))
+    rows = [[f"{r.case} {r.problem}", r.loss, r.tutorial_curves, fmt(r.convergence_epoch, 0), fmt(r.bumpiness, 4),
+             f"{fmt(r.overfit_fraction, 2)}" + (f" (from epoch {r.overfitting_onset:.0f})" if r.overfit_fraction > 0 else "")]
+            for r in result.diagnostics.itertuples()]
+    console.print(table("The learning curves: the tutorial's words and losslab's diagnostics (means over runs)",
+                        ["case", "loss", "the tutorial says", "converged by epoch", "bumpiness", "runs overfitting"], rows))
     for note in result.notes():
         console.print(f"- {note}")
 
