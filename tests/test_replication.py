@@ -16,7 +16,7 @@ from losslab.replicate import _agrees, replicate
 def replication():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return replicate(repeats=1, epochs=2)
+        return replicate(repeats=1, epochs=4)
 
 
 def test_the_table_has_every_case_in_order(replication) -> None:
