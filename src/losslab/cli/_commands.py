@@ -99,6 +99,20 @@ def _progress(description: str, enabled: bool = True) -> Iterator:
         yield update
 
 
+def _timing_line(studies: Sequence[Study]) -> str:
+    """How long compiling and training took, so that the cost of a repeat is visible."""
+    programs = sum(study.timings["programs"] for study in studies)
+    compile_s = sum(study.timings["compile_s"] for study in studies)
+    train_s = sum(study.timings["train_s"] for study in studies)
+    runs = sum(study.n_runs for study in studies)
+    return (f"[dim]{_count(runs, 'run')} trained in {train_s:.1f} s; {_count(programs, 'compiled program')} "
+            f"loaded or built in {compile_s:.1f} s (cached for the next time)[/dim]")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
 
@@ -155,6 +169,7 @@ def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsO
             console.print(f"As the tutorial's Keras scored it (round(output) == label): Train: "
                           f"{row['train_rounding_accuracy']:.3f}, Test: {row['test_rounding_accuracy']:.3f}")
     console.print(f"metric: {row['metric']}; learning curves: {figure}; history: {files[0]}, {files[1]}")
+    console.print(_timing_line([study]))
 
 
 # replicate --------------------------------------------------------------------------------------
@@ -172,6 +187,7 @@ def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool) ->
         return
     _print_replication(result)
     console.print(f"figures and tables in {out}/ ({len(files)} files)")
+    console.print(_timing_line(list(result.studies.values())))
 
 
 def _replication_files(result: Replication, out: Path) -> list[Path]:
@@ -231,6 +247,7 @@ def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: 
         return
     print_comparison(study, comparison)
     console.print(f"figures and tables in {out}/ ({len(files)} files)")
+    console.print(_timing_line([study]))
 
 
 def _comparison_files(study: Study, comparison: Comparison, out: Path) -> list[Path]:

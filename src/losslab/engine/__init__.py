@@ -86,7 +86,7 @@ def train(
     settings = settings or problem.defaults
     _check_size(problem, settings)
     total = len(specs) * len(seeds)
-    timings = {"compile_s": 0.0, "train_s": 0.0}
+    timings = {"programs": 0, "compile_s": 0.0, "train_s": 0.0}
     values: dict[str, np.ndarray] = {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for spec in specs:
@@ -126,6 +126,7 @@ def _run_loss(problem, spec, seeds, settings, pool, timings) -> np.ndarray:
     start = time.perf_counter()
     compiled = program.lower(data, *_chunk_inputs(seeds[:1], problem, settings, shapes_only=True)).compile()
     timings["compile_s"] += time.perf_counter() - start
+    timings["programs"] += 1
     start = time.perf_counter()
     chunks = [seeds[i:i + CHUNK] for i in range(0, len(seeds), CHUNK)]
     results = pool.map(lambda chunk: np.asarray(compiled(data, *_chunk_inputs(chunk, problem, settings))), chunks)
