@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from losslab.engine import train
+from losslab.results import train
 from losslab.problems import get_problem
 
 

@@ -25,5 +25,5 @@ def test_docstring_examples(name: str) -> None:
 
 
 def test_the_examples_exist() -> None:
-    attempted = sum(doctest.testmod(importlib.import_module(n)).attempted for n in ("losslab.registry", "losslab.engine"))
+    attempted = sum(doctest.testmod(importlib.import_module(n)).attempted for n in ("losslab.registry", "losslab.results"))
     assert attempted >= 5

@@ -11,7 +11,6 @@ reproduced case by case.
 """
 
 from losslab.analysis import Comparison, compare, curve_diagnostics
-from losslab.engine import train
 from losslab.errors import (
     DataError,
     IncompatibleLossError,
@@ -33,7 +32,7 @@ from losslab.registry import (
     register_loss,
 )
 from losslab.replicate import Replication, replicate
-from losslab.results import Study
+from losslab.results import Study, train
 from losslab.settings import Settings
 
 __version__ = "0.1.0"

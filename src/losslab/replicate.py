@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from losslab.analysis import curve_diagnostics, summarise_diagnostics
-from losslab.engine import Progress, train
+from losslab.engine import Progress
 from losslab.plan import CASE_STUDIES, CaseStudy, losses_by_problem
 from losslab.problems import get_problem
 from losslab.registry import get_loss
-from losslab.results import Study
+from losslab.results import Study, train
 from losslab.settings import Settings
 
 #: Why the hinge rows carry two accuracies.

@@ -1,4 +1,4 @@
-"""Results: the tidy tables a study produces, and writing them to files.
+"""Results: train a study and turn the engine's arrays into tidy tables; write them to files.
 
 ``history`` has one row per run, epoch and split (long format, easy to group and plot):
 
@@ -26,14 +26,20 @@ and ``test_rounding_accuracy``, and for a regression target that was scaled,
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from losslab.engine import Progress, Trained, check_seeds, resolve_losses, run_study
 from losslab.errors import LosslabError
 from losslab.problems import Problem
+from losslab.registry import LossSpec
 from losslab.settings import Settings
+
+SPLITS = ("train", "test")
 
 HISTORY_COLUMNS = (
     "problem", "loss", "seed", "epoch", "split", "loss_value", "metric", "metric_value", "rounding_accuracy",
@@ -95,6 +101,77 @@ class Study:
             _atomic(out / f"{stem}.json", lambda p: p.write_text(json.dumps(self.metadata(), indent=2, default=str))),
         ]
         return written
+
+
+def train(
+    problem: Problem,
+    losses: Sequence[str | LossSpec],
+    seeds: Iterable[int] = (0,),
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Study:
+    """Train one MLP per (loss, seed) on ``problem`` and record every epoch.
+
+    ``settings`` default to the problem's tutorial settings (``problem.defaults``). Runs whose
+    loss turns NaN or infinite are marked diverged; the others complete normally.
+
+    >>> from losslab.problems import get_problem
+    >>> study = train(get_problem("blobs"), ["categorical_crossentropy"], seeds=[0, 1], settings=Settings(epochs=2))
+    >>> study.runs[["loss", "seed"]].values.tolist()
+    [['categorical_crossentropy', 0], ['categorical_crossentropy', 1]]
+    """
+    specs = resolve_losses(problem, losses)
+    settings = settings or problem.defaults
+    trained = run_study(problem, specs, check_seeds(seeds), settings, progress)
+    history, runs = tables(problem, trained)
+    return Study(problem, settings, tuple(trained.values), trained.seeds, history, runs, trained.timings)
+
+
+def tables(problem: Problem, trained: Trained) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tidy ``history`` and the per-run ``runs`` table (columns in the module docstring).
+
+    Values from a run's divergence epoch on are set to NaN, so no half-diverged number is
+    reported as a score.
+    """
+    names = [name for name in trained.values for _ in trained.seeds]
+    run_seeds = [seed for _ in trained.values for seed in trained.seeds]
+    values = np.concatenate(list(trained.values.values())).astype(np.float64)  # (runs, epochs, splits, 3)
+    n_runs, n_epochs, n_splits, _ = values.shape
+    diverged_at = _divergence_epochs(values)
+    epochs = np.arange(1, n_epochs + 1)
+    values[epochs[None, :] >= diverged_at[:, None]] = np.nan
+    metric = "mse" if problem.kind == "regression" else "accuracy"
+    runs = pd.DataFrame({"problem": problem.name, "loss": names, "seed": run_seeds})
+    runs["diverged"] = diverged_at <= n_epochs
+    runs["diverged_epoch"] = pd.array(np.where(runs["diverged"], diverged_at, 0), dtype="Int64")
+    runs.loc[~runs["diverged"], "diverged_epoch"] = pd.NA
+    runs["metric"] = metric
+    for s, split in enumerate(SPLITS):
+        runs[f"{split}_loss"] = values[:, -1, s, 0]
+        runs[f"{split}_metric"] = values[:, -1, s, 1]
+    for s, split in enumerate(SPLITS):
+        runs[f"{split}_rounding_accuracy"] = values[:, -1, s, 2]
+    units_factor = problem.target_scale**2 if problem.target_scale is not None else np.nan
+    for split in SPLITS:
+        runs[f"{split}_metric_target_units"] = runs[f"{split}_metric"] * units_factor
+    flat = values.reshape(-1, 3)  # rows in (run, epoch, split) order
+    history = pd.DataFrame({
+        "problem": problem.name,
+        "loss": np.repeat(names, n_epochs * n_splits),
+        "seed": np.repeat(run_seeds, n_epochs * n_splits),
+        "epoch": np.tile(np.repeat(epochs, n_splits), n_runs),
+        "split": np.tile(SPLITS, n_runs * n_epochs),
+        "loss_value": flat[:, 0], "metric": metric,
+        "metric_value": flat[:, 1], "rounding_accuracy": flat[:, 2],
+    })
+    return history[list(HISTORY_COLUMNS)], runs[list(RUN_COLUMNS)]
+
+
+def _divergence_epochs(values: np.ndarray) -> np.ndarray:
+    """Per run, the first epoch (1-based) whose loss or metric on either split is NaN or
+    infinite; ``epochs + 1`` for a run that never diverged."""
+    bad = ~np.isfinite(values[:, :, :, :2]).all(axis=(2, 3))
+    return np.where(bad.any(axis=1), np.argmax(bad, axis=1) + 1, values.shape[1] + 1)
 
 
 def ensure_out_dir(out_dir: str | Path) -> Path:

@@ -1,6 +1,7 @@
 """The engine: train every (loss x seed) run of a study in vectorised, compiled programs.
 
-``train(problem, losses, seeds)`` returns a :class:`losslab.results.Study`. Seeds are paired: seed
+``run_study(problem, specs, seeds, settings)`` returns the raw per-epoch values of every run
+(:class:`Trained`); ``losslab.results.train`` turns them into tidy tables. Seeds are paired: seed
 ``s`` gives every loss the same initial hidden weights and the same batch order, so differences
 between losses on the same seed are paired differences.
 """
@@ -12,21 +13,19 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from dataclasses import dataclass
+
 import jax
 import numpy as np
-import pandas as pd
 
 from losslab.engine._cache import enable_compilation_cache
 from losslab.engine._program import Data, Targets, build_program, epoch_orders
 from losslab.errors import SettingsError
 from losslab.problems import Problem
 from losslab.registry import LossSpec, check_compatible, encode_targets, get_loss
-from losslab.results import HISTORY_COLUMNS, RUN_COLUMNS, Study
 from losslab.settings import Settings
 
 Progress = Callable[[int, int, str], None]  # (runs done, runs in all, what is running)
-
-SPLITS = ("train", "test")
 
 
 def resolve_losses(problem: Problem, losses: Iterable[str | LossSpec]) -> list[LossSpec]:
@@ -62,28 +61,31 @@ CHUNK = 16
 MAX_ORDER_ENTRIES = 100_000_000
 
 
-def train(
-    problem: Problem,
-    losses: Sequence[str | LossSpec],
-    seeds: Iterable[int] = (0,),
-    settings: Settings | None = None,
-    progress: Progress | None = None,
-) -> Study:
-    """Train one MLP per (loss, seed) on ``problem`` and record every epoch.
+@dataclass
+class Trained:
+    """What the engine returns: per loss, the values of every seed's run, and the timings.
 
-    ``settings`` default to the problem's tutorial settings (``problem.defaults``). Runs whose
-    loss turns NaN or infinite are marked diverged; the others complete normally. Chunks of
-    runs train in parallel on the machine's cores.
-
-    >>> from losslab.problems import get_problem
-    >>> study = train(get_problem("blobs"), ["categorical_crossentropy"], seeds=[0, 1], settings=Settings(epochs=2))
-    >>> study.runs[["loss", "seed"]].values.tolist()
-    [['categorical_crossentropy', 0], ['categorical_crossentropy', 1]]
+    ``values[loss]`` has shape ``(seeds, epochs, 2 splits (train, test), 3)``: the loss (Keras's
+    probability form), the metric and the tutorial's rounding accuracy (NaN where it does not
+    apply), each on the whole split after the epoch.
     """
+
+    values: dict[str, np.ndarray]
+    seeds: tuple[int, ...]
+    timings: dict[str, float]
+
+
+def run_study(
+    problem: Problem,
+    specs: Sequence[LossSpec],
+    seeds: tuple[int, ...],
+    settings: Settings,
+    progress: Progress | None = None,
+) -> Trained:
+    """Train one MLP per (loss, seed) on ``problem``; chunks of runs train in parallel on the
+    machine's cores. ``specs`` and ``seeds`` come checked by :func:`resolve_losses` and
+    :func:`check_seeds`."""
     enable_compilation_cache()
-    specs = resolve_losses(problem, losses)
-    seeds = check_seeds(seeds)
-    settings = settings or problem.defaults
     _check_size(problem, settings)
     total = len(specs) * len(seeds)
     timings = {"programs": 0, "compile_s": 0.0, "train_s": 0.0}
@@ -95,10 +97,7 @@ def train(
             values[spec.name] = _run_loss(problem, spec, seeds, settings, pool, timings)
     if progress:
         progress(total, total, "done")
-    blocks = [([name], block) for name, block in values.items()]
-    order = {spec.name: i for i, spec in enumerate(specs)}
-    history, runs = _tables(problem, blocks, seeds, order)
-    return Study(problem, settings, tuple(s.name for s in specs), seeds, history, runs, timings)
+    return Trained(values, seeds, timings)
 
 
 def _check_size(problem: Problem, settings: Settings) -> None:
@@ -153,58 +152,4 @@ def _chunk_inputs(seeds: Sequence[int], problem: Problem, settings: Settings, sh
     return keys, orders
 
 
-def _tables(problem, blocks, seeds, order) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The tidy history and the per-run table from the programs' value arrays."""
-    names = [name for block_names, _ in blocks for name in block_names for _ in seeds]
-    run_seeds = [seed for block_names, _ in blocks for _ in block_names for seed in seeds]
-    values = np.concatenate([v for _, v in blocks]).astype(np.float64)  # (runs, epochs, splits, values)
-    diverged_at = _divergence_epochs(values)
-    epochs = np.arange(1, values.shape[1] + 1)
-    values[epochs[None, :] >= diverged_at[:, None]] = np.nan
-    runs = pd.DataFrame({"problem": problem.name, "loss": names, "seed": run_seeds})
-    runs["diverged"] = diverged_at <= values.shape[1]
-    runs["diverged_epoch"] = pd.array(np.where(runs["diverged"], diverged_at, 0), dtype="Int64")
-    runs.loc[~runs["diverged"], "diverged_epoch"] = pd.NA
-    runs["metric"] = _metric_name(problem)
-    for s, split in enumerate(SPLITS):
-        runs[f"{split}_loss"] = values[:, -1, s, 0]
-        runs[f"{split}_metric"] = values[:, -1, s, 1]
-    for s, split in enumerate(SPLITS):
-        runs[f"{split}_rounding_accuracy"] = values[:, -1, s, 2]
-    units_factor = problem.target_scale**2 if problem.target_scale is not None else np.nan
-    for split in SPLITS:
-        runs[f"{split}_metric_target_units"] = runs[f"{split}_metric"] * units_factor
-    n_runs, n_epochs, n_splits, _ = values.shape
-    flat = values.reshape(-1, 3)  # rows in (run, epoch, split) order
-    history = pd.DataFrame({
-        "problem": problem.name,
-        "loss": np.repeat(names, n_epochs * n_splits),
-        "seed": np.repeat(run_seeds, n_epochs * n_splits),
-        "epoch": np.tile(np.repeat(epochs, n_splits), n_runs),
-        "split": np.tile(SPLITS, n_runs * n_epochs),
-        "loss_value": flat[:, 0], "metric": _metric_name(problem),
-        "metric_value": flat[:, 1], "rounding_accuracy": flat[:, 2],
-    })
-    history = _in_order(history, order)
-    runs = _in_order(runs, order)
-    return history[list(HISTORY_COLUMNS)], runs[list(RUN_COLUMNS)]
-
-
-def _in_order(frame: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
-    """Rows sorted by the losses' order as the user gave them, then seed (stable otherwise)."""
-    frame = frame.assign(_order=frame["loss"].map(order)).sort_values(["_order", "seed"], kind="stable")
-    return frame.drop(columns="_order").reset_index(drop=True)
-
-
-def _divergence_epochs(values: np.ndarray) -> np.ndarray:
-    """Per run, the first epoch (1-based) whose loss or metric on either split is NaN or
-    infinite; ``epochs + 1`` for a run that never diverged."""
-    bad = ~np.isfinite(values[:, :, :, :2]).all(axis=(2, 3))
-    return np.where(bad.any(axis=1), np.argmax(bad, axis=1) + 1, values.shape[1] + 1)
-
-
-def _metric_name(problem: Problem) -> str:
-    return "mse" if problem.kind == "regression" else "accuracy"
-
-
-__all__ = ["train", "resolve_losses", "check_seeds", "Progress"]
+__all__ = ["CHUNK", "Progress", "Trained", "check_seeds", "resolve_losses", "run_study", "seed_keys"]
