@@ -14,16 +14,10 @@ from collections.abc import Callable
 from losslab._names import did_you_mean, normalize
 from losslab.errors import DataError, UnknownNameError
 from losslab.problems._bundled import BUNDLED_DATASETS, dataset_names, load_dataset
+from losslab.problems._checks import MAX_INTEGER_CLASSES, infer_kind
 from losslab.problems._problem import KINDS, Kind, Problem
-from losslab.problems._tabular import (
-    MAX_INTEGER_CLASSES,
-    infer_kind,
-    load_table,
-    own_data_settings,
-    problem_from_arrays,
-    problem_from_file,
-    problem_from_frame,
-)
+from losslab.problems._reading import load_table
+from losslab.problems._tabular import own_data_settings, problem_from_arrays, problem_from_file, problem_from_frame
 from losslab.problems._tutorial import blobs, circles, regression
 
 TUTORIAL_PROBLEMS: dict[str, Callable[[], Problem]] = {

@@ -14,8 +14,11 @@ from losslab.settings import Settings
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Unpack
 
     import pandas as pd
+
+    from losslab.problems._tabular import PrepareOptions
 
 Kind = Literal["regression", "binary", "multiclass"]
 KINDS: tuple[str, ...] = ("regression", "binary", "multiclass")
@@ -41,7 +44,8 @@ class Problem:
     half negative and on which the tutorial still runs MSLE).
 
     Build one from your own data with :meth:`from_frame`, :meth:`from_arrays` or
-    :meth:`from_file`; see ``losslab.problems._tabular`` for the checks and the preparation.
+    :meth:`from_file`; see ``losslab.problems._checks`` for the checks and
+    ``losslab.problems._tabular`` for the preparation.
     """
 
     name: str
@@ -85,35 +89,24 @@ class Problem:
 
     @classmethod
     def from_frame(
-        cls,
-        df: pd.DataFrame,
-        target: str,
-        *,
-        kind: str | None = None,
-        test_size: float = 0.25,
-        seed: int = 0,
-        dropna: bool = False,
-        center_target: bool = True,
-        name: str | None = None,
+        cls, df: pd.DataFrame, target: str, *, name: str | None = None, **options: Unpack[PrepareOptions]
     ) -> Problem:
         """A problem from a DataFrame: predict column ``target`` from the other columns.
 
-        ``kind`` (regression, binary, multiclass) is inferred from the target when None: text,
-        categorical or boolean targets, and whole numbers with at most 20 distinct values each
-        in two rows or more on average, are classes; other numbers are a quantity. The rows are
-        split at random (stratified by class) with ``test_size`` and ``seed``; numeric features are standardised and text features
-        one-hot encoded, both fitted on the training rows. ``dropna=True`` drops rows with a
-        missing or infinite value instead of refusing them. A regression target is standardised
-        on the training rows (``target_scale`` is its standard deviation); with
-        ``center_target=False`` it is only divided by that deviation, keeping signs and zeros,
-        which MSLE, Poisson and MAPE need.
+        ``kind`` (regression, binary, multiclass) is inferred from the target when None (the
+        default): text, categorical or boolean targets, and whole numbers with at most 20
+        distinct values each in two rows or more on average, are classes; other numbers are a
+        quantity. The rows are split at random (stratified by class) with ``test_size`` (0.25)
+        and ``seed`` (0); numeric features are standardised and text features one-hot encoded,
+        both fitted on the training rows. ``dropna=True`` drops rows with a missing or infinite
+        value instead of refusing them. A regression target is standardised on the training
+        rows (``target_scale`` is its standard deviation); with ``center_target=False`` it is
+        only divided by that deviation, keeping signs and zeros, which MSLE, Poisson and MAPE
+        need. ``name`` defaults to the target's name.
         """
         from losslab.problems._tabular import problem_from_frame
 
-        return problem_from_frame(
-            df, target, kind=kind, test_size=test_size, seed=seed, dropna=dropna,
-            center_target=center_target, name=name,
-        )
+        return problem_from_frame(df, target, name=name, **options)
 
     @classmethod
     def from_arrays(
@@ -121,43 +114,26 @@ class Problem:
         X: object,
         y: object,
         *,
-        kind: str | None = None,
         feature_names: tuple[str, ...] | list[str] | None = None,
         target_name: str = "y",
-        test_size: float = 0.25,
-        seed: int = 0,
-        dropna: bool = False,
-        center_target: bool = True,
         name: str = "arrays",
+        **options: Unpack[PrepareOptions],
     ) -> Problem:
         """A problem from ``X`` of shape (rows, features) and ``y`` of shape (rows,); as :meth:`from_frame`."""
         from losslab.problems._tabular import problem_from_arrays
 
         return problem_from_arrays(
-            X, y, kind=kind, feature_names=feature_names, target_name=target_name, test_size=test_size,
-            seed=seed, dropna=dropna, center_target=center_target, name=name,
+            X, y, feature_names=feature_names, target_name=target_name, name=name, **options
         )
 
     @classmethod
     def from_file(
-        cls,
-        path: str | Path,
-        target: str,
-        *,
-        kind: str | None = None,
-        test_size: float = 0.25,
-        seed: int = 0,
-        dropna: bool = False,
-        center_target: bool = True,
-        name: str | None = None,
+        cls, path: str | Path, target: str, *, name: str | None = None, **options: Unpack[PrepareOptions]
     ) -> Problem:
         """A problem from a .csv, .tsv or .parquet file, named after the file; as :meth:`from_frame`."""
         from losslab.problems._tabular import problem_from_file
 
-        return problem_from_file(
-            path, target, kind=kind, test_size=test_size, seed=seed, dropna=dropna,
-            center_target=center_target, name=name,
-        )
+        return problem_from_file(path, target, name=name, **options)
 
     @property
     def n_features(self) -> int:

@@ -1,0 +1,131 @@
+"""Reading a table from a file: ``load_table`` (file -> DataFrame).
+
+Every problem with the file (missing, a directory, an unsupported type, empty, binary, not
+UTF-8, ragged rows) is raised as a one-line :class:`~losslab.errors.DataError` that says what
+to do. Checking the table's contents is :mod:`losslab.problems._checks`' job.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from losslab.errors import DataError
+
+_TEXT_FORMATS = {".csv": ",", ".tsv": "\t"}
+_PARQUET = (".parquet", ".pq")
+_COMPRESSION = (".gz", ".bz2", ".zip", ".xz", ".zst")
+
+
+def load_table(path: str | Path) -> pd.DataFrame:
+    """Read a ``.csv``, ``.tsv`` or ``.parquet``/``.pq`` file into a DataFrame.
+
+    CSV and TSV files may be compressed (``.csv.gz`` and the like) and must be UTF-8 text. A
+    ``.csv`` whose header holds semicolons or tabs instead of commas is read with that separator.
+    Every problem with the file raises :class:`DataError` with a one-line message saying what
+    to do.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(_missing_file_message(path))
+    if path.is_dir():
+        raise DataError(f"{str(path)!r} is a directory; give the path of a .csv or .parquet file inside it")
+    suffixes = [s.lower() for s in path.suffixes]
+    compressed = bool(suffixes) and suffixes[-1] in _COMPRESSION
+    ext = (suffixes[-2] if compressed and len(suffixes) > 1 else suffixes[-1]) if suffixes else ""
+    if ext in _PARQUET and not compressed:
+        return _read_parquet(path)
+    if ext not in _TEXT_FORMATS:
+        shown = "".join(path.suffixes) or "(none)"
+        raise DataError(
+            f"cannot read {str(path)!r}: unsupported file type {shown}; save it as .csv, .tsv or .parquet"
+        )
+    return _read_text(path, _TEXT_FORMATS[ext], compressed)
+
+
+def _missing_file_message(path: Path) -> str:
+    message = f"no such file {str(path)!r}"
+    folder = path.parent
+    if folder.is_dir():
+        close = difflib.get_close_matches(path.name, [p.name for p in folder.iterdir()], n=1, cutoff=0.6)
+        if close:
+            return message + f"; did you mean {str(folder / close[0])!r}?"
+    return message + "; check the path"
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    if path.stat().st_size == 0:
+        raise DataError(f"{str(path)!r} is empty (0 bytes); write the data to it again")
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"cannot read {str(path)!r} as Parquet: {reason}") from exc
+
+
+def _read_text(path: Path, sep: str, compressed: bool) -> pd.DataFrame:
+    if not compressed:
+        _refuse_binary(path)
+    try:
+        frame = _parse_text(path, sep)
+        if sep == "," and frame.shape[1] == 1:  # a European ';' CSV reads as one column
+            for other in (";", "\t", "|"):
+                if other in str(frame.columns[0]):
+                    return _parse_text(path, other)
+        return frame
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{str(path)!r} is empty: no header and no rows; write the data to it again") from exc
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{str(path)!r} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); "
+            "save it as UTF-8 (in Excel: 'CSV UTF-8')"
+        ) from exc
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        raise DataError(_ragged_message(path, sep, exc)) from exc
+    except OSError as exc:
+        raise DataError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
+
+
+def _parse_text(path: Path, sep: str) -> pd.DataFrame:
+    # index_col=False: without it pandas silently turns the first column into the index when the
+    # first data row has one field more than the header; with it pandas warns, and we refuse.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return pd.read_csv(path, sep=sep, index_col=False)
+
+
+def _refuse_binary(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8192)
+    except OSError as exc:
+        raise DataError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
+    if head.startswith(b"PAR1"):
+        raise DataError(f"{str(path)!r} is a Parquet file, not text; rename it to end in .parquet")
+    if head.startswith(b"PK\x03\x04"):
+        raise DataError(f"{str(path)!r} is a zip or Excel file, not text; export the sheet as CSV")
+    if b"\x00" in head:
+        raise DataError(f"{str(path)!r} holds binary data, not a text table; give a CSV file or a .parquet file")
+
+
+def _ragged_message(path: Path, sep: str, exc: Exception) -> str:
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            reader = csv.reader(handle, delimiter=sep)
+            header = next(reader, [])
+            for row in reader:
+                if len(row) > len(header):
+                    return (
+                        f"cannot read {str(path)!r}: line {reader.line_num} has {len(row)} fields but the header "
+                        f"has {len(header)}; fix that row (a stray separator, or text that needs quotes)"
+                    )
+    except (OSError, csv.Error):
+        pass
+    found = re.search(r"line (\d+), saw (\d+)", str(exc))
+    where = f"line {found.group(1)} has {found.group(2)} fields" if found else str(exc).strip().splitlines()[0]
+    return f"cannot read {str(path)!r}: {where}; make every row have as many fields as the header"
