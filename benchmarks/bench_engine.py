@@ -21,7 +21,6 @@ import time
 import warnings
 
 import jax
-import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 

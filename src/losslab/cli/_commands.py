@@ -16,7 +16,7 @@ from losslab.errors import LosslabError, TargetError
 from losslab.figures import plot_dataset, plot_final_distribution, plot_learning_curves, plot_mean_curves
 from losslab.problems import Problem, get_problem, is_tutorial_problem, problem_from_file, problem_names
 from losslab.registry import LossSpec, encode_targets, get_loss, losses_table, recommend
-from losslab.replicate import ROUNDING_NOTE, Replication, replicate
+from losslab.replicate import Replication, replicate
 from losslab.results import Study, ensure_out_dir, train
 from losslab.settings import Settings, parse_hidden, seeds_for
 
