@@ -242,7 +242,7 @@ def _bad_values(
         more = f" and {len(counts) - 5} more columns" if len(counts) > 5 else ""
         raise DataError(
             f"missing or infinite values in {', '.join(parts)}{more}: {int(bad.sum())} of {n} rows; "
-            "pass dropna=True to drop those rows, or fill the values in"
+            "pass --dropna (dropna=True in Python) to drop those rows, or fill the values in"
         )
     return bad, {name: int(m + i) for name, (m, i) in counts.items()}
 
