@@ -28,6 +28,8 @@ class Settings:
     optimizer: str = "sgd"
 
     def __post_init__(self) -> None:
+        if isinstance(self.hidden, list):  # hidden=[64, 32] means the same as (64, 32)
+            object.__setattr__(self, "hidden", tuple(self.hidden))
         _check_positive_int("epochs", self.epochs)
         _check_positive_int("batch_size", self.batch_size)
         if not self.hidden:

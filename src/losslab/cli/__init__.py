@@ -37,7 +37,7 @@ def user_errors() -> Iterator[None]:
     def show(message, category, *_args, **_kwargs) -> None:
         if str(message) not in shown:
             shown.add(str(message))
-            err_console.print(f"[yellow]warning:[/yellow] {message}")
+            err_console.print(f"[yellow]warning:[/yellow] {message}", soft_wrap=True)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
@@ -45,7 +45,7 @@ def user_errors() -> Iterator[None]:
         try:
             yield
         except LosslabError as exc:
-            err_console.print(f"[red]error:[/red] {exc}")
+            err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
             raise typer.Exit(2) from None
 
 

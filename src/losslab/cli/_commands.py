@@ -17,6 +17,7 @@ from losslab.figures import plot_dataset, plot_final_distribution, plot_learning
 from losslab.problems import Problem, get_problem, is_tutorial_problem, problem_from_file, problem_names
 from losslab.registry import LossSpec, encode_targets, get_loss, losses_table, recommend
 from losslab.replicate import Replication, replicate
+from losslab.engine import resolve_losses
 from losslab.results import Study, ensure_out_dir, train
 from losslab.settings import Settings, parse_hidden, seeds_for
 
@@ -77,9 +78,10 @@ class SettingsOptions:
 
 
 def _problem_and_specs(source: Source, losses: Sequence[str]) -> tuple[Problem, list[LossSpec]]:
+    """The problem and the checked losses, before anything is trained or written."""
     builtin = [get_loss(name) for name in losses if ":" not in name]  # typos fail before data are read
     problem = source.load([spec.name for spec in builtin])
-    return problem, [get_loss(name, kind=problem.kind) for name in losses]
+    return problem, resolve_losses(problem, losses)
 
 
 @contextlib.contextmanager

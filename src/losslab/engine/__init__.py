@@ -42,7 +42,10 @@ def resolve_losses(problem: Problem, losses: Iterable[str | LossSpec]) -> list[L
 
 
 def check_seeds(seeds: Iterable[int]) -> tuple[int, ...]:
-    """Seeds as a tuple of distinct non-negative integers."""
+    """Seeds as a tuple of distinct non-negative integers (a fractional seed is refused, not truncated)."""
+    seeds = tuple(seeds)
+    if not all(isinstance(s, int | np.integer) and not isinstance(s, bool) for s in seeds):
+        raise SettingsError(f"seeds must be whole numbers, got {', '.join(map(repr, seeds[:5]))}")
     seeds = tuple(int(s) for s in seeds)
     if not seeds:
         raise SettingsError("give at least one seed (repeats must be >= 1)")
