@@ -1,0 +1,286 @@
+"""The command line: every command through typer's runner, and the installed ``losslab`` program.
+
+User errors must end with exit code 2 and one line (no traceback); successful commands print the
+tutorial's lines and write the figures and tables they announce.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from losslab.cli import app
+from losslab.plan import CASE_STUDIES
+from losslab.registry import _BUILTINS
+
+runner = CliRunner()
+PNG = b"\x89PNG\r\n\x1a\n"
+LOSSES = [spec.name for spec in _BUILTINS]
+TUTORIAL_LINE = re.compile(r"^Train: (\d\.\d{3}), Test: (\d\.\d{3})$", re.MULTILINE)
+
+
+def invoke(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_one_error_line(result, phrase: str) -> None:
+    """Exit code 2 and exactly one line of output, on stderr, containing ``phrase``; no traceback."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.stdout == "", result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, f"expected one line, got {len(lines)}:\n{result.stderr}"
+    assert lines[0].startswith("error: ") and phrase in lines[0], lines[0]
+
+
+# ---------------------------------------------------------------------------- losses / problems
+
+
+def test_losses_lists_all_fourteen_losses() -> None:
+    result = invoke("losses")
+    assert result.exit_code == 0, result.output
+    assert len(LOSSES) == 14
+    for name in LOSSES:
+        assert re.search(rf"\b{name}\b", result.stdout), name
+
+
+def test_losses_json_has_one_row_per_loss() -> None:
+    result = invoke("losses", "--json")
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert len(rows) == 14
+    assert sorted(row["loss"] for row in rows) == sorted(LOSSES)
+    by_name = {row["loss"]: row for row in rows}
+    assert by_name["hinge"]["output layer"] == "1 unit, tanh" and by_name["hinge"]["targets"] == "{-1,1}"
+    assert by_name["sparse_categorical_crossentropy"]["targets"] == "integer"
+    assert "mse" in by_name["mean_squared_error"]["aliases"]
+
+
+def test_problems_json_has_the_tutorials_problems_and_the_sklearn_datasets() -> None:
+    result = invoke("problems", "--json")
+    assert result.exit_code == 0
+    by_name = {row["problem"]: row for row in json.loads(result.stdout)}
+    assert {"regression", "circles", "blobs", "diabetes", "breast_cancer", "iris", "wine", "digits"} <= set(by_name)
+    assert by_name["regression"]["kind"] == "regression" and by_name["circles"]["kind"] == "binary"
+    assert by_name["blobs"]["n_classes"] == 3 and by_name["iris"]["n_classes"] == 3
+    assert (by_name["circles"]["train"], by_name["circles"]["test"], by_name["circles"]["epochs"]) == (500, 500, 200)
+    table = invoke("problems")
+    assert table.exit_code == 0 and "breast_cancer" in table.stdout
+
+
+# ------------------------------------------------------------------------------------------ run
+
+
+def test_run_prints_the_tutorials_line_and_writes_the_figure_and_history(tmp_path: Path) -> None:
+    result = invoke("run", "circles", "--loss", "bce", "--epochs", "3", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    match = TUTORIAL_LINE.search(result.stdout)
+    assert match, result.stdout
+    stem = "circles_binary_crossentropy_seed0"
+    assert (tmp_path / f"{stem}.png").read_bytes().startswith(PNG)
+    history = pd.read_parquet(tmp_path / f"{stem}_history.parquet")
+    assert len(history) == 3 * 2 and history["loss"].eq("binary_crossentropy").all()
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / f"{stem}_history.csv"), history, check_dtype=False, rtol=1e-6)
+    runs = pd.read_csv(tmp_path / f"{stem}_runs.csv")
+    assert match.groups() == (f"{runs['train_metric'].item():.3f}", f"{runs['test_metric'].item():.3f}")
+    assert "round(output)" not in result.stdout  # the sigmoid output needs no second accuracy
+
+
+def test_run_with_hinge_also_prints_the_tutorials_rounding_accuracy(tmp_path: Path) -> None:
+    result = invoke("run", "circles", "--loss", "hinge", "--epochs", "3", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert TUTORIAL_LINE.search(result.stdout)
+    match = re.search(r"round\(output\) == label\): Train: (\d\.\d{3}), Test: (\d\.\d{3})", result.stdout)
+    assert match, result.stdout
+    runs = pd.read_csv(tmp_path / "circles_hinge_seed0_runs.csv")
+    assert match.groups() == (f"{runs['train_rounding_accuracy'].item():.3f}", f"{runs['test_rounding_accuracy'].item():.3f}")
+
+
+# ------------------------------------------------------------------------------------ replicate
+
+
+def test_replicate_prints_every_case_and_writes_one_figure_per_case(tmp_path: Path) -> None:
+    result = invoke("replicate", "--repeats", "1", "--epochs", "2", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    keys = ["4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9", "ext-1", "ext-2"]
+    assert [case.key for case in CASE_STUDIES] == keys
+    for case in CASE_STUDIES:
+        assert f"{case.key} {case.problem}" in result.stdout, case.key
+    figures = sorted(tmp_path.glob("case-*.png"))
+    assert len(figures) == 11
+    for case in CASE_STUDIES:
+        figure = tmp_path / f"case-{case.key}-{case.problem}-{case.loss}.png"
+        assert figure.read_bytes().startswith(PNG), figure
+    for name in ("circles.png", "blobs.png"):
+        assert (tmp_path / name).read_bytes().startswith(PNG)
+    table = pd.read_csv(tmp_path / "replicate.csv")
+    assert table["case"].astype(str).tolist() == keys and table["runs"].eq(1).all()
+
+
+# -------------------------------------------------------------------------------------- compare
+
+
+def test_compare_finds_cce_and_sparse_cce_identical(tmp_path: Path) -> None:
+    result = invoke("compare", "blobs", "--loss", "cce", "--loss", "scce", "--repeats", "3", "--epochs", "3", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "identical on every paired seed" in result.stdout
+    assert (tmp_path / "compare_blobs_curves.png").read_bytes().startswith(PNG)
+    assert len(pd.read_csv(tmp_path / "compare_blobs_runs.csv")) == 6
+
+
+# ------------------------------------------------------------------------------------ recommend
+
+
+def test_recommend_for_iris_names_categorical_crossentropy(tmp_path: Path) -> None:
+    result = invoke("recommend", "iris", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"Recommended loss: categorical_crossentropy", result.stdout), result.stdout
+    assert "softmax" in result.stdout
+
+
+def test_recommend_on_a_csv_file(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"size": rng.uniform(50, 200, 80), "rooms": rng.integers(1, 6, 80).astype(float)})
+    frame["y"] = 3 * frame["size"] + 10 * frame["rooms"] + rng.normal(0, 5, 80)
+    path = tmp_path / "houses.csv"
+    frame.to_csv(path, index=False)
+    result = invoke("recommend", "--data", path, "--target", "y", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "Recommended loss: mean_squared_error" in result.stdout
+    assert "regression" in result.stdout and "60 training rows" in result.stdout
+    payload = json.loads(invoke("recommend", "--data", path, "--target", "y", "--json", "--out", tmp_path).stdout)
+    assert (payload["kind"], payload["loss"], payload["output_layer"]) == ("regression", "mean_squared_error", "1 unit, linear")
+
+
+# ----------------------------------------------------------------------------------- user errors
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (("run", "blob", "--loss", "cce"), "did you mean 'blobs'"),
+        (("compare", "blob", "--loss", "cce", "--loss", "kld"), "did you mean 'blobs'"),
+        (("run", "circles", "--loss", "bce", "--epochs", "0"), "epochs must be a positive integer"),
+        (("replicate", "--repeats", "-1"), "repeats must be a positive integer"),
+        (("replicate", "--repeats", "1", "--epochs", "0"), "epochs must be a positive integer"),
+        (("compare", "blobs", "--loss", "cce", "--loss", "kld", "--repeats", "0"), "repeats must be a positive integer"),
+        (("run", "circles", "--loss", "bce", "--lr", "nan"), "learning rate must be a positive finite number"),
+        (("run", "circles", "--loss", "bce", "--momentum", "1"), "momentum must be in [0, 1)"),
+        (("run", "circles", "--loss", "bce", "--seed", "-1"), "seed must be a non-negative integer"),
+        (("run", "circles", "--loss", "mse"), "use binary_crossentropy"),
+        (("compare", "blobs", "--loss", "cce"), "at least two losses"),
+        (("run", "blobs", "--loss", "cce", "--hidden", "5,x"), "hidden sizes"),
+        (("run", "blobs", "--loss", "cce", "--optimizer", "lbfgs"), "unknown optimizer"),
+        (("run", "blobs", "--loss", "cce", "--kind", "binary"), "--kind applies to --data only"),
+    ],
+)
+def test_bad_input_ends_with_one_line_and_exit_code_2(args, phrase, tmp_path: Path) -> None:
+    assert_one_error_line(invoke(*args, "--out", tmp_path / "out"), phrase)
+
+
+def test_a_mismatched_loss_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert_one_error_line(invoke("run", "blobs", "--loss", "hinge", "--out", out), "use categorical_hinge")
+    assert not out.exists()
+
+
+def test_an_unwritable_out_directory_is_refused(tmp_path: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a directory")
+    for args in (("run", "circles", "--loss", "bce", "--epochs", "1"), ("replicate", "--repeats", "1", "--epochs", "1")):
+        assert_one_error_line(invoke(*args, "--out", blocker / "sub"), "cannot write to the output directory")
+    assert blocker.read_text() == "not a directory"
+
+
+def test_a_missing_data_file_is_refused(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.csv"
+    for command in (("run", "--loss", "mse"), ("recommend",)):
+        result = invoke(*command, "--data", missing, "--target", "y", "--out", tmp_path / "out")
+        assert_one_error_line(result, "no such file")
+        assert "missing.csv" in result.stderr
+
+
+def test_data_without_target_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"a": np.arange(30.0), "y": np.arange(30.0) % 7}).to_csv(path, index=False)
+    for command in (("run", "--loss", "mse"), ("recommend",)):
+        assert_one_error_line(invoke(*command, "--data", path, "--out", tmp_path / "out"), "--target")
+    assert_one_error_line(invoke("run", "--loss", "mse", "--data", path, "--target", "nope", "--out", tmp_path / "out"), "nope")
+
+
+def test_an_unknown_loss_message_stays_on_one_line_even_when_it_lists_every_loss(tmp_path: Path) -> None:
+    """The did-you-mean message lists all 14 losses (about 400 characters); it must not be
+    wrapped into several lines when stderr is not a terminal."""
+    result = invoke("run", "regression", "--loss", "mean_squred_error", "--out", tmp_path)
+    assert_one_error_line(result, "did you mean 'mean_squared_error'")
+    assert all(name in result.stderr.splitlines()[0] for name in LOSSES)
+
+
+# ---------------------------------------------------------------------- the installed program
+
+
+def _program() -> Path:
+    path = Path(sys.executable).parent / "losslab"
+    assert path.is_file() and os.access(path, os.X_OK), f"the console script is not installed at {path}"
+    return path
+
+
+def _run_program(*args: object, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "COLUMNS")}
+    return subprocess.run([str(_program()), *map(str, args)], check=False, capture_output=True, text=True, timeout=120, cwd=cwd, env=env)
+
+
+def test_the_installed_program_lists_the_losses_as_json(tmp_path: Path) -> None:
+    done = _run_program("losses", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert sorted(row["loss"] for row in rows) == sorted(LOSSES)
+
+
+def test_the_installed_program_ends_a_user_error_with_one_line_and_exit_code_2(tmp_path: Path) -> None:
+    done = _run_program("run", "blobs", "--loss", "hinge", "--out", tmp_path / "out", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ") and "use categorical_hinge" in lines[0]
+    assert "\x1b[" not in done.stderr  # no colour codes when stderr is not a terminal
+
+    typo = _run_program("run", "blob", "--loss", "cce", cwd=tmp_path)
+    assert typo.returncode == 2 and typo.stderr.splitlines() == [typo.stderr.strip()]
+    assert "did you mean 'blobs'" in typo.stderr and "Traceback" not in typo.stderr
+    assert not (tmp_path / "losslab-out").exists()
+
+
+def test_run_json(tmp_path: Path) -> None:
+    result = invoke("run", "blobs", "--loss", "kld", "--epochs", "2", "--seed", "4", "--out", tmp_path, "--json")
+    payload = json.loads(result.stdout)
+    assert payload["loss"] == "kl_divergence" and payload["seed"] == 4
+    assert 0 <= payload["run"]["test_metric"] <= 1
+    assert all(Path(f).exists() for f in payload["files"])
+
+
+def test_a_users_own_loss_file(tmp_path: Path, restore_registry) -> None:
+    source = tmp_path / "mine.py"
+    source.write_text("import jax.numpy as jnp\n\ndef quartic(y_true, y_pred):\n"
+                      "    return jnp.mean((y_true - y_pred) ** 4, axis=-1)\n")
+    result = invoke("run", "regression", "--loss", f"{source}:quartic", "--epochs", "2", "--lr", "0.001", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"Train: \d+\.\d{3}, Test: \d+\.\d{3}", result.stdout)
+    assert_one_error_line(invoke("run", "regression", "--loss", f"{source}:quartc", "--out", tmp_path), "did you mean 'quartic'")
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for command in ("losses", "problems", "run", "replicate", "compare", "recommend"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0 and "Example: losslab" in result.stdout
