@@ -452,6 +452,11 @@ def test_save_writes_parquet_csv_and_json_that_read_back_equal(diverging_study, 
     assert meta["n_train"] == 500 and meta["n_test"] == 500
 
 
+def test_a_number_of_repeats_given_as_seeds_names_the_fix() -> None:
+    with pytest.raises(SettingsError, match=r"range\(5\)"):
+        losslab.train(BLOBS, ["cce"], seeds=5)
+
+
 def test_seed_keys_are_jax_prng_keys() -> None:
     import jax
 

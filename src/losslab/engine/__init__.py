@@ -43,6 +43,8 @@ def resolve_losses(problem: Problem, losses: Iterable[str | LossSpec]) -> list[L
 
 def check_seeds(seeds: Iterable[int]) -> tuple[int, ...]:
     """Seeds as a tuple of distinct non-negative integers (a fractional seed is refused, not truncated)."""
+    if isinstance(seeds, int | np.integer):
+        raise SettingsError(f"seeds is a collection of seeds; for {seeds} repeats pass range({seeds})")
     seeds = tuple(seeds)
     if not all(isinstance(s, int | np.integer) and not isinstance(s, bool) for s in seeds):
         raise SettingsError(f"seeds must be whole numbers, got {', '.join(map(repr, seeds[:5]))}")
