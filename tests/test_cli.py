@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from losslab.cli import app
-from losslab.plan import CASE_STUDIES
+from losslab.case_studies import CASE_STUDIES
 from losslab.registry import _BUILTINS
 
 runner = CliRunner()
@@ -176,7 +176,7 @@ def test_recommend_on_a_csv_file(tmp_path: Path) -> None:
         (("compare", "blobs", "--loss", "cce", "--loss", "kld", "--repeats", "0"), "repeats must be a positive integer"),
         (("run", "circles", "--loss", "bce", "--lr", "nan"), "learning rate must be a positive finite number"),
         (("run", "circles", "--loss", "bce", "--momentum", "1"), "momentum must be in [0, 1)"),
-        (("run", "circles", "--loss", "bce", "--seed", "-1"), "seed must be a non-negative integer"),
+        (("run", "circles", "--loss", "bce", "--seed", "-1"), "seed must be an integer from 0 to 2**32 - 1"),
         (("run", "circles", "--loss", "mse"), "use binary_crossentropy"),
         (("compare", "blobs", "--loss", "cce"), "at least two losses"),
         (("run", "blobs", "--loss", "cce", "--hidden", "5,x"), "hidden sizes"),
@@ -284,3 +284,69 @@ def test_every_command_has_help_with_an_example() -> None:
     for command in ("losses", "problems", "run", "replicate", "compare", "recommend"):
         result = invoke(command, "--help")
         assert result.exit_code == 0 and "Example: losslab" in result.stdout
+
+
+# ------------------------------------------------------------- usage errors, bad files, bad seeds
+
+
+RUN_HELP = "; run 'losslab run --help' to see its options"
+USAGE_ERRORS = [
+    (("run", "blobs", "--loss", "cce", "--lr", "abc"), "error: invalid value for '--lr': ", RUN_HELP),
+    (("frobnicate",), "error: no such command 'frobnicate'", "; run 'losslab --help' to see the commands"),
+    (("run", "blobs", "--loss", "cce", "--frobnicate"), "error: no such option: --frobnicate", RUN_HELP),
+    (("--frobnicate",), "error: no such option: --frobnicate", "; run 'losslab --help' to see the commands"),
+    (("run", "blobs", "--loss", "cce", "--lr"), "error: option '--lr' requires an argument", RUN_HELP),
+    (("run", "blobs"), "error: missing option '--loss'", RUN_HELP),
+    (("compare", "blobs", "--loss", "cce", "--loss", "kld", "--repeats", "2.5"), "error: invalid value for '--repeats'",
+     "; run 'losslab compare --help' to see its options"),
+]
+
+
+@pytest.mark.parametrize(("args", "what", "fix"), USAGE_ERRORS)
+def test_a_usage_error_is_one_line_naming_the_problem_and_the_fix(args, what, fix) -> None:
+    """Click's boxed usage message becomes the library's one line: ``error: <what>; <fix>``."""
+    result = invoke(*args)
+    assert_one_error_line(result, what)
+    assert result.stderr.startswith(what) and result.stderr.rstrip("\n").endswith(fix), result.stderr
+
+
+@pytest.mark.parametrize(("args", "what", "fix"), USAGE_ERRORS[:5])
+def test_the_installed_program_ends_a_usage_error_with_one_line_and_exit_code_2(args, what, fix, tmp_path: Path) -> None:
+    done = _run_program(*args, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and "Traceback" not in done.stderr and "╭" not in done.stderr
+    assert done.stderr.splitlines() == [done.stderr.strip()], done.stderr
+    assert done.stderr.startswith(what) and done.stderr.rstrip("\n").endswith(fix), done.stderr
+    assert "\x1b[" not in done.stderr
+
+
+def test_the_installed_program_still_shows_help_with_exit_code_0(tmp_path: Path) -> None:
+    for args in (("--help",), ("run", "--help")):
+        done = _run_program(*args, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "Usage: losslab" in done.stdout and done.stderr == ""
+    bare = _run_program(cwd=tmp_path)  # no command: the help, not an error line
+    assert "Usage: losslab" in bare.stdout and "recommend" in bare.stdout and "error:" not in bare.stderr
+
+
+def test_a_truncated_gzip_file_is_refused_with_one_line(tmp_path: Path) -> None:
+    """A truncated .csv.gz used to end in click's "Aborted!" with exit code 1."""
+    path = tmp_path / "houses.csv.gz"
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"x": rng.normal(size=2000), "y": rng.normal(size=2000)}).to_csv(path, index=False)
+    path.write_bytes(path.read_bytes()[:-200])
+    done = _run_program("run", "--data", path, "--target", "y", "--loss", "mse", "--out", tmp_path / "out", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [done.stderr.strip()], done.stderr
+    assert "houses.csv.gz" in done.stderr and "truncated or not a valid gzip file" in done.stderr
+    assert "Aborted" not in done.stderr and not (tmp_path / "out").exists()
+    assert_one_error_line(invoke("run", "--data", path, "--target", "y", "--loss", "mse", "--out", tmp_path / "out"),
+                          "truncated or not a valid gzip file")
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296"])
+def test_a_split_seed_out_of_range_is_refused_with_one_line(seed: str, tmp_path: Path) -> None:
+    assert_one_error_line(invoke("run", "iris", "--loss", "cce", "--split-seed", seed, "--out", tmp_path), "--split-seed")
+    done = _run_program("recommend", "iris", "--split-seed", seed, "--out", tmp_path, cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.splitlines() == [done.stderr.strip()], done.stderr
+    assert done.stderr.startswith("error: ") and f"got {seed}" in done.stderr and "Traceback" not in done.stderr

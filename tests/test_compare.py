@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from functools import cache
@@ -10,11 +11,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as scipy_stats
 
 from losslab.analysis import Comparison, compare
 from losslab.errors import SettingsError
 from losslab.figures._compare import plot_final_distribution, plot_mean_curves
+from losslab.planning import StudyPlan
 from losslab.problems import Problem, get_problem
+from losslab.registry import get_loss
 from losslab.results import Study
 from losslab.settings import Settings
 
@@ -61,8 +65,11 @@ def make_study(finals: dict[str, np.ndarray], name: str = "blobs", diverged: fro
                 "train_rounding_accuracy": np.nan, "test_rounding_accuracy": np.nan,
             })
     n_seeds = len(next(iter(finals.values())))
-    return Study(problem(name), Settings(epochs=EPOCHS), tuple(finals), tuple(range(n_seeds)),
-                 pd.concat(history, ignore_index=True), pd.DataFrame(runs))
+    base = get_loss("mean_squared_error" if metric == "mse" else "categorical_crossentropy")
+    specs = tuple(dataclasses.replace(base, name=loss, aliases=()) for loss in finals)  # stand-ins named as the test needs
+    settings = Settings(epochs=EPOCHS)
+    study_plan = StudyPlan(problem(name), specs, tuple(range(n_seeds)), settings, settings.model, {}, None)
+    return Study(study_plan, pd.concat(history, ignore_index=True), pd.DataFrame(runs))
 
 
 def verdict(comparison: Comparison, a: str, b: str) -> str:
@@ -110,9 +117,38 @@ def test_noisy_equal_losses_are_never_called_better() -> None:
     rng = np.random.default_rng(11)
     result = compare(make_study({f"loss{i}": rng.normal(0.8, 0.02, 15) for i in range(8)}))
     assert len(result.pairs) == 28
-    assert (result.pairs["t_pvalue"] < 0.05).sum() == 3  # unadjusted, three pairs would look "better"
+    # Holm multiplies the smallest raw p-value by the 28 tests of the family: that is what keeps the
+    # null pairs that look "better" on their own (28 x 5% = 1.4 expected) from being called so;
+    # test_pairs_significant_on_their_own_are_not_called_better_in_a_family shows it on known p-values.
+    assert result.pairs["t_pvalue_holm"].min() == pytest.approx(min(1.0, 28 * result.pairs["t_pvalue"].min()))
     for text in result.pairs["verdict"]:
         assert text.startswith(("equivalent", "inconclusive")), text
+
+
+def test_pairs_significant_on_their_own_are_not_called_better_in_a_family() -> None:
+    """Eight losses 1 point apart in turn, ``loss_i = base + i * d`` with a fixed ``d``: every pair
+    differs by a multiple of ``d``, so all 28 paired t-tests give the p-value of ``d`` itself,
+    p0 = 0.030 < 0.05. Alone, a pair is called better; in the family of 28, Holm's adjusted p-value
+    is 28 * p0 = 0.83 for every pair and none is."""
+    n = 15
+    z = np.linspace(-1.0, 1.0, n)
+    d = 0.01 + 0.016 * z / z.std(ddof=1)  # mean 1 point, sd 1.6 points
+    t = d.mean() / (d.std(ddof=1) / math.sqrt(n))
+    p0 = 2 * scipy_stats.t.sf(t, n - 1)
+    assert p0 < 0.05 < 28 * p0
+    base = 0.8 + 0.02 * np.sin(np.arange(n))
+    finals = {f"loss{i}": base + i * d for i in range(8)}
+
+    result = compare(make_study(finals))
+    assert len(result.pairs) == 28
+    np.testing.assert_allclose(result.pairs["t_pvalue"], p0, rtol=1e-6)
+    np.testing.assert_allclose(result.pairs["t_pvalue_holm"], min(1.0, 28 * p0))
+    for text in result.pairs["verdict"]:
+        assert text.startswith("inconclusive"), text
+
+    alone = compare(make_study({"loss0": finals["loss0"], "loss1": finals["loss1"]}))
+    assert alone.pairs["t_pvalue_holm"].item() == pytest.approx(p0, rel=1e-6)
+    assert verdict(alone, "loss0", "loss1").startswith("loss1 better by 1.0 pt")
 
 
 def test_inconclusive_verdict_says_how_many_repeats_would_decide() -> None:

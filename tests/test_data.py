@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from losslab.errors import DataError, LosslabError, SettingsError, TargetError, UnknownNameError
+from losslab.planning import default_settings, own_data_settings
 from losslab.problems import (
     Problem,
     get_problem,
     infer_kind,
     load_table,
-    own_data_settings,
     problem_names,
 )
 
@@ -472,12 +474,18 @@ def test_center_target_false_only_divides_by_the_training_std():
     problem = Problem.from_frame(frame, "price", center_target=False)
     assert problem.preparation["target_standardized"] is False
     assert problem.preparation["target_mean"] is None
-    train_prices = frame["price"].to_numpy()[np.isin(frame["price"].to_numpy(), problem.y_train * problem.target_scale)]
+    prices = frame["price"].to_numpy()
+    # each training target times the scale is the price of a different row (to rounding: an exact
+    # isin() misses some), so the scale is the standard deviation of the 75 training prices
+    rows = np.abs(prices[None, :] - (problem.y_train * problem.target_scale)[:, None]).argmin(axis=1)
+    np.testing.assert_allclose(problem.y_train * problem.target_scale, prices[rows], rtol=1e-12)
+    assert len(set(rows)) == problem.n_train == 75
     assert problem.target_scale == pytest.approx(problem.preparation["target_std"])
     restored = np.sort(np.concatenate([problem.y_train, problem.y_test]) * problem.target_scale)
     np.testing.assert_allclose(restored, np.sort(frame["price"].to_numpy()), rtol=1e-12)
     assert np.sign(restored).tolist() == np.sign(np.sort(frame["price"].to_numpy())).tolist()
-    assert len(train_prices) > 0
+    assert problem.target_scale == pytest.approx(np.std(prices[rows]), rel=1e-12)
+    assert problem.target_scale != pytest.approx(np.std(prices), rel=1e-3)  # not all 100 rows' deviation
 
 
 def test_from_arrays():
@@ -513,7 +521,7 @@ def test_own_data_defaults_scale_epochs_with_rows():
     assert own_data_settings(20).epochs == 400  # 1 batch
     assert own_data_settings(500).hidden == (50,)
     problem = Problem.from_frame(_frame(), "price")
-    assert problem.defaults == own_data_settings(problem.n_train)
+    assert default_settings(problem) == own_data_settings(problem.n_train)
 
 
 # ---------------------------------------------------------------------------- named problems
@@ -560,3 +568,73 @@ def test_tutorial_problems_unchanged_and_fixed():
         get_problem("circles", seed=1)
     with pytest.raises(UnknownNameError, match="did you mean 'digits'"):
         get_problem("digit")
+
+
+# ------------------------------------------------------------- truncated files and split seeds
+
+
+def _compressed_csv(tmp_path, suffix: str):
+    path = tmp_path / f"data.csv{suffix}"
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"x": rng.normal(size=2000), "y": rng.normal(size=2000)}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(("suffix", "kind"), [(".gz", "gzip"), (".bz2", "bzip2"), (".zip", "zip"), (".xz", "xz")])
+def test_a_truncated_compressed_csv_is_a_data_error_naming_the_file_and_the_fix(tmp_path, suffix, kind):
+    path = _compressed_csv(tmp_path, suffix)
+    assert len(load_table(path)) == 2000  # whole, it reads
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(DataError, match=rf"data\.csv\{suffix}'.*truncated or not a valid {kind} file.*re-download it"):
+        load_table(path)
+
+
+@pytest.mark.parametrize(("suffix", "kind"), [(".gz", "gzip"), (".bz2", "bzip2"), (".zip", "zip"), (".xz", "xz")])
+def test_a_corrupt_or_uncompressed_file_with_a_compression_suffix_is_a_data_error(tmp_path, suffix, kind):
+    path = _compressed_csv(tmp_path, suffix)
+    data = path.read_bytes()
+    path.write_bytes(data[:20] + bytes(400) + data[420:])  # the middle of the stream zeroed
+    with pytest.raises(DataError, match=f"truncated or not a valid {kind} file"):
+        load_table(path)
+    path.write_text("x,y\n1,2\n")  # plain text under a compressed name
+    with pytest.raises(DataError, match=f"truncated or not a valid {kind} file"):
+        load_table(path)
+
+
+def test_a_zip_holding_several_files_names_them(tmp_path):
+    import zipfile
+
+    path = tmp_path / "data.csv.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("train.csv", "x,y\n1,2\n")
+        archive.writestr("test.csv", "x,y\n3,4\n")
+    with pytest.raises(DataError, match="holds 2 files .*'train.csv', 'test.csv'.*unzip it"):
+        load_table(path)
+
+
+def test_a_truncated_parquet_file_is_a_data_error_naming_the_fix(tmp_path):
+    path = tmp_path / "d.parquet"
+    _frame(200).to_parquet(path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(DataError, match=r"'.*d\.parquet' as Parquet: the file is truncated .*write it again or re-download"):
+        load_table(path)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 2.5, True, "3"])
+def test_a_split_seed_that_is_not_a_whole_number_in_range_is_refused(seed):
+    """Refused at the data check, not by scikit-learn from inside the split (a traceback)."""
+    with pytest.raises(SettingsError, match=rf"seed .*whole number from 0 to 2\*\*32 - 1.*got {re.escape(repr(seed))}$"):
+        Problem.from_frame(_frame(), "price", seed=seed)
+    with pytest.raises(SettingsError, match="--split-seed"):
+        get_problem("iris", seed=seed)
+
+
+def test_a_split_seed_of_none_is_refused_not_drawn_at_random():
+    """``random_state=None`` would give a different split on every call."""
+    with pytest.raises(SettingsError, match="got None"):
+        Problem.from_frame(_frame(), "price", seed=None)
+
+
+def test_the_largest_split_seed_is_accepted():
+    problem = Problem.from_frame(_frame(), "label", seed=np.int64(2**32 - 1))
+    assert problem.preparation["seed"] == 2**32 - 1

@@ -17,9 +17,10 @@ import pytest
 
 import losslab
 from losslab.engine import seed_keys
-from losslab.engine._model import init_mlp
+from losslab.models import MLP
 from losslab.engine._program import batches, epoch_orders
 from losslab.errors import IncompatibleLossError, SettingsError, UnknownNameError
+from losslab.planning import default_settings
 from losslab.problems import Problem, get_problem
 from losslab.results import HISTORY_COLUMNS, RUN_COLUMNS
 from losslab.settings import Settings
@@ -35,7 +36,7 @@ MAPE, MSE = "mean_absolute_percentage_error", "mean_squared_error"
 def blobs_study() -> losslab.Study:
     """Three losses x three seeds, a few epochs: small enough to be quick, big enough to check shapes."""
     return losslab.train(BLOBS, ["cce", "kld", "categorical_hinge"], seeds=SEEDS,
-                         settings=BLOBS.defaults.updated(epochs=EPOCHS))
+                         settings=default_settings(BLOBS).updated(epochs=EPOCHS))
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def diverging_study() -> losslab.Study:
     """MAPE on the tutorial's standardised regression target blows up; MSE beside it must not."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # MAPE is trained here as the tutorial's extension would be
-        return losslab.train(REGRESSION, [MAPE, MSE], seeds=[0, 1], settings=REGRESSION.defaults.updated(epochs=6))
+        return losslab.train(REGRESSION, [MAPE, MSE], seeds=[0, 1], settings=default_settings(REGRESSION).updated(epochs=6))
 
 
 # ------------------------------------------------------------------------------------------- tables
@@ -90,7 +91,7 @@ def test_runs_has_one_row_per_loss_and_seed_with_the_final_epoch(blobs_study) ->
 
 def test_progress_is_reported_per_loss_and_at_the_end() -> None:
     calls = []
-    losslab.train(BLOBS, ["cce", "kld"], seeds=[0, 1], settings=BLOBS.defaults.updated(epochs=2),
+    losslab.train(BLOBS, ["cce", "kld"], seeds=[0, 1], settings=default_settings(BLOBS).updated(epochs=2),
                   progress=lambda done, total, what: calls.append((done, total, what)))
     assert calls == [(0, 4, "categorical_crossentropy"), (2, 4, "kl_divergence"), (4, 4, "done")]
 
@@ -102,17 +103,17 @@ def test_progress_is_reported_per_loss_and_at_the_end() -> None:
 def test_a_seed_gives_every_loss_the_same_initial_hidden_weights(seed: int) -> None:
     key = seed_keys([seed])[0]
     # one output unit (sigmoid, tanh, regression) and three (softmax): the hidden layers must match
-    one, three = init_mlp(key, 2, (50, 7), 1), init_mlp(key, 2, (50, 7), 3)
+    one, three = MLP((50, 7)).keras_params(key, 2, 1), MLP((50, 7)).keras_params(key, 2, 3)
     for (W1, b1), (W3, b3) in zip(one[:-1], three[:-1]):
         np.testing.assert_array_equal(np.asarray(W1), np.asarray(W3))
         np.testing.assert_array_equal(np.asarray(b1), np.asarray(b3))
     assert one[-1][0].shape == (7, 1) and three[-1][0].shape == (7, 3)
-    other = init_mlp(seed_keys([seed + 1])[0], 2, (50, 7), 3)
+    other = MLP((50, 7)).keras_params(seed_keys([seed + 1])[0], 2, 3)
     assert not np.array_equal(np.asarray(other[0][0]), np.asarray(three[0][0]))
 
 
 def test_initial_weights_are_kerass_he_and_glorot_uniform() -> None:
-    (W1, b1), (W2, b2) = init_mlp(seed_keys([0])[0], 10, (400,), 200)
+    (W1, b1), (W2, b2) = MLP((400,)).keras_params(seed_keys([0])[0], 10, 200)
     W1, W2 = np.asarray(W1), np.asarray(W2)
     he, glorot = math.sqrt(6 / 10), math.sqrt(6 / (400 + 200))
     assert W1.shape == (10, 400) and np.abs(W1).max() <= he and np.abs(W1).max() > 0.95 * he
@@ -260,7 +261,7 @@ def test_sgd_with_momentum_matches_a_numpy_reimplementation(kind, loss, batch_si
     seed = 5
     settings = Settings(epochs=3, batch_size=batch_size, hidden=hidden, learning_rate=0.05, momentum=0.9)
     study = losslab.train(problem, [loss], seeds=[seed], settings=settings)
-    init = init_mlp(seed_keys([seed])[0], problem.n_features, hidden, 3 if loss == "cce" else 1)
+    init = MLP(hidden).keras_params(seed_keys([seed])[0], problem.n_features, 3 if loss == "cce" else 1)
     expected = _numpy_training(problem, loss, init, settings, seed)
     history = study.history  # one run: rows in (epoch, split) order, train before test
     assert history["split"].tolist() == ["train", "test"] * 3 and history["epoch"].tolist() == [1, 1, 2, 2, 3, 3]
@@ -278,11 +279,11 @@ def test_sgd_with_momentum_matches_a_numpy_reimplementation(kind, loss, batch_si
 
 def test_the_same_call_twice_gives_a_bitwise_identical_history(blobs_study, diverging_study) -> None:
     again = losslab.train(BLOBS, ["cce", "kld", "categorical_hinge"], seeds=SEEDS,
-                          settings=BLOBS.defaults.updated(epochs=EPOCHS))
+                          settings=default_settings(BLOBS).updated(epochs=EPOCHS))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         again_diverging = losslab.train(REGRESSION, [MAPE, MSE], seeds=[0, 1],
-                                        settings=REGRESSION.defaults.updated(epochs=6))
+                                        settings=default_settings(REGRESSION).updated(epochs=6))
     for first, second in ((blobs_study, again), (diverging_study, again_diverging)):
         for column in ("loss_value", "metric_value", "rounding_accuracy"):
             assert np.array_equal(first.history[column].to_numpy(), second.history[column].to_numpy(), equal_nan=True)
@@ -290,7 +291,7 @@ def test_the_same_call_twice_gives_a_bitwise_identical_history(blobs_study, dive
 
 
 def test_a_runs_result_does_not_depend_on_the_other_seeds_in_the_study(blobs_study) -> None:
-    alone = losslab.train(BLOBS, ["kld"], seeds=[2], settings=BLOBS.defaults.updated(epochs=EPOCHS)).history
+    alone = losslab.train(BLOBS, ["kld"], seeds=[2], settings=default_settings(BLOBS).updated(epochs=EPOCHS)).history
     among = blobs_study.history
     among = among[(among["loss"] == "kl_divergence") & (among["seed"] == 2)]
     np.testing.assert_array_equal(alone["loss_value"].to_numpy(), among["loss_value"].to_numpy())
@@ -324,12 +325,12 @@ def test_a_diverging_loss_leaves_the_other_losses_of_its_study_untouched(divergi
     mse_history = diverging_study.history[diverging_study.history["loss"] == MSE]
     assert np.isfinite(mse_history["loss_value"]).all()
     np.testing.assert_allclose(mse_history["loss_value"], mse_history["metric_value"], rtol=1e-6)  # MSE's metric is itself
-    alone = losslab.train(REGRESSION, [MSE], seeds=[0, 1], settings=REGRESSION.defaults.updated(epochs=6)).history
+    alone = losslab.train(REGRESSION, [MSE], seeds=[0, 1], settings=default_settings(REGRESSION).updated(epochs=6)).history
     np.testing.assert_array_equal(alone["loss_value"].to_numpy(), mse_history["loss_value"].to_numpy())
 
 
 def test_a_huge_learning_rate_diverges_every_run_at_once() -> None:
-    study = losslab.train(REGRESSION, [MSE], seeds=[0, 1], settings=REGRESSION.defaults.updated(epochs=3, learning_rate=1e6))
+    study = losslab.train(REGRESSION, [MSE], seeds=[0, 1], settings=default_settings(REGRESSION).updated(epochs=3, learning_rate=1e6))
     assert study.runs["diverged"].all()
     assert (study.runs["diverged_epoch"] == 1).all()
     assert study.history["loss_value"].isna().all()
@@ -345,7 +346,7 @@ def blobs_full() -> losslab.Study:
 
 
 def test_blobs_with_categorical_crossentropy_learns_like_the_tutorial(blobs_full) -> None:
-    assert blobs_full.settings == BLOBS.defaults and blobs_full.settings.epochs == 100
+    assert blobs_full.settings == default_settings(BLOBS) and blobs_full.settings.epochs == 100
     cce = blobs_full.runs[blobs_full.runs["loss"] == "categorical_crossentropy"]
     assert cce["test_metric"].mean() >= 0.78
     assert cce["train_metric"].mean() >= 0.78
@@ -395,9 +396,9 @@ def test_a_fractional_seed_is_refused_not_truncated() -> None:
 
 
 def test_seeds_may_be_any_iterable_of_integers() -> None:
-    study = losslab.train(BLOBS, ["cce"], seeds=np.arange(2), settings=BLOBS.defaults.updated(epochs=1))
+    study = losslab.train(BLOBS, ["cce"], seeds=np.arange(2), settings=default_settings(BLOBS).updated(epochs=1))
     assert study.seeds == (0, 1) and study.runs["seed"].tolist() == [0, 1]
-    assert len(losslab.train(BLOBS, ["cce"], seeds=[2**32 - 1], settings=BLOBS.defaults.updated(epochs=1)).runs) == 1
+    assert len(losslab.train(BLOBS, ["cce"], seeds=[2**32 - 1], settings=default_settings(BLOBS).updated(epochs=1)).runs) == 1
 
 
 def test_a_loss_named_twice_is_refused() -> None:
@@ -420,13 +421,14 @@ def test_settings_out_of_range_are_settings_errors(bad) -> None:
 
 
 def test_hidden_sizes_given_as_a_list_work_like_a_tuple() -> None:
-    """``hidden=[8]`` passes validation, so it must train (or be refused as a SettingsError), not
-    fail later with a TypeError from inside the engine."""
-    try:
-        study = losslab.train(BLOBS, ["cce"], seeds=[0], settings=Settings(epochs=1, hidden=[8]))
-    except SettingsError:
-        return
+    """``hidden=[8]`` is taken as ``(8,)`` when the settings are made, so it trains exactly the
+    network ``hidden=(8,)`` does (not a TypeError from inside the engine, nor a refusal)."""
+    as_list = Settings(epochs=2, hidden=[8])
+    assert as_list.hidden == (8,) and as_list == Settings(epochs=2, hidden=(8,))
+    study = losslab.train(BLOBS, ["cce"], seeds=[0], settings=as_list)
+    reference = losslab.train(BLOBS, ["cce"], seeds=[0], settings=Settings(epochs=2, hidden=(8,)))
     assert len(study.runs) == 1 and study.settings.hidden == (8,)
+    pd.testing.assert_frame_equal(study.history, reference.history)
 
 
 # -------------------------------------------------------------------------------------- files
@@ -466,6 +468,43 @@ def test_seed_keys_are_jax_prng_keys() -> None:
 
 
 def test_other_optimizers_and_deeper_networks_train() -> None:
-    settings = BLOBS.defaults.updated(epochs=20, optimizer="adam", learning_rate=0.01, hidden=(16, 8))
+    settings = default_settings(BLOBS).updated(epochs=20, optimizer="adam", learning_rate=0.01, hidden=(16, 8))
     study = losslab.train(BLOBS, ["categorical_crossentropy"], seeds=[0], settings=settings)
     assert study.runs["test_metric"].item() > 0.7
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "adagrad", "adamw"])
+def test_each_optimizer_steps_as_optax_applied_by_hand(optimizer: str) -> None:
+    """Full-batch training (batch_size >= the training rows: one step per epoch) against the same
+    optax optimizer applied by hand to ``jax.grad`` of the mean squared error, from the initial
+    parameters ``MLP.init`` gives the seed's key. Two steps, so that SGD's momentum (0.9, the
+    default) and the other optimizers' running statistics take part, not only their first step."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(40, 3))
+    problem = Problem.from_arrays(X, X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=40), kind="regression")
+    settings = Settings(epochs=2, learning_rate=0.05, batch_size=64, hidden=(6,), optimizer=optimizer)
+    history = losslab.train(problem, ["mean_squared_error"], seeds=[3], settings=settings).history
+
+    model = MLP(hidden=(6,), activation="relu")
+    params = model.init(jnp.asarray(seed_keys([3])), problem.n_features, 1)
+    train = jnp.asarray(problem.X_train, jnp.float32), jnp.asarray(problem.y_train, jnp.float32)
+    test = jnp.asarray(problem.X_test, jnp.float32), jnp.asarray(problem.y_test, jnp.float32)
+
+    def mean_loss(params, X, y):
+        z, _ = model.forward(params, X)  # (runs, 1 unit, rows)
+        return jnp.mean((z[0, 0] - y) ** 2)
+
+    by_hand = optax.sgd(0.05, momentum=0.9) if optimizer == "sgd" else getattr(optax, optimizer)(0.05)
+    state = by_hand.init(params)
+    expected = []
+    for _ in range(2):
+        updates, state = by_hand.update(jax.grad(mean_loss)(params, *train), state, params)
+        params = optax.apply_updates(params, updates)
+        expected.append([float(mean_loss(params, *train)), float(mean_loss(params, *test))])
+
+    reported = history.pivot_table(index="epoch", columns="split", values="loss_value")[["train", "test"]]
+    np.testing.assert_allclose(reported.to_numpy(), expected, rtol=1e-5)

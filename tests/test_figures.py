@@ -13,6 +13,7 @@ from matplotlib.colors import to_hex
 
 import losslab
 from losslab.figures import plot_dataset, plot_learning_curves, plot_mean_curves
+from losslab.planning import default_settings
 from losslab.problems import get_problem
 
 CIRCLES = get_problem("circles")
@@ -23,7 +24,7 @@ BLUE, ORANGE = to_hex("C0"), to_hex("C1")
 @pytest.fixture(scope="module")
 def study() -> losslab.Study:
     return losslab.train(CIRCLES, ["binary_crossentropy", "hinge"], seeds=[0, 1, 2],
-                         settings=CIRCLES.defaults.updated(epochs=EPOCHS))
+                         settings=default_settings(CIRCLES).updated(epochs=EPOCHS))
 
 
 def rows(study, loss: str, seeds=(0, 1, 2)):
@@ -99,7 +100,7 @@ def test_diverged_runs_are_drawn_without_errors_or_warnings(tmp_path: Path) -> N
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         diverged = losslab.train(regression, ["mean_absolute_percentage_error"], seeds=[0, 1],
-                                 settings=regression.defaults.updated(epochs=4))
+                                 settings=default_settings(regression).updated(epochs=4))
     assert diverged.runs["diverged"].all()
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import losslab
+from losslab.planning import default_settings
 from losslab.problems import get_problem
 
 SEEDS = (0, 1, 2)
@@ -14,7 +15,7 @@ SEEDS = (0, 1, 2)
 def _train(name: str, loss: str) -> tuple[losslab.Problem, losslab.Study]:
     problem = get_problem(name)
     study = losslab.train(problem, [loss], seeds=SEEDS)  # no settings: the data set's defaults
-    assert study.settings == problem.defaults
+    assert study.settings == default_settings(problem)
     assert not study.runs["diverged"].any()
     return problem, study
 

@@ -11,15 +11,20 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from losslab import registry
+from losslab import losses
 from losslab.errors import IncompatibleLossError, LosslabError, TargetError, UnknownNameError
 from losslab.registry import (
+    DOMAINS,
+    ENCODINGS,
+    OUTPUT_ACTIVATIONS,
+    LossSpec,
     TargetWarning,
     check_compatible,
     encode_targets,
     get_loss,
     loss_names,
     losses_table,
+    metric_for_kind,
     recommend,
     register_loss,
 )
@@ -160,6 +165,64 @@ def test_losses_table_has_one_row_per_builtin():
 def test_table_row(name, kind, output_layer, targets, metric):
     row = losses_table().set_index("loss").loc[name]
     assert (row["kind"], row["output layer"], row["targets"], row["metric"]) == (kind, output_layer, targets, metric)
+
+
+# --- domains and metrics -------------------------------------------------------------------------------
+
+BUILTIN_DOMAINS = {
+    "mean_squared_error": "real",
+    "mean_squared_logarithmic_error": "non-negative",
+    "mean_absolute_error": "real",
+    "mean_absolute_percentage_error": "non-zero",
+    "huber": "real",
+    "log_cosh": "real",
+    "poisson": "non-negative",
+    "binary_crossentropy": "{0,1}",
+    "hinge": "{-1,1}",
+    "squared_hinge": "{-1,1}",
+    "categorical_crossentropy": "one-hot",
+    "sparse_categorical_crossentropy": "integer",
+    "kl_divergence": "one-hot",
+    "categorical_hinge": "one-hot",
+}
+
+
+def test_every_builtin_has_a_domain_in_the_table():
+    assert set(BUILTIN_DOMAINS) == set(BUILTIN_NAMES)
+    assert {name: get_loss(name).domain for name in BUILTIN_NAMES} == BUILTIN_DOMAINS
+    assert set(BUILTIN_DOMAINS.values()) <= set(DOMAINS)
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_a_classification_loss_domain_is_its_encoding(name):
+    spec = get_loss(name)
+    assert spec.domain == spec.encoding or (spec.encoding == "raw" and spec.kind == "regression")
+
+
+def test_keeps_target_sign_exactly_for_msle_poisson_and_mape():
+    keeping = {name for name in BUILTIN_NAMES if get_loss(name).keeps_target_sign}
+    assert keeping == {"mean_squared_logarithmic_error", "poisson", "mean_absolute_percentage_error"}
+
+
+def test_metric_follows_the_kind():
+    assert [metric_for_kind(k) for k in ("regression", "binary", "multiclass")] == ["mse", "accuracy", "accuracy"]
+    for spec in map(get_loss, BUILTIN_NAMES):
+        assert spec.metric == metric_for_kind(spec.kind)
+    with pytest.raises(LosslabError, match="kind must be one of regression, binary, multiclass, got 'ranking'"):
+        metric_for_kind("ranking")
+
+
+def test_a_spec_computes_its_metric_and_checks_its_fields():
+    spec = LossSpec("quartic", quartic, "regression", "linear", "raw", "real", "fourth power")
+    assert (spec.metric, spec.units, spec.builtin, spec.keeps_target_sign) == ("mse", "1", True, False)
+    assert set(OUTPUT_ACTIVATIONS) == {"linear", "sigmoid", "tanh", "softmax", "exponential"}
+    assert set(ENCODINGS) == {"raw", "{0,1}", "{-1,1}", "one-hot", "integer"}
+    with pytest.raises(LosslabError, match="domain must be 'one-hot' for 'one-hot' targets, got 'real'"):
+        LossSpec("q", quartic, "multiclass", "softmax", "one-hot", "real", "")
+    with pytest.raises(LosslabError, match="domain must be 'real' or 'non-negative' or 'non-zero'"):
+        LossSpec("q", quartic, "regression", "linear", "raw", "positive", "")
+    with pytest.raises(LosslabError, match="kind must be one of"):
+        LossSpec("q", quartic, "ranking", "linear", "raw", "real", "")
 
 
 def test_output_units():
@@ -312,8 +375,12 @@ def test_classification_loss_on_regression_points_to_mse():
         check_compatible(get_loss("categorical_crossentropy"), "regression")
 
 
-def test_incompatibility_is_a_losslab_error():
-    assert issubclass(IncompatibleLossError, LosslabError) and issubclass(LosslabError, ValueError)
+def test_incompatibility_is_one_line_that_the_cli_boundary_catches():
+    with pytest.raises(LosslabError) as info:  # what the command line catches
+        check_compatible(get_loss("poisson"), "multiclass", 4)
+    assert type(info.value) is IncompatibleLossError
+    assert str(info.value) == ("poisson is a regression loss but this is a multiclass problem with 4 classes; "
+                               "use categorical_crossentropy")
 
 
 def test_multiclass_losses_also_serve_binary_problems():
@@ -409,7 +476,7 @@ def test_a_builtin_name_cannot_be_taken():
         register_loss("mse", quartic, kind="regression")
     with pytest.raises(LosslabError, match="already belongs"):
         register_loss("quartic", quartic, kind="regression", aliases=("mae",))
-    assert get_loss("huber").fn is registry.L.huber
+    assert get_loss("huber").fn is losses.huber
     assert get_loss("mse").name == "mean_squared_error"
 
 
@@ -445,6 +512,61 @@ def test_register_loss_validates_its_arguments():
         register_loss("quartic", quartic, kind="regression", encoding="ordinal")
     with pytest.raises(LosslabError, match="must be a function"):
         register_loss("quartic", 42, kind="regression")
+    with pytest.raises(LosslabError, match="domain must be 'real' or 'non-negative' or 'non-zero'"):
+        register_loss("quartic", quartic, kind="regression", domain="positive")
+    with pytest.raises(LosslabError, match=r"domain must be '\{0,1\}'"):
+        register_loss("my_bce", quartic, kind="binary", domain="non-negative")
+    assert "quartic" not in loss_names() and "my_bce" not in loss_names()
+
+
+@pytest.mark.parametrize("name", ["", "   ", "-", None])
+def test_register_loss_refuses_an_empty_name(name):
+    with pytest.raises(LosslabError, match="a loss needs a non-empty name") as info:
+        register_loss(name, quartic, kind="regression")
+    assert "register_loss('quartic'" in str(info.value)
+    assert loss_names() == BUILTIN_NAMES
+
+
+def test_register_loss_refuses_a_string_of_aliases():
+    with pytest.raises(LosslabError) as info:
+        register_loss("quartic", quartic, kind="regression", aliases="q")
+    assert str(info.value) == "aliases must be a list of names, e.g. aliases=['q']"
+    with pytest.raises(UnknownNameError):
+        get_loss("q")
+
+
+@pytest.mark.parametrize("bad", [3, None, "", " "])
+def test_register_loss_refuses_an_alias_that_is_not_a_name(bad):
+    with pytest.raises(LosslabError, match=f"each alias must be a non-empty string, got {bad!r}"):
+        register_loss("quartic", quartic, kind="regression", aliases=["l4", bad])
+    assert "quartic" not in loss_names()
+
+
+def test_register_loss_domain_defaults_to_the_encoding():
+    assert register_loss("quartic", quartic, kind="regression").domain == "real"
+    spec = register_loss("my_hinge", lambda t, p: jnp.mean(jnp.maximum(1 - t * p, 0), axis=-1), kind="binary",
+                         activation="tanh", encoding="{-1,1}")
+    assert spec.domain == "{-1,1}" and not spec.keeps_target_sign
+
+
+def test_a_user_loss_domain_drives_the_target_check():
+    spec = register_loss("log_quartic", quartic, kind="regression", domain="non-negative")
+    assert spec.keeps_target_sign
+    y = np.array([1.0, -1.0, -2.0])
+    with pytest.raises(TargetError) as info:
+        encode_targets(spec, y)
+    assert str(info.value) == ("log_quartic needs non-negative targets; 2 of 3 are negative. "
+                               "Use mean_squared_error, or shift the target")
+    with pytest.warns(TargetWarning, match="log_quartic needs non-negative targets"):
+        encode_targets(spec, y, policy="warn")
+    non_zero = register_loss("rel_quartic", quartic, kind="regression", domain="non-zero")
+    encode_targets(non_zero, y)  # negatives are fine away from zero
+    with pytest.raises(TargetError, match="rel_quartic needs non-zero targets; 1 of 2 are zero"):
+        encode_targets(non_zero, np.array([0.0, 2.0]))
+    # the same targets pass a loss of the default domain
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        encode_targets(register_loss("quartic", quartic, kind="regression"), y)
 
 
 # --- user losses from a file or module ----------------------------------------------------------------
@@ -501,3 +623,52 @@ def test_a_missing_file_or_function_is_an_unknown_name(tmp_path):
         get_loss(f"{path}:cubic_ab", kind="regression")
     with pytest.raises(UnknownNameError, match="cannot import module"):
         get_loss("no_such_module_for_losslab:fn", kind="regression")
+
+
+@pytest.mark.parametrize("ref", [":", " : ", "x.py:", ":fn", "my_losses.py: fn", "a..b:fn", "C:\\losses\\my.py"])
+def test_a_malformed_reference_names_the_form(ref):
+    for kind in (None, "regression"):
+        with pytest.raises(UnknownNameError) as info:
+            get_loss(ref, kind=kind)
+        message = str(info.value)
+        assert "\n" not in message
+        assert f"cannot read the loss {ref!r}; give path/to/file.py:function or module:function" in message
+
+
+def test_a_file_reference_without_a_function_names_the_form(tmp_path):
+    path = tmp_path / "my_losses.py"
+    path.write_text(USER_FILE)
+    with pytest.raises(UnknownNameError, match="give path/to/file.py:function or module:function"):
+        get_loss(f"{path}:", kind="regression")
+
+
+def test_a_user_file_that_exits_does_not_end_the_program(tmp_path):
+    path = tmp_path / "exits.py"
+    path.write_text("import sys\n\nsys.exit(0)\n")
+    with pytest.raises(LosslabError) as info:
+        get_loss(f"{path}:quartic", kind="regression")
+    assert str(info.value) == (f"the loss file {str(path)!r} exited while loading (sys.exit); "
+                               "a loss file must only define functions")
+    assert "losslab_user_exits" not in sys.modules
+
+
+def test_a_user_module_that_exits_or_fails_is_reported_as_the_users_error(tmp_path, monkeypatch):
+    (tmp_path / "losslab_test_exits.py").write_text("raise SystemExit(3)\n")
+    (tmp_path / "losslab_test_fails.py").write_text("raise RuntimeError('boom')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(LosslabError, match="the module 'losslab_test_exits' exited while loading"):
+        get_loss("losslab_test_exits:fn", kind="regression")
+    with pytest.raises(LosslabError) as info:
+        get_loss("losslab_test_fails:fn", kind="regression")
+    assert type(info.value) is LosslabError
+    assert str(info.value) == ("cannot load the module 'losslab_test_fails' for the loss 'losslab_test_fails:fn': "
+                               "RuntimeError: boom")
+    assert "losslab_test_exits" not in sys.modules and "losslab_test_fails" not in sys.modules
+
+
+def test_a_user_file_that_fails_is_reported_as_the_users_error(tmp_path):
+    path = tmp_path / "fails.py"
+    path.write_text("1 / 0\n")
+    with pytest.raises(LosslabError, match="cannot load the loss file .*ZeroDivisionError: division by zero"):
+        get_loss(f"{path}:fn", kind="regression")
+    assert "losslab_user_fails" not in sys.modules

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from losslab.plan import CASE_STUDIES, CaseStudy, losses_by_problem
+from losslab.case_studies import CASE_STUDIES, About, Below, CaseStudy, Like, NearZero, WorseThan, losses_by_problem
 from losslab.registry import TargetWarning
 from losslab.replicate import ROUNDING_NOTE, Replication, _agrees, _outcome, replicate
 
@@ -96,8 +96,8 @@ def test_a_subset_of_cases_trains_only_their_problems() -> None:
 # --------------------------------------------------------------------- judging claims by hand
 
 
-def _case(key: str, claim, tolerance: float = 0.03) -> CaseStudy:
-    return CaseStudy(key, "", "p", "x", "", claim, tolerance=tolerance)
+def _case(key: str, claim) -> CaseStudy:
+    return CaseStudy(key, "", "p", "x", "", claim)
 
 
 @pytest.fixture
@@ -118,38 +118,38 @@ def table() -> pd.DataFrame:
 
 
 def test_about_is_yes_within_the_tolerance_and_no_outside(table) -> None:
-    assert _agrees(_case("bce", ("about", 0.83, 0.84)), table) == "yes"
-    assert _agrees(_case("bce_far", ("about", 0.83, 0.84)), table) == "no"  # train 7 points off
-    assert _agrees(_case("bce", ("about", 0.83, 0.86)), table) == "no"  # test 4 points off
-    assert _agrees(_case("bce", ("about", 0.83, 0.86), tolerance=0.05), table) == "yes"
+    assert _agrees(_case("bce", About(0.83, 0.84)), table) == "yes"
+    assert _agrees(_case("bce_far", About(0.83, 0.84)), table) == "no"  # train 7 points off
+    assert _agrees(_case("bce", About(0.83, 0.86)), table) == "no"  # test 4 points off
+    assert _agrees(_case("bce", About(0.83, 0.86, tolerance=0.05)), table) == "yes"
 
 
 def test_below_for_hinge_uses_the_tutorials_rounding_accuracy(table) -> None:
     # by sign agreement (0.85, 0.86) the claim "< 80%" would fail; by rounding (0.78, 0.76) it holds
-    assert _agrees(_case("hinge", ("below", 0.80)), table) == "yes"
-    assert _agrees(_case("hinge", ("below", 0.77)), table) == "no"  # train rounding 0.78 is not below
+    assert _agrees(_case("hinge", Below(0.80)), table) == "yes"
+    assert _agrees(_case("hinge", Below(0.77)), table) == "no"  # train rounding 0.78 is not below
     # and the other way round: sign agreement 0.70 would pass, rounding 0.82 does not
-    assert _agrees(_case("hinge_high", ("below", 0.80)), table) == "no"
-    assert _agrees(_case("bce", ("below", 0.85)), table) == "yes"  # no rounding figure: the metric itself
+    assert _agrees(_case("hinge_high", Below(0.80)), table) == "no"
+    assert _agrees(_case("bce", Below(0.85)), table) == "yes"  # no rounding figure: the metric itself
 
 
 def test_near_zero_needs_both_errors_small(table) -> None:
-    assert _agrees(_case("mse", ("near_zero", 0.01)), table) == "yes"
-    assert _agrees(_case("msle_mixed", ("near_zero", 0.01)), table) == "no"
+    assert _agrees(_case("mse", NearZero(0.01)), table) == "yes"
+    assert _agrees(_case("msle_mixed", NearZero(0.01)), table) == "no"
 
 
 def test_worse_than_and_like_compare_with_another_case(table) -> None:
-    assert _agrees(_case("msle", ("worse_than", "mse")), table) == "yes"  # larger MSE on both sets
-    assert _agrees(_case("mse", ("worse_than", "msle")), table) == "no"
-    assert _agrees(_case("msle_mixed", ("worse_than", "mse")), table) == "no"  # better on test
-    assert _agrees(_case("scce", ("like", "bce"), tolerance=0.01), table) == "yes"
-    assert _agrees(_case("kld", ("like", "bce"), tolerance=0.01), table) == "no"  # train 2 points apart
-    assert _agrees(_case("kld", ("like", "bce"), tolerance=0.03), table) == "yes"
+    assert _agrees(_case("msle", WorseThan("mse")), table) == "yes"  # larger MSE on both sets
+    assert _agrees(_case("mse", WorseThan("msle")), table) == "no"
+    assert _agrees(_case("msle_mixed", WorseThan("mse")), table) == "no"  # better on test
+    assert _agrees(_case("scce", Like("bce", tolerance=0.01)), table) == "yes"
+    assert _agrees(_case("kld", Like("bce", tolerance=0.01)), table) == "no"  # train 2 points apart
+    assert _agrees(_case("kld", Like("bce", tolerance=0.03)), table) == "yes"
 
 
 def test_extensions_and_runs_with_nothing_to_judge_give_a_dash(table) -> None:
     assert _agrees(_case("bce", None), table) == "-"
-    assert _agrees(_case("nan", ("about", 0.8, 0.8)), table) == "-"  # every run diverged
+    assert _agrees(_case("nan", About(0.8, 0.8)), table) == "-"  # every run diverged
 
 
 def test_outcomes_count_diverged_runs() -> None:

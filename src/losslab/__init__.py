@@ -10,7 +10,7 @@ reproduced case by case.
 '1 unit, linear'
 """
 
-from losslab.analysis import Comparison, compare, curve_diagnostics
+from losslab.analysis import Comparison, Verification, compare, curve_diagnostics, verify
 from losslab.errors import (
     DataError,
     IncompatibleLossError,
@@ -19,6 +19,8 @@ from losslab.errors import (
     TargetError,
     UnknownNameError,
 )
+from losslab.models import MLP, Model
+from losslab.planning import StudyPlan, default_settings, plan
 from losslab.problems import Problem, get_problem, problem_names
 from losslab.registry import (
     LossSpec,
@@ -32,14 +34,15 @@ from losslab.registry import (
     register_loss,
 )
 from losslab.replicate import Replication, replicate
-from losslab.results import Study, train
+from losslab.results import Study, run, train
 from losslab.settings import Settings
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Comparison", "DataError", "IncompatibleLossError", "LossSpec", "LosslabError", "Problem", "Recommendation",
-    "Replication", "Settings", "SettingsError", "Study", "TargetError", "UnknownNameError",
-    "check_compatible", "compare", "curve_diagnostics", "encode_targets", "get_loss", "get_problem", "loss_names",
-    "losses_table", "problem_names", "recommend", "register_loss", "replicate", "train",
+    "MLP", "Comparison", "DataError", "IncompatibleLossError", "LossSpec", "LosslabError", "Model", "Problem",
+    "Recommendation", "Replication", "Settings", "SettingsError", "Study", "StudyPlan", "TargetError",
+    "UnknownNameError", "Verification", "check_compatible", "compare", "curve_diagnostics", "default_settings",
+    "encode_targets", "get_loss", "get_problem", "loss_names", "losses_table", "plan", "problem_names", "recommend",
+    "register_loss", "replicate", "run", "train", "verify",
 ]

@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 
 from losslab.analysis import curve_diagnostics, summarise_diagnostics
+from losslab._plain import mean_or_nan, sd_or_nan
 from losslab.engine import Progress
-from losslab.plan import CASE_STUDIES, CaseStudy, losses_by_problem
+from losslab.planning import default_settings
+from losslab.case_studies import CASE_STUDIES, CaseStudy, losses_by_problem
 from losslab.problems import get_problem
 from losslab.registry import get_loss
 from losslab.results import Study, train
-from losslab.settings import Settings
 
 #: Why the hinge rows carry two accuracies.
 ROUNDING_NOTE = (
@@ -66,7 +67,7 @@ def replicate(
     studies = {}
     for name, losses in losses_by_problem(cases).items():
         problem = get_problem(name)
-        settings = problem.defaults if epochs is None else problem.defaults.updated(epochs=epochs)
+        settings = default_settings(problem).updated(epochs=epochs)
         report: Progress | None = (lambda done, total, _what, name=name: progress(name, done, total)) if progress else None
         studies[name] = train(problem, losses, seeds=range(repeats), settings=settings, progress=report)
     rows = [_case_row(case, studies[case.problem]) for case in cases]
@@ -95,25 +96,17 @@ def _case_row(case: CaseStudy, study: Study) -> dict[str, object]:
     ok = runs[~runs["diverged"]]
     row = {
         "case": case.key, "title": case.title, "problem": case.problem, "loss": case.loss,
-        "output": spec.output_layer, "targets": spec.encoding, "metric": runs["metric"].iloc[0],
+        "output": spec.output_layer, "units": spec.units, "activation": spec.activation, "targets": spec.encoding, "metric": runs["metric"].iloc[0],
         "runs": len(runs), "diverged": int(runs["diverged"].sum()),
-        "train": _mean(ok["train_metric"]), "train_sd": _sd(ok["train_metric"]),
-        "test": _mean(ok["test_metric"]), "test_sd": _sd(ok["test_metric"]),
+        "train": mean_or_nan(ok["train_metric"]), "train_sd": sd_or_nan(ok["train_metric"]),
+        "test": mean_or_nan(ok["test_metric"]), "test_sd": sd_or_nan(ok["test_metric"]),
         "tutorial_train": np.nan, "tutorial_test": np.nan,
         "reported": case.reported,
     }
     if spec.activation == "tanh":  # what the tutorial's Keras called accuracy
-        row["tutorial_train"] = _mean(ok["train_rounding_accuracy"])
-        row["tutorial_test"] = _mean(ok["test_rounding_accuracy"])
+        row["tutorial_train"] = mean_or_nan(ok["train_rounding_accuracy"])
+        row["tutorial_test"] = mean_or_nan(ok["test_rounding_accuracy"])
     return row
-
-
-def _mean(values: pd.Series) -> float:
-    return float(values.mean()) if len(values) else np.nan
-
-
-def _sd(values: pd.Series) -> float:
-    return float(values.std(ddof=1)) if len(values) > 1 else np.nan
 
 
 def _agrees(case: CaseStudy, table: pd.DataFrame) -> str:
@@ -123,20 +116,12 @@ def _agrees(case: CaseStudy, table: pd.DataFrame) -> str:
         return "-"
     # for tanh outputs the tutorial's numbers are its rounding accuracy
     train, test = (row["tutorial_train"], row["tutorial_test"]) if not np.isnan(row["tutorial_train"]) else (row["train"], row["test"])
-    kind, *args = case.claim
-    if kind == "about":
-        ok = abs(train - args[0]) <= case.tolerance and abs(test - args[1]) <= case.tolerance
-    elif kind == "below":
-        ok = train < args[0] and test < args[0]
-    elif kind == "near_zero":
-        ok = train < args[0] and test < args[0]
-    else:
-        other = table[table["case"] == args[0]].iloc[0]
-        if kind == "worse_than":  # for MSE, worse is larger
-            ok = train > other["train"] and test > other["test"]
-        else:  # "like"
-            ok = abs(train - other["train"]) <= case.tolerance and abs(test - other["test"]) <= case.tolerance
-    return "yes" if ok else "no"
+
+    def lookup(key: str) -> tuple[float, float]:
+        other = table[table["case"] == key].iloc[0]
+        return other["train"], other["test"]
+
+    return "yes" if case.claim.holds(train, test, lookup) else "no"
 
 
 def _outcome(row) -> str:
@@ -147,4 +132,4 @@ def _outcome(row) -> str:
     return "completed"
 
 
-__all__ = ["Replication", "replicate", "ROUNDING_NOTE", "Settings"]
+__all__ = ["ROUNDING_NOTE", "Replication", "replicate"]

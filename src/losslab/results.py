@@ -1,4 +1,7 @@
-"""Results: train a study and turn the engine's arrays into tidy tables; write them to files.
+"""Results: a plan and what the engine returned for it, as tidy tables; written to files.
+
+``run(plan)`` trains a :class:`~losslab.planning.StudyPlan` and returns a :class:`Study`;
+``train(problem, losses, seeds, settings)`` plans and runs in one call.
 
 ``history`` has one row per run, epoch and split (long format, easy to group and plot):
 
@@ -21,20 +24,26 @@ rounding_accuracy  one-unit classifiers only: the tutorial's Keras ``round(outpu
 and ``test_rounding_accuracy``, and for a regression target that was scaled,
 ``train_metric_target_units`` and ``test_metric_target_units``: the MSE times
 ``problem.target_scale**2``). A diverged run has NaN from its ``diverged_epoch`` on.
+
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from losslab.engine import Progress, Trained, check_seeds, resolve_losses, run_study
+from losslab.engine import Progress, Trained, run_plan
+from losslab._plain import plain
 from losslab.errors import LosslabError
+from losslab.models import Model
+from losslab.planning import StudyPlan, plan
 from losslab.problems import Problem
 from losslab.registry import LossSpec
 from losslab.settings import Settings
@@ -53,15 +62,37 @@ RUN_COLUMNS = (
 
 @dataclass
 class Study:
-    """Every run of one problem: losses x seeds under one set of settings."""
+    """Every run of one plan: its losses x seeds on one problem under one set of settings."""
 
-    problem: Problem
-    settings: Settings
-    losses: tuple[str, ...]
-    seeds: tuple[int, ...]
+    plan: StudyPlan
     history: pd.DataFrame
     runs: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def problem(self) -> Problem:
+        return self.plan.problem
+
+    @property
+    def settings(self) -> Settings:
+        return self.plan.settings
+
+    @property
+    def model(self) -> Model:
+        return self.plan.model
+
+    @property
+    def losses(self) -> tuple[str, ...]:
+        return self.plan.losses
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return self.plan.seeds
+
+    @property
+    def metric(self) -> str:
+        """``"accuracy"`` or ``"mse"``."""
+        return self.plan.metric
 
     @property
     def n_runs(self) -> int:
@@ -73,19 +104,9 @@ class Study:
         return rows.set_index("seed")[column].sort_index()
 
     def metadata(self) -> dict[str, object]:
-        """What produced these results: problem, preparation, settings, losses, seeds, timings."""
-        return {
-            "problem": self.problem.name,
-            "kind": self.problem.kind,
-            "n_classes": self.problem.n_classes,
-            "n_train": self.problem.n_train,
-            "n_test": self.problem.n_test,
-            "preparation": dict(self.problem.preparation),
-            "settings": asdict(self.settings),
-            "losses": list(self.losses),
-            "seeds": list(self.seeds),
-            "timings": self.timings,
-        }
+        """What produced these results: the plan (problem, preparation, settings, model, losses,
+        seeds, versions) and the timings."""
+        return {**self.plan.describe(), "timings": self.timings}
 
     def save(self, out_dir: str | Path, stem: str = "study") -> list[Path]:
         """Write history (Parquet and CSV), runs (CSV) and metadata (JSON) under ``out_dir``.
@@ -94,53 +115,59 @@ class Study:
         write never leaves a partial file under the final name.
         """
         out = ensure_out_dir(out_dir)
-        written = [
-            _atomic(out / f"{stem}_history.parquet", lambda p: self.history.to_parquet(p, index=False)),
-            _atomic(out / f"{stem}_history.csv", lambda p: self.history.to_csv(p, index=False)),
-            _atomic(out / f"{stem}_runs.csv", lambda p: self.runs.to_csv(p, index=False)),
-            _atomic(out / f"{stem}.json", lambda p: p.write_text(json.dumps(self.metadata(), indent=2, default=str))),
+        return [
+            atomic_write(out / f"{stem}_history.parquet", lambda p: self.history.to_parquet(p, index=False)),
+            atomic_write(out / f"{stem}_history.csv", lambda p: self.history.to_csv(p, index=False)),
+            atomic_write(out / f"{stem}_runs.csv", lambda p: self.runs.to_csv(p, index=False)),
+            atomic_write(out / f"{stem}.json", lambda p: p.write_text(json.dumps(plain(self.metadata()), indent=2))),
         ]
-        return written
+
+
+def run(study_plan: StudyPlan, progress: Progress | None = None) -> Study:
+    """Train every run of ``study_plan`` and record every epoch.
+
+    Runs whose loss turns NaN or infinite are marked diverged; the others complete normally.
+    """
+    trained = run_plan(study_plan, progress)
+    history, runs = tables(study_plan, trained)
+    return Study(study_plan, history, runs, trained.timings)
 
 
 def train(
     problem: Problem,
-    losses: Sequence[str | LossSpec],
+    losses: str | LossSpec | Sequence[str | LossSpec],
     seeds: Iterable[int] = (0,),
     settings: Settings | None = None,
     progress: Progress | None = None,
 ) -> Study:
-    """Train one MLP per (loss, seed) on ``problem`` and record every epoch.
+    """Plan and train one model per (loss, seed) on ``problem``: ``run(plan(...))`` in one call.
 
-    ``settings`` default to the problem's tutorial settings (``problem.defaults``). Runs whose
-    loss turns NaN or infinite are marked diverged; the others complete normally.
+    ``settings`` default to :func:`~losslab.planning.default_settings` (the tutorial's set-up
+    for the tutorial's problems).
 
     >>> from losslab.problems import get_problem
     >>> study = train(get_problem("blobs"), ["categorical_crossentropy"], seeds=[0, 1], settings=Settings(epochs=2))
     >>> study.runs[["loss", "seed"]].values.tolist()
     [['categorical_crossentropy', 0], ['categorical_crossentropy', 1]]
     """
-    specs = resolve_losses(problem, losses)
-    settings = settings or problem.defaults
-    trained = run_study(problem, specs, check_seeds(seeds), settings, progress)
-    history, runs = tables(problem, trained)
-    return Study(problem, settings, tuple(trained.values), trained.seeds, history, runs, trained.timings)
+    return run(plan(problem, losses, seeds, settings), progress)
 
 
-def tables(problem: Problem, trained: Trained) -> tuple[pd.DataFrame, pd.DataFrame]:
+def tables(study_plan: StudyPlan, trained: Trained) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The tidy ``history`` and the per-run ``runs`` table (columns in the module docstring).
 
     Values from a run's divergence epoch on are set to NaN, so no half-diverged number is
     reported as a score.
     """
-    names = [name for name in trained.values for _ in trained.seeds]
-    run_seeds = [seed for _ in trained.values for seed in trained.seeds]
-    values = np.concatenate(list(trained.values.values())).astype(np.float64)  # (runs, epochs, splits, 3)
+    problem, seeds = study_plan.problem, study_plan.seeds
+    names = [name for name in study_plan.losses for _ in seeds]
+    run_seeds = [seed for _ in study_plan.losses for seed in seeds]
+    values = np.concatenate([trained.values[name] for name in study_plan.losses]).astype(np.float64)  # (runs, epochs, splits, 3)
     n_runs, n_epochs, n_splits, _ = values.shape
     diverged_at = _divergence_epochs(values)
     epochs = np.arange(1, n_epochs + 1)
     values[epochs[None, :] >= diverged_at[:, None]] = np.nan
-    metric = "mse" if problem.kind == "regression" else "accuracy"
+    metric = study_plan.metric
     runs = pd.DataFrame({"problem": problem.name, "loss": names, "seed": run_seeds})
     runs["diverged"] = diverged_at <= n_epochs
     runs["diverged_epoch"] = pd.array(np.where(runs["diverged"], diverged_at, 0), dtype="Int64")
@@ -187,8 +214,16 @@ def ensure_out_dir(out_dir: str | Path) -> Path:
     return out
 
 
-def _atomic(path: Path, write) -> Path:
-    tmp = path.with_name(path.name + ".partial")
-    write(tmp)
-    tmp.replace(path)
+def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write ``path`` through ``write(temporary path)`` and rename it into place when complete.
+
+    The temporary name is unique to the process, so two runs writing the same file never write
+    into one temporary file, and a reader never sees a partial file under the final name.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
+    try:
+        write(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path

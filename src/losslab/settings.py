@@ -1,13 +1,27 @@
-"""Training settings: everything about an experiment that is a choice rather than data."""
+"""Training settings: everything about an experiment that is a choice rather than data.
+
+:class:`Settings` is checked once, when it is made, with one-line errors that name the fix;
+everything after it (the plan, the engine) trusts it. The defaults a study gets when it names no
+settings are chosen by the plan (``losslab.planning.default_settings``): the tutorial's set-up
+for the tutorial's problems, their own for data.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass, replace
+from numbers import Real
+
+import numpy as np
 
 from losslab.errors import SettingsError
+from losslab.models import MLP, Model
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad", "adamw")
+
+#: SGD's momentum when none is given: the tutorial's Keras set-up.
+DEFAULT_MOMENTUM = 0.9
 
 
 @dataclass(frozen=True)
@@ -16,53 +30,104 @@ class Settings:
 
     The defaults are the tutorial's Keras set-up: SGD with learning rate 0.01 and momentum 0.9
     (``v = momentum * v - lr * g; w += v``), batches of 32 with the last partial batch kept, rows
-    reshuffled every epoch. ``momentum`` applies to ``sgd`` only; the other optimizers take optax's
-    defaults for everything but the learning rate.
+    reshuffled every epoch, one hidden layer of 50 relu units. ``momentum`` belongs to ``sgd``
+    (``None`` there means 0.9); the other optimizers take optax's defaults for everything but the
+    learning rate and refuse a momentum, so that no setting is recorded that was not applied.
+    ``hidden`` and ``activation`` describe the multilayer perceptron of :attr:`model`.
     """
 
     epochs: int = 100
     learning_rate: float = 0.01
-    momentum: float = 0.9
+    momentum: float | None = None
     batch_size: int = 32
     hidden: tuple[int, ...] = (50,)
     optimizer: str = "sgd"
+    activation: str = "relu"
 
     def __post_init__(self) -> None:
         if isinstance(self.hidden, list):  # hidden=[64, 32] means the same as (64, 32)
             object.__setattr__(self, "hidden", tuple(self.hidden))
         _check_positive_int("epochs", self.epochs)
         _check_positive_int("batch_size", self.batch_size)
-        if not self.hidden:
-            raise SettingsError("hidden must name at least one layer size, e.g. hidden=(50,)")
-        for units in self.hidden:
-            _check_positive_int("hidden layer size", units)
+        if not isinstance(self.hidden, tuple):
+            raise SettingsError(f"hidden is a sequence of layer sizes, e.g. hidden=(50,) or (64, 32); got {self.hidden!r}")
+        _check_real("learning_rate", self.learning_rate)
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise SettingsError(
-                f"learning rate must be a positive finite number, got {self.learning_rate}; "
-                "try 0.01"
-            )
+            raise SettingsError(f"learning rate must be a positive finite number, got {self.learning_rate}; try 0.01")
+        if not isinstance(self.optimizer, str) or self.optimizer not in OPTIMIZERS:
+            raise SettingsError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        self._check_momentum()
+        self.model  # noqa: B018 - building the model checks hidden and activation
+
+    def _check_momentum(self) -> None:
+        if self.optimizer != "sgd":
+            if self.momentum is not None:
+                raise SettingsError(
+                    f"momentum applies to the sgd optimizer only, not {self.optimizer}; "
+                    "leave momentum out or use optimizer='sgd'"
+                )
+            return
+        if self.momentum is None:
+            object.__setattr__(self, "momentum", DEFAULT_MOMENTUM)
+        _check_real("momentum", self.momentum)
         if not (math.isfinite(self.momentum) and 0 <= self.momentum < 1):
             raise SettingsError(f"momentum must be in [0, 1), got {self.momentum}; try 0.9")
-        if self.optimizer not in OPTIMIZERS:
-            raise SettingsError(
-                f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
-            )
+
+    @property
+    def model(self) -> Model:
+        """The network these settings describe: ``MLP(hidden, activation)``."""
+        return MLP(self.hidden, self.activation)
 
     def updated(self, **changes: object) -> Settings:
-        """A copy with the given fields changed; ``None`` values are ignored."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """A copy with the given fields changed; ``None`` values are ignored.
+
+        A change of optimizer resets the momentum to the new optimizer's default unless one is
+        given (which an optimizer other than SGD refuses).
+        """
+        given = {k: v for k, v in changes.items() if v is not None}
+        if "momentum" not in given and given.get("optimizer", self.optimizer) != self.optimizer:
+            given["momentum"] = None  # the new optimizer's own default
+        return replace(self, **given)
 
 
 def _check_positive_int(what: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise SettingsError(f"{what} must be a positive integer, got {value!r}")
+
+
+def _check_real(what: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise SettingsError(f"{what} must be a number, got {value!r} ({type(value).__name__})")
+
+
+def check_seeds(seeds: Iterable[int], max_seeds: int | None = None) -> tuple[int, ...]:
+    """Seeds as a tuple of distinct integers from 0 to 2**32 - 1.
+
+    A fractional seed is refused, not truncated; a single integer is refused with the fix
+    (``range(n)``); more than ``max_seeds`` seeds are refused before they are materialised.
+    """
+    if isinstance(seeds, int | np.integer):
+        raise SettingsError(f"seeds is a collection of seeds; for {seeds} repeats pass range({seeds})")
+    if seeds is None or isinstance(seeds, str) or not isinstance(seeds, Iterable):
+        raise SettingsError(f"seeds must be a collection of whole numbers such as range(30), got {seeds!r}")
+    if max_seeds is not None and isinstance(seeds, Sized) and len(seeds) > max_seeds:
+        raise SettingsError(f"{len(seeds):,} seeds is more than this machine can hold; the most that fits is {max_seeds:,}")
+    seeds = tuple(seeds)
+    if not all(isinstance(s, int | np.integer) and not isinstance(s, bool) for s in seeds):
+        raise SettingsError(f"seeds must be whole numbers, got {', '.join(map(repr, seeds[:5]))}")
+    seeds = tuple(int(s) for s in seeds)
+    if not seeds:
+        raise SettingsError("give at least one seed (repeats must be >= 1)")
+    if len(set(seeds)) != len(seeds) or min(seeds) < 0 or max(seeds) >= 2**32:
+        raise SettingsError("seeds must be distinct integers from 0 to 2**32 - 1")
+    return seeds
 
 
 def seeds_for(repeats: int, first_seed: int = 0) -> range:
     """The seeds of ``repeats`` repeated runs: ``first_seed .. first_seed + repeats - 1``."""
     _check_positive_int("repeats", repeats)
-    if isinstance(first_seed, bool) or not isinstance(first_seed, int) or first_seed < 0:
-        raise SettingsError(f"seed must be a non-negative integer, got {first_seed!r}")
+    if isinstance(first_seed, bool) or not isinstance(first_seed, int) or not 0 <= first_seed < 2**32:
+        raise SettingsError(f"seed must be an integer from 0 to 2**32 - 1, got {first_seed!r}")
     return range(first_seed, first_seed + repeats)
 
 
@@ -72,6 +137,4 @@ def parse_hidden(text: str) -> tuple[int, ...]:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
         raise SettingsError(f"hidden sizes must be whole numbers separated by commas, e.g. 50 or 64,32; got {text!r}") from None
-    for units in sizes:
-        _check_positive_int("hidden layer size", units)
     return sizes

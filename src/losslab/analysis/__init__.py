@@ -7,7 +7,7 @@ diagnostics and one plain-English verdict per pair. The statistical building blo
 
 from __future__ import annotations
 
-from losslab.analysis._compare import Comparison, compare, default_margin, study_metric
+from losslab.analysis._compare import Comparison, compare, default_margin
 from losslab.analysis._diagnostics import (
     bumpiness,
     convergence_epoch,
@@ -16,6 +16,7 @@ from losslab.analysis._diagnostics import (
     overfitting_onset,
     summarise_diagnostics,
 )
+from losslab.analysis._verify import Verification, verify
 from losslab.analysis._stats import (
     PairedTest,
     Tost,
@@ -27,8 +28,8 @@ from losslab.analysis._stats import (
 )
 
 __all__ = [
-    "Comparison", "PairedTest", "Tost",
+    "Comparison", "PairedTest", "Tost", "Verification",
     "bootstrap_ci", "bumpiness", "compare", "convergence_epoch", "curve_diagnostics", "default_margin",
-    "holm", "metric_gap", "overfitting_onset", "paired_tests", "repeats_needed", "study_metric", "summarise_diagnostics",
-    "tost_paired",
+    "holm", "metric_gap", "overfitting_onset", "paired_tests", "repeats_needed", "summarise_diagnostics",
+    "tost_paired", "verify",
 ]

@@ -36,9 +36,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from losslab._plain import mean_or_nan, plain, sd_or_nan
 from losslab.analysis._diagnostics import curve_diagnostics, summarise_diagnostics
 from losslab.analysis._stats import MAX_REPEATS, bootstrap_ci, holm, paired_tests, repeats_needed, tost_paired
 from losslab.errors import SettingsError
+from losslab.registry import metric_for_kind
 from losslab.results import Study
 
 FINALS = ("train_metric", "test_metric", "train_loss", "test_loss")
@@ -75,10 +77,10 @@ class Comparison:
             "metric": self.metric,
             "higher_is_better": self.higher_is_better,
             "alpha": self.alpha,
-            "summary": _records(self.summary),
-            "pairs": _records(self.pairs),
-            "diagnostics": _records(self.diagnostics),
-            "diagnostics_summary": _records(self.diagnostics_summary),
+            "summary": plain(self.summary),
+            "pairs": plain(self.pairs),
+            "diagnostics": plain(self.diagnostics),
+            "diagnostics_summary": plain(self.diagnostics_summary),
             "verdicts": list(self.verdicts),
         }
 
@@ -90,7 +92,7 @@ def compare(study: Study, margin: float | None = None, alpha: float = 0.05) -> C
     ``None`` picks the default for the problem's kind. ``alpha`` is the level of every test.
     """
     _check_level(margin, alpha)
-    metric = study_metric(study)
+    metric = study.metric
     higher = metric == "accuracy"
     usable = _usable_runs(study.runs)
     pairs = _pairs_table(study.losses, usable, metric, margin, alpha)
@@ -129,14 +131,6 @@ def _check_level(margin: float | None, alpha: float) -> None:
         )
 
 
-def study_metric(study: Study) -> str:
-    """The metric a study's runs report: ``"accuracy"`` or ``"mse"`` (from the problem's kind if no runs)."""
-    names = study.runs["metric"].dropna().unique()
-    if len(names):
-        return str(names[0])
-    return "mse" if study.problem.kind == "regression" else "accuracy"
-
-
 def _usable_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """Runs that finished: not diverged and with finite final values."""
     finite = np.isfinite(runs[list(FINALS)].to_numpy(float)).all(axis=1)
@@ -151,8 +145,7 @@ def _summary_table(losses: tuple[str, ...], runs: pd.DataFrame, usable: pd.DataF
         row["n_diverged"] = row["n_runs"] - row["n"]
         for column in FINALS:
             values = kept[column].to_numpy(float)
-            row[f"{column}_mean"] = float(values.mean()) if values.size else math.nan
-            row[f"{column}_sd"] = float(values.std(ddof=1)) if values.size > 1 else math.nan
+            row[f"{column}_mean"], row[f"{column}_sd"] = mean_or_nan(values), sd_or_nan(values)
             row[f"{column}_ci_low"], row[f"{column}_ci_high"] = bootstrap_ci(values, confidence)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -251,15 +244,3 @@ def _divergence_notes(losses: tuple[str, ...], runs: pd.DataFrame, usable: pd.Da
         if kept < total:
             notes.append(f"{loss}: {total - kept} of {total} runs diverged and are left out of the statistics.")
     return notes
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    return [{key: _plain(value) for key, value in row.items()} for row in frame.to_dict("records")]
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

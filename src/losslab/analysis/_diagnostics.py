@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from losslab._plain import mean_or_nan, sd_or_nan
+
 RUN_KEYS = ["problem", "loss", "seed"]
 DIAGNOSTICS = ("convergence_epoch", "overfitting_onset", "bumpiness", "metric_gap")
 
@@ -143,8 +145,7 @@ def summarise_diagnostics(diagnostics: pd.DataFrame) -> pd.DataFrame:
                                   "n_diverged": int(group["diverged"].sum())}
         for name in DIAGNOSTICS:
             values = kept[name].dropna()
-            row[f"{name}_mean"] = float(values.mean()) if len(values) else math.nan
-            row[f"{name}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else math.nan
+            row[f"{name}_mean"], row[f"{name}_sd"] = mean_or_nan(values), sd_or_nan(values)
         row["overfit_fraction"] = float(kept["overfit"].mean()) if len(kept) else math.nan
         rows.append(row)
     return pd.DataFrame(rows)

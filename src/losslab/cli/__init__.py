@@ -8,20 +8,83 @@ code 2; anything else is a bug and shows its traceback.
 from __future__ import annotations
 
 import contextlib
+import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
+from typer.core import TyperGroup
 
 from losslab.cli import _commands
 from losslab.cli._render import err_console
 from losslab.errors import LosslabError
 
+try:  # newer typer carries its own copy of click
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover - typer versions that depend on click itself
+    from click.exceptions import ClickException, UsageError
+
+
+class _Group(TyperGroup):
+    """Typer's group with click's usage errors (a bad option value, an unknown command or option,
+    a missing value) as one red line, ``error: <what>; <fix>``, and exit code 2, like the
+    library's errors. Both the installed program and typer's test runner go through :meth:`main`.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        args = list(sys.argv[1:] if args is None else args)
+        try:
+            # Not standalone: click returns the code of an Exit (--help, typer.Exit(2)) instead of
+            # calling sys.exit, and raises its usage errors here instead of printing its usage box.
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help itself, already shown by rich
+                if exc.format_message():
+                    exc.show()
+            else:
+                err_console.print(f"[red]error:[/red] {escape(self._usage_line(exc, args))}", soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            err_console.print(f"[red]error:[/red] {escape(exc.format_message())}", soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort as exc:
+            if isinstance(exc.__cause__, EOFError):  # losslab never prompts: a stray EOFError is a bug
+                raise exc.__cause__ from None
+            err_console.print("Aborted.")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def _usage_line(self, exc: UsageError, args: list[str]) -> str:
+        """Click's message on one line, lower-cased like the library's, then where to look up the fix."""
+        what = " ".join(exc.format_message().split()).rstrip(".")
+        what = what[:1].lower() + what[1:]
+        ctx = exc.ctx
+        if ctx is None:  # click raises some parser errors without a context: find the command in args
+            command = next((a for a in args if a in self.commands), None)
+            path = f"{self.name} {command}" if command else self.name
+            is_group = command is None
+        else:
+            path, is_group = ctx.command_path, isinstance(ctx.command, TyperGroup)
+        fix = f"run '{path} --help' to see the commands" if is_group else f"run '{path} --help' to see its options"
+        return f"{what}; {fix}"
+
+
 app = typer.Typer(
     name="losslab",
     help="Configure what a neural network optimizes: losses, output layers, repeated comparisons.",
+    cls=_Group,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -55,8 +118,8 @@ Loss = Annotated[list[str], typer.Option("--loss", "-l", help="Loss name or alia
 Data = Annotated[Path | None, typer.Option("--data", help="Your own CSV or Parquet file (use with --target).")]
 Target = Annotated[str | None, typer.Option("--target", help="The column of --data to predict.")]
 Kind = Annotated[str | None, typer.Option("--kind", help="regression, binary or multiclass (inferred from the target when omitted).")]
-TestSize = Annotated[float, typer.Option("--test-size", help="Fraction of rows held out for testing (own data and scikit-learn datasets).")]
-SplitSeed = Annotated[int, typer.Option("--split-seed", help="Seed of the train/test split (own data and scikit-learn datasets).")]
+TestSize = Annotated[float | None, typer.Option("--test-size", help="Fraction of rows held out for testing (own data and scikit-learn datasets; default 0.25).", show_default=False)]
+SplitSeed = Annotated[int | None, typer.Option("--split-seed", help="Seed of the train/test split (own data and scikit-learn datasets; default 0).", show_default=False)]
 Dropna = Annotated[bool, typer.Option("--dropna", help="Drop rows with missing or infinite values instead of refusing them.")]
 Epochs = Annotated[int | None, typer.Option("--epochs", help="Training epochs (default: the problem's tutorial setting).")]
 Lr = Annotated[float | None, typer.Option("--lr", help="Learning rate (default 0.01).")]
@@ -64,6 +127,7 @@ Momentum = Annotated[float | None, typer.Option("--momentum", help="SGD momentum
 BatchSize = Annotated[int | None, typer.Option("--batch-size", help="Batch size (default 32).")]
 Hidden = Annotated[str | None, typer.Option("--hidden", help="Hidden layer sizes, e.g. 50 or 64,32 (default: the problem's).")]
 Optimizer = Annotated[str | None, typer.Option("--optimizer", help="sgd (default), adam, rmsprop, adagrad or adamw.")]
+Activation = Annotated[str | None, typer.Option("--activation", help="Hidden-layer activation: relu (default), tanh, sigmoid, gelu, leaky_relu or elu.")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Directory for figures and result files.")]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
 
@@ -94,9 +158,9 @@ def run(
     loss: Loss = ...,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the run (initial weights and batch order).")] = 0,
     epochs: Epochs = None, lr: Lr = None, momentum: Momentum = None, batch_size: BatchSize = None,
-    hidden: Hidden = None, optimizer: Optimizer = None,
-    data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = 0.25,
-    split_seed: SplitSeed = 0, dropna: Dropna = False,
+    hidden: Hidden = None, optimizer: Optimizer = None, activation: Activation = None,
+    data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
+    split_seed: SplitSeed = None, dropna: Dropna = False,
     out: Out = Path("losslab-out"), json: Json = False,
 ) -> None:
     """Train one model like the tutorial: print the final metric, write the learning curves and history.
@@ -105,7 +169,7 @@ def run(
     """
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
-        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer)
+        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation)
         _commands.run_one(source, loss, seed, settings, out, json)
 
 
@@ -131,9 +195,9 @@ def compare(
     margin: Annotated[float | None, typer.Option("--margin", help="Equivalence margin in the metric's units (default 0.01 = 1 point of accuracy; 10% of the MSE for regression).")] = None,
     alpha: Annotated[float, typer.Option("--alpha", help="Significance level of every test.")] = 0.05,
     epochs: Epochs = None, lr: Lr = None, momentum: Momentum = None, batch_size: BatchSize = None,
-    hidden: Hidden = None, optimizer: Optimizer = None,
-    data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = 0.25,
-    split_seed: SplitSeed = 0, dropna: Dropna = False,
+    hidden: Hidden = None, optimizer: Optimizer = None, activation: Activation = None,
+    data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
+    split_seed: SplitSeed = None, dropna: Dropna = False,
     out: Out = Path("losslab-out"), json: Json = False,
 ) -> None:
     """Compare losses over repeated paired runs: statistics, verdicts and curve diagnostics.
@@ -142,7 +206,7 @@ def compare(
     """
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
-        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer)
+        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation)
         _commands.compare_losses(source, loss, repeats, margin, alpha, settings, out, json)
 
 
@@ -152,8 +216,8 @@ def recommend(
     verify: Annotated[bool, typer.Option("--verify", help="Also train the recommendation against the alternatives and compare.")] = False,
     repeats: Annotated[int, typer.Option("--repeats", "-n", help="Paired seeds per loss with --verify.")] = 10,
     epochs: Epochs = None,
-    data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = 0.25,
-    split_seed: SplitSeed = 0, dropna: Dropna = False,
+    data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
+    split_seed: SplitSeed = None, dropna: Dropna = False,
     out: Out = Path("losslab-out"), json: Json = False,
 ) -> None:
     """Recommend a loss, output layer and target encoding for a problem or your own data.

@@ -10,58 +10,64 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from losslab.analysis import Comparison, compare
+from losslab.analysis import Comparison, compare, verify
 from losslab.cli._render import console, err_console, fmt, frame_table, mean_sd, print_json, table
-from losslab.errors import LosslabError, TargetError
-from losslab.figures import plot_dataset, plot_final_distribution, plot_learning_curves, plot_mean_curves
+from losslab.errors import LosslabError
+from losslab.outputs import save_comparison, save_replication, save_run
+from losslab.planning import StudyPlan, default_settings, plan
 from losslab.problems import Problem, get_problem, is_tutorial_problem, problem_from_file, problem_names
-from losslab.registry import LossSpec, encode_targets, get_loss, losses_table, recommend
+from losslab.registry import get_loss, losses_table, recommend
 from losslab.replicate import Replication, replicate
-from losslab.engine import resolve_losses
-from losslab.results import Study, ensure_out_dir, train
+from losslab.results import Study, ensure_out_dir, run
 from losslab.settings import Settings, parse_hidden, seeds_for
-
-#: Losses that need the regression target's signs and zeros kept (non-negative, or away from
-#: zero): with any of them in a study the target is divided by its std but not centred.
-SIGN_KEEPING_LOSSES = {"mean_squared_logarithmic_error", "poisson", "mean_absolute_percentage_error"}
 
 
 @dataclass(frozen=True)
 class Source:
-    """Where a command's problem comes from: a built-in name or a file and target column."""
+    """Where a command's problem comes from: a built-in name or a file and target column.
+
+    ``test_size`` and ``split_seed`` are None when not given, so that an option that does not
+    apply (a split on the tutorial's fixed problems) is refused rather than ignored.
+    """
 
     name: str | None
     data: Path | None
     target: str | None
     kind: str | None
-    test_size: float
-    split_seed: int
+    test_size: float | None
+    split_seed: int | None
     dropna: bool
 
-    def load(self, loss_names: Sequence[str] = ()) -> Problem:
-        """The problem; a regression target is not centred when a loss needs its signs and zeros."""
+    def load(self) -> Problem:
+        """The problem, checked and prepared."""
         if self.data is not None and self.name is not None:
             raise LosslabError(f"give either a problem name ({self.name!r}) or --data, not both")
         if self.data is None and self.target is not None:
             raise LosslabError("--target needs --data FILE")
-        keep_signs = any(name in SIGN_KEEPING_LOSSES for name in loss_names)
+        split = {"test_size": self.test_size, "seed": self.split_seed}
+        split = {k: v for k, v in split.items() if v is not None}
         if self.data is not None:
             if self.target is None:
                 raise LosslabError(f"--data {self.data} needs --target COLUMN: the column to predict")
-            return problem_from_file(self.data, self.target, kind=self.kind, test_size=self.test_size,
-                                     seed=self.split_seed, dropna=self.dropna, center_target=not keep_signs)
+            return problem_from_file(self.data, self.target, kind=self.kind, dropna=self.dropna, **split)
         if self.name is None:
             raise LosslabError(f"give a problem ({', '.join(problem_names())}) or --data FILE --target COLUMN")
         if self.kind is not None:
             raise LosslabError("--kind applies to --data only; built-in problems have a fixed kind")
-        if is_tutorial_problem(self.name):
-            return get_problem(self.name)
-        return get_problem(self.name, test_size=self.test_size, seed=self.split_seed, center_target=not keep_signs)
+        if self.dropna:
+            raise LosslabError("--dropna applies to --data only; the built-in problems have no missing values")
+        if split and is_tutorial_problem(self.name):
+            given = " and ".join(f"--{'split-seed' if k == 'seed' else 'test-size'}" for k in split)
+            raise LosslabError(
+                f"{given} cannot be used with the tutorial problem {self.name!r}, which keeps the tutorial's split "
+                "(first 500 rows train, last 500 test); they apply to the scikit-learn data sets and to --data"
+            )
+        return get_problem(self.name, **split)
 
 
 @dataclass(frozen=True)
 class SettingsOptions:
-    """Training options given on the command line; ``None`` keeps the problem's default."""
+    """Training options given on the command line; ``None`` keeps the plan's default."""
 
     epochs: int | None = None
     lr: float | None = None
@@ -69,19 +75,23 @@ class SettingsOptions:
     batch_size: int | None = None
     hidden: str | None = None
     optimizer: str | None = None
+    activation: str | None = None
 
     def apply(self, defaults: Settings) -> Settings:
         return defaults.updated(
             epochs=self.epochs, learning_rate=self.lr, momentum=self.momentum, batch_size=self.batch_size,
             hidden=parse_hidden(self.hidden) if self.hidden is not None else None, optimizer=self.optimizer,
+            activation=self.activation,
         )
 
 
-def _problem_and_specs(source: Source, losses: Sequence[str]) -> tuple[Problem, list[LossSpec]]:
-    """The problem and the checked losses, before anything is trained or written."""
-    builtin = [get_loss(name) for name in losses if ":" not in name]  # typos fail before data are read
-    problem = source.load([spec.name for spec in builtin])
-    return problem, resolve_losses(problem, losses)
+def _plan(source: Source, losses: Sequence[str], seeds: range, options: SettingsOptions) -> StudyPlan:
+    """The checked plan, before anything is trained or written."""
+    for name in losses:  # a typo in a built-in name fails before the data are read
+        if ":" not in name:
+            get_loss(name)
+    problem = source.load()
+    return plan(problem, losses, seeds, options.apply(default_settings(problem)))
 
 
 @contextlib.contextmanager
@@ -114,10 +124,6 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
-
-
 # losses / problems ------------------------------------------------------------------------------
 def show_losses(as_json: bool) -> None:
     frame = losses_table()
@@ -131,7 +137,11 @@ def show_losses(as_json: bool) -> None:
 
 
 def show_problems(as_json: bool) -> None:
-    rows = [get_problem(name).summary() for name in problem_names()]
+    rows = []
+    for name in problem_names():
+        problem = get_problem(name)
+        settings = default_settings(problem)
+        rows.append({**problem.summary(), "hidden": ",".join(map(str, settings.hidden)), "epochs": settings.epochs})
     if as_json:
         print_json(rows)
         return
@@ -143,20 +153,15 @@ def show_problems(as_json: bool) -> None:
 def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsOptions, out: Path, as_json: bool) -> None:
     if len(losses) != 1:
         raise LosslabError("run trains one loss; to compare several use: losslab compare ... --loss A --loss B")
-    problem, specs = _problem_and_specs(source, losses)
-    settings = options.apply(problem.defaults)
-    seeds = seeds_for(1, seed)
+    study_plan = _plan(source, losses, seeds_for(1, seed), options)
     out = ensure_out_dir(out)
-    with _progress(f"training {specs[0].name} on {problem.name}", not as_json):
-        study = train(problem, specs, seeds=seeds, settings=settings)
-    stem = f"{_slug(problem.name)}_{_slug(specs[0].name)}_seed{seed}"
-    files = study.save(out, stem)
-    figure = out / f"{stem}.png"
-    plot_learning_curves(study.history, f"{problem.name}: {specs[0].name}", figure)
+    loss, problem = study_plan.losses[0], study_plan.problem
+    with _progress(f"training {loss} on {problem.name}", not as_json):
+        study = run(study_plan)
+    files = save_run(study, out)
     row = study.runs.iloc[0]
     if as_json:
-        print_json({"problem": problem.name, "loss": specs[0].name, "seed": seed, "run": row.to_dict(),
-                    "files": [str(p) for p in [*files, figure]]})
+        print_json({"problem": problem.name, "loss": loss, "seed": seed, "run": row.to_dict(), "files": files})
         return
     if row["diverged"]:
         console.print(f"[red]diverged[/red] at epoch {row['diverged_epoch']}: the loss became NaN or infinite; "
@@ -166,10 +171,10 @@ def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsO
         if problem.target_scale is not None:
             console.print(f"In {problem.target_name}'s own units (the model saw it divided by {problem.target_scale:.4g}): "
                           f"Train MSE: {row['train_metric_target_units']:.4g}, Test MSE: {row['test_metric_target_units']:.4g}")
-        if specs[0].activation == "tanh":
+        if study_plan.specs[0].activation == "tanh":
             console.print(f"As the tutorial's Keras scored it (round(output) == label): Train: "
                           f"{row['train_rounding_accuracy']:.3f}, Test: {row['test_rounding_accuracy']:.3f}")
-    console.print(f"metric: {row['metric']}; learning curves: {figure}; history: {files[0]}, {files[1]}")
+    console.print(f"metric: {row['metric']}; learning curves: {files[-1]}; history: {files[0]}, {files[1]}")
     console.print(_timing_line([study]))
 
 
@@ -181,7 +186,7 @@ def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool) ->
     out = ensure_out_dir(out)
     with _progress("replicating", not as_json) as update:
         result = replicate(repeats, epochs, progress=lambda problem, done, total: update(done, total, problem))
-    files = _replication_files(result, out)
+    files = save_replication(result, out)
     if as_json:
         print_json({"repeats": repeats, "cases": result.table, "diagnostics": result.diagnostics,
                     "notes": result.notes(), "files": [str(f) for f in files]})
@@ -191,30 +196,12 @@ def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool) ->
     console.print(_timing_line(list(result.studies.values())))
 
 
-def _replication_files(result: Replication, out: Path) -> list[Path]:
-    files = []
-    for case in result.table.itertuples():
-        history = result.studies[case.problem].history
-        path = out / f"case-{case.case}-{case.problem}-{case.loss}.png"
-        plot_learning_curves(history[history["loss"] == case.loss], f"{case.case} {case.problem}: {case.loss}", path)
-        files.append(path)
-    for name in ("circles", "blobs"):
-        if name in result.studies:
-            files.append(out / f"{name}.png")
-            plot_dataset(result.studies[name].problem, files[-1])
-    for name, study in result.studies.items():
-        files.extend(study.save(out, f"replicate_{name}"))
-    files.append(out / "replicate.csv")
-    result.table.to_csv(files[-1], index=False)
-    return files
-
-
 def _print_replication(result: Replication) -> None:
     rows = []
     for r in result.table.itertuples():
-        units = "1" if r.output.startswith("1 ") else "n"
+        units = "1" if r.units == "1" else "n"
         tutorial_acc = "" if r.tutorial_train != r.tutorial_train else f"{fmt(r.tutorial_train)} / {fmt(r.tutorial_test)}"
-        rows.append([f"{r.case} {r.problem}", r.loss, f"{units} x {r.output.split(', ')[-1]}; {r.targets}",
+        rows.append([f"{r.case} {r.problem}", r.loss, f"{units} x {r.activation}; {r.targets}",
                      r.metric, mean_sd(r.train, r.train_sd), mean_sd(r.test, r.test_sd), tutorial_acc, r.reported,
                      r.agrees if r.outcome == "completed" else f"{r.agrees} ({r.outcome})"])
     columns = ["case", "loss", "output; targets", "metric", "train", "test",
@@ -233,35 +220,20 @@ def _print_replication(result: Replication) -> None:
 # compare ----------------------------------------------------------------------------------------
 def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: float | None, alpha: float,
                    options: SettingsOptions, out: Path, as_json: bool) -> None:
-    problem, specs = _problem_and_specs(source, losses)
-    if len(specs) < 2:
+    if len(losses) < 2:
         raise LosslabError("compare needs at least two losses: --loss A --loss B")
-    settings = options.apply(problem.defaults)
-    seeds = seeds_for(repeats)
+    study_plan = _plan(source, losses, seeds_for(repeats), options)
     out = ensure_out_dir(out)
-    with _progress(f"training {len(specs)} losses x {repeats} seeds on {problem.name}", not as_json) as update:
-        study = train(problem, specs, seeds=seeds, settings=settings, progress=update)
+    with _progress(f"training {len(losses)} losses x {repeats} seeds on {study_plan.problem.name}", not as_json) as update:
+        study = run(study_plan, progress=update)
     comparison = compare(study, margin=margin, alpha=alpha)
-    files = _comparison_files(study, comparison, out)
+    files = save_comparison(study, comparison, out)
     if as_json:
-        print_json({**comparison.to_dict(), "files": [str(f) for f in files]})
+        print_json({**comparison.to_dict(), "files": files})
         return
     print_comparison(study, comparison)
     console.print(f"figures and tables in {out}/ ({len(files)} files)")
     console.print(_timing_line([study]))
-
-
-def _comparison_files(study: Study, comparison: Comparison, out: Path) -> list[Path]:
-    stem = f"compare_{_slug(study.problem.name)}"
-    files = study.save(out, stem)
-    files.append(out / f"{stem}_curves.png")
-    plot_mean_curves(study, files[-1])
-    files.append(out / f"{stem}_final.png")
-    plot_final_distribution(study, files[-1])
-    for name, frame in (("summary", comparison.summary), ("pairs", comparison.pairs), ("diagnostics", comparison.diagnostics)):
-        files.append(out / f"{stem}_{name}.csv")
-        frame.to_csv(files[-1], index=False)
-    return files
 
 
 def print_comparison(study: Study, comparison: Comparison) -> None:
@@ -290,39 +262,22 @@ def print_comparison(study: Study, comparison: Comparison) -> None:
         console.print(f"- {verdict}")
 
 
-def _usable_losses(problem: Problem, losses: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The losses whose targets this problem can provide, and a note for each one that it cannot."""
-    usable, skipped = [], []
-    for name in losses:
-        spec = get_loss(name)
-        try:
-            encode_targets(spec, problem.y_train, problem.n_classes)
-        except TargetError as exc:
-            skipped.append(str(exc))
-            continue
-        usable.append(spec.name)
-    return usable, skipped
-
-
 # recommend --------------------------------------------------------------------------------------
-def recommend_loss(source: Source, verify: bool, repeats: int, options: SettingsOptions, out: Path, as_json: bool) -> None:
+def recommend_loss(source: Source, verify_it: bool, repeats: int, options: SettingsOptions, out: Path, as_json: bool) -> None:
     problem = source.load()
     advice = recommend(problem.kind)
     payload = {"problem": problem.name, "kind": problem.kind, "n_classes": problem.n_classes, "loss": advice.loss,
                "output_layer": advice.output_layer, "targets": advice.encoding, "reason": advice.reason,
                "alternatives": [{"loss": loss, "when": why} for loss, why in advice.alternatives]}
-    comparison = None
-    if verify:
-        problem = source.load([advice.loss, *(loss for loss, _ in advice.alternatives)])
-        losses, skipped = _usable_losses(problem, [advice.loss, *(loss for loss, _ in advice.alternatives)])
-        payload["skipped"] = skipped
+    verification = None
+    if verify_it:
         seeds = seeds_for(repeats)
         out = ensure_out_dir(out)
         with _progress(f"verifying on {problem.name}", not as_json) as update:
-            study = train(problem, losses, seeds=seeds, settings=options.apply(problem.defaults), progress=update)
-        comparison = compare(study)
-        payload["files"] = [str(f) for f in _comparison_files(study, comparison, out)]
-        payload["verification"] = comparison.to_dict()
+            verification = verify(problem, seeds, options.apply(default_settings(problem)), progress=update)
+        payload["skipped"] = verification.skipped
+        payload["files"] = save_comparison(verification.study, verification.comparison, out)
+        payload["verification"] = verification.comparison.to_dict()
     if as_json:
         print_json(payload)
         return
@@ -333,5 +288,5 @@ def recommend_loss(source: Source, verify: bool, repeats: int, options: Settings
     console.print(table("Alternatives worth trying", ["loss", "when"], advice.alternatives))
     for note in payload.get("skipped", []):
         console.print(f"- not verified: {note}")
-    if comparison is not None:
-        print_comparison(study, comparison)
+    if verification is not None:
+        print_comparison(verification.study, verification.comparison)

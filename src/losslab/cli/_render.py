@@ -11,6 +11,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from losslab._plain import plain
+
 console = Console(highlight=False)
 if not console.is_terminal:  # piped or captured output: wide enough for the tables, not 80 columns
     console = Console(highlight=False, width=200)
@@ -53,18 +55,4 @@ def frame_table(title: str, frame: pd.DataFrame, columns: Sequence[str] | None =
 
 def print_json(payload: object) -> None:
     """Machine-readable output for ``--json``: plain JSON on stdout, NaN as null."""
-    print(json.dumps(_plain(payload), indent=2))
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return _plain(value.to_dict(orient="records"))
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    return value
+    print(json.dumps(plain(payload), indent=2))

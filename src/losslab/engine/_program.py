@@ -1,7 +1,8 @@
 """One compiled program trains a chunk of runs of one loss: ``lax.scan`` over epochs and
 batches, every run of the chunk at once.
 
-Axes: ``runs`` first everywhere (see ``losslab.engine._model`` for the feature-major layout).
+Axes: ``runs`` first everywhere; the model's output ``z`` is feature-major, ``(runs, units, rows)``
+(see ``losslab.models``).
 
 Each program trains a single loss. Sharing one program between losses (each run selecting its
 loss) was tried and measured: it changes XLA's fusion of the loss gradient enough that
@@ -24,8 +25,9 @@ import numpy as np
 import optax
 from jax import Array
 
-from losslab.engine._model import backward, forward, init_runs
 from losslab.metrics import rounding_accuracy
+from losslab.models import Model
+from losslab.planning import Targets
 from losslab.registry import LossSpec
 from losslab.settings import Settings
 
@@ -40,14 +42,6 @@ def make_optimizer(settings: Settings) -> optax.GradientTransformation:
     if settings.optimizer == "sgd":
         return optax.sgd(settings.learning_rate, momentum=settings.momentum or None)
     return getattr(optax, settings.optimizer)(settings.learning_rate)
-
-
-@dataclass(frozen=True)
-class Targets:
-    """Encoded targets of one loss for the rows of the train and test sets stacked together."""
-
-    train: np.ndarray
-    test: np.ndarray
 
 
 def epoch_orders(seed: int, epochs: int, n_rows: int) -> np.ndarray:
@@ -102,9 +96,9 @@ jax.tree_util.register_dataclass(Data, data_fields=["X_train", "X_all", "y_train
 
 
 @functools.cache
-def build_program(spec: LossSpec, units: int, settings: Settings):
+def build_program(spec: LossSpec, units: int, settings: Settings, model: Model):
     """A jit-compiled function of ``(data, keys (runs, 2), orders (runs, epochs, n_train))``
-    returning ``(runs, epochs, 2, 3)``.
+    returning ``(runs, epochs, 2, 3)``: ``model`` trained on loss ``spec`` with ``settings``.
 
     Cached on its static configuration, so a second study of the same shape reuses the traced
     program (and JAX's persistent cache skips the compilation across processes).
@@ -127,22 +121,22 @@ def build_program(spec: LossSpec, units: int, settings: Settings):
         return jnp.stack([per_row[:, :n_train].mean(axis=1), per_row[:, n_train:].mean(axis=1)], axis=1)
 
     def program(data: Data, keys: Array, orders: Array) -> Array:
-        params = init_runs(keys, data.X_train.shape[1], settings.hidden, units)
+        params = model.init(keys, data.X_train.shape[1], units)
 
         def step(carry, batch):
             params, opt_state = carry
             rows, mask = batch  # rows (runs, batch), mask (batch,)
             x = data.X_train[rows]
-            z_t, pre_activations = forward(params, x)
+            z_t, cache = model.forward(params, x)
             dz = output_gradient(z_t, data.y_train[rows], mask / jnp.sum(mask))
-            grads = backward(params, x, pre_activations, dz)
+            grads = model.backward(params, x, cache, dz)
             updates, opt_state = optimizer.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), None
 
         def epoch(carry, order):
             rows, mask = jax.vmap(lambda o: batches(o, settings.batch_size))(order)
             carry, _ = jax.lax.scan(step, carry, (jnp.swapaxes(rows, 0, 1), mask[0]))
-            z_t, _ = forward(carry[0], data.X_all)
+            z_t, _ = model.forward(carry[0], data.X_all)
             return carry, report(z_t, data)
 
         _, history = jax.lax.scan(epoch, (params, optimizer.init(params)), jnp.swapaxes(orders, 0, 1))

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from losslab.analysis import study_metric
-from losslab.figures._canvas import new_figure, save
+from losslab.figures._canvas import BAND, METRIC_LABELS, draw_mean_curve, new_figure, save
 from losslab.results import Study
 
-METRIC_LABELS = {"accuracy": "accuracy", "mse": "mean squared error"}
 SPLIT_STYLES = {"test": "-", "train": "--"}
-BAND = (10, 90)  # percentiles of the band drawn around each mean curve
 
 
 def plot_mean_curves(study: Study, path: str | Path | None = None) -> Figure:
@@ -33,9 +27,10 @@ def plot_mean_curves(study: Study, path: str | Path | None = None) -> Figure:
         runs = study.history[study.history["loss"] == loss]
         for split, style in SPLIT_STYLES.items():
             rows = runs[runs["split"] == split]
-            _draw_curve(ax_loss, rows, "loss_value", colour, style, f"{loss} ({split})")
-            _draw_curve(ax_metric, rows, "metric_value", colour, style, f"{loss} ({split})")
-    metric = study_metric(study)
+            alpha = 0.15 if style == "-" else 0.08
+            draw_mean_curve(ax_loss, rows, "loss_value", colour, f"{loss} ({split})", style, alpha)
+            draw_mean_curve(ax_metric, rows, "metric_value", colour, f"{loss} ({split})", style, alpha)
+    metric = study.metric
     ax_loss.set(ylabel="loss", title=f"{study.problem.name}: mean of {len(study.seeds)} seeds, {BAND[0]}-{BAND[1]}% band")
     ax_metric.set(xlabel="epoch", ylabel=METRIC_LABELS.get(metric, metric))
     ax_loss.legend(fontsize="small", ncol=2)
@@ -65,23 +60,10 @@ def plot_final_distribution(study: Study, path: str | Path | None = None) -> Fig
     jitter = np.random.default_rng(0)
     for position, kept in zip(positions, values):
         ax.plot(position + jitter.uniform(-0.15, 0.15, kept.size), kept, "o", alpha=0.5, markersize=4)
-    metric = study_metric(study)
+    metric = study.metric
     ax.set(ylabel=f"final test {METRIC_LABELS.get(metric, metric)}",
            title=f"{study.problem.name}: {len(study.seeds)} seeds per loss")
     return save(fig, path)
-
-
-def _draw_curve(ax: Axes, rows: pd.DataFrame, column: str, colour: str, style: str, label: str) -> None:
-    """Mean over seeds of ``column`` per epoch, with the percentile band, on ``ax``."""
-    table = rows.pivot(index="seed", columns="epoch", values=column)  # (seeds, epochs)
-    epochs = table.columns.to_numpy()
-    values = table.to_numpy(float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an epoch where every run has diverged is NaN
-        mean = np.nanmean(values, axis=0)
-        low, high = np.nanpercentile(values, BAND, axis=0)
-    ax.plot(epochs, mean, linestyle=style, color=colour, label=label)
-    ax.fill_between(epochs, low, high, color=colour, alpha=0.15 if style == "-" else 0.08, linewidth=0)
 
 
 def _colours(n: int) -> list[str]:

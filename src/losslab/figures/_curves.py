@@ -6,13 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from losslab.figures._canvas import TEST_COLOUR, TRAIN_COLOUR, new_figure, save
+from losslab.figures._canvas import METRIC_LABELS, TEST_COLOUR, TRAIN_COLOUR, draw_mean_curve, new_figure, save
 from losslab.problems import Problem
-
-METRIC_LABELS = {"accuracy": "Accuracy", "mse": "Mean Squared Error"}
 
 
 def plot_learning_curves(history: pd.DataFrame, title: str, path: str | Path | None = None) -> Figure:
@@ -27,14 +24,14 @@ def plot_learning_curves(history: pd.DataFrame, title: str, path: str | Path | N
     metric = str(history["metric"].iloc[0])
     for split, colour in (("train", TRAIN_COLOUR), ("test", TEST_COLOUR)):
         rows = history[history["split"] == split]
-        _curve(ax_loss, rows, "loss_value", colour, split)
-        _curve(ax_metric, rows, "metric_value", colour, split)
+        draw_mean_curve(ax_loss, rows, "loss_value", colour, split)
+        draw_mean_curve(ax_metric, rows, "metric_value", colour, split)
         if _rounding_differs(rows):
-            _curve(ax_metric, rows, "rounding_accuracy", colour, f"{split}, as the tutorial's Keras scored it", "--")
+            draw_mean_curve(ax_metric, rows, "rounding_accuracy", colour, f"{split}, as the tutorial's Keras scored it", "--")
     n_seeds = history["seed"].nunique()
     suffix = "" if n_seeds == 1 else f" (mean of {n_seeds} seeds, 10-90% band)"
     ax_loss.set(title=f"{title}{suffix}", ylabel="Loss")
-    ax_metric.set(xlabel="Epoch", ylabel=METRIC_LABELS.get(metric, metric))
+    ax_metric.set(xlabel="Epoch", ylabel=METRIC_LABELS.get(metric, metric).title())
     ax_loss.legend()
     if _rounding_differs(history):
         ax_metric.legend(fontsize="small")
@@ -46,20 +43,6 @@ def _rounding_differs(rows: pd.DataFrame) -> bool:
     are drawn, the rounding one dashed, to show where the tutorial's figures came from."""
     rounding = rows["rounding_accuracy"].to_numpy(float)
     return bool(np.isfinite(rounding).any() and not np.allclose(rounding, rows["metric_value"].to_numpy(float), equal_nan=True))
-
-
-def _curve(ax: Axes, rows: pd.DataFrame, column: str, colour: str, label: str, style: str = "-") -> None:
-    table = rows.pivot_table(index="epoch", columns="seed", values=column, dropna=False)
-    epochs = table.index.to_numpy()
-    values = table.to_numpy(dtype=float)
-    if values.shape[1] == 1:
-        ax.plot(epochs, values[:, 0], style, color=colour, label=label)
-        return
-    finite = np.isfinite(values).any(axis=1)
-    values, epochs = values[finite], epochs[finite]
-    ax.plot(epochs, np.nanmean(values, axis=1), style, color=colour, label=label)
-    low, high = np.nanpercentile(values, [10, 90], axis=1)
-    ax.fill_between(epochs, low, high, color=colour, alpha=0.25, linewidth=0)
 
 
 def plot_dataset(problem: Problem, path: str | Path | None = None) -> Figure:

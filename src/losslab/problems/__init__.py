@@ -17,7 +17,7 @@ from losslab.problems._bundled import BUNDLED_DATASETS, dataset_names, load_data
 from losslab.problems._checks import MAX_INTEGER_CLASSES, infer_kind
 from losslab.problems._problem import KINDS, Kind, Problem
 from losslab.problems._reading import load_table
-from losslab.problems._tabular import own_data_settings, problem_from_arrays, problem_from_file, problem_from_frame
+from losslab.problems._tabular import problem_from_arrays, problem_from_file, problem_from_frame
 from losslab.problems._tutorial import blobs, circles, regression
 
 TUTORIAL_PROBLEMS: dict[str, Callable[[], Problem]] = {
@@ -86,7 +86,6 @@ __all__ = [
     "is_tutorial_problem",
     "load_dataset",
     "load_table",
-    "own_data_settings",
     "problem_from_arrays",
     "problem_from_file",
     "problem_from_frame",

@@ -4,7 +4,7 @@
 kind of problem, the class sizes and the row counts. Every error a user can fix is raised there
 as a one-line :class:`~losslab.errors.DataError` (the data),
 :class:`~losslab.errors.TargetError` (the target's values) or
-:class:`~losslab.errors.SettingsError` (``test_size``); what passes is returned as
+:class:`~losslab.errors.SettingsError` (``test_size``, the split's ``seed``); what passes is returned as
 :class:`Checked` data, which the preparation in :mod:`losslab.problems._tabular` trusts.
 
 Kind of problem, when ``kind`` is not given (:func:`infer_kind`):
@@ -90,7 +90,7 @@ class Checked:
     n_dropped: int
 
 
-def validate(frame: object, target: str, kind: str | None, test_size: float, dropna: bool) -> Checked:
+def validate(frame: object, target: str, kind: str | None, test_size: float, dropna: bool, *, seed: int) -> Checked:
     """Check everything about a table and its target once; raise one clear error or return clean data."""
     if not isinstance(frame, pd.DataFrame):
         raise DataError(
@@ -100,6 +100,7 @@ def validate(frame: object, target: str, kind: str | None, test_size: float, dro
         raise DataError(f"kind must be one of {', '.join(KINDS)} (or None to infer it), got {kind!r}")
     if isinstance(test_size, bool) or not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
         raise SettingsError(f"test_size must be a fraction between 0 and 1, e.g. 0.25; got {test_size!r}")
+    _check_split_seed(seed)
     frame = frame.reset_index(drop=True)  # the user's index may repeat labels; rows are positions here
     frame.columns = [str(c) for c in frame.columns]
     duplicated = sorted(set(frame.columns[frame.columns.duplicated()]))
@@ -142,6 +143,15 @@ def validate(frame: object, target: str, kind: str | None, test_size: float, dro
         dropped_by_column=dropped_by_column,
         n_dropped=n_rows_in - n_rows,
     )
+
+
+def _check_split_seed(seed: object) -> None:
+    # scikit-learn's train_test_split takes a NumPy seed: a whole number in [0, 2**32).
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32:
+        raise SettingsError(
+            f"the split's seed (--split-seed on the command line) must be a whole number from 0 to 2**32 - 1, "
+            f"e.g. 0; got {seed!r}"
+        )
 
 
 def _missing_target_message(target: str, columns: list[str]) -> str:

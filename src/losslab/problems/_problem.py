@@ -1,4 +1,4 @@
-"""The ``Problem``: a data set split into train and test, with its kind and tutorial defaults."""
+"""The ``Problem``: a data set split into train and test, with its kind and how it was prepared."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from losslab.errors import DataError
-from losslab.settings import Settings
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,11 +32,14 @@ class Problem:
     (``class_names`` keeps the original labels). A loss turns these raw targets into the
     encoding it needs (one-hot, {-1, 1}, ...) through ``losslab.encode_targets``.
 
-    ``defaults`` holds the settings the tutorial uses for this problem (hidden units, epochs).
-    ``preparation`` records how the data were prepared (split, scaling, encoding), and
+    ``tutorial`` marks the tutorial's own generated problems, which the plan trains with the
+    tutorial's set-up (``losslab.planning.default_settings``); a problem from data gets its own.
+    ``preparation`` records how the data were prepared (split, scaling, encoding).
     ``target_scale`` is the standard deviation a regression target was divided by, so that a
-    mean squared error times ``target_scale**2`` is in the target's own units (None for
-    classification and the tutorial's problems).
+    mean squared error times ``target_scale**2`` is in the target's own units, and
+    ``target_mean`` the training mean subtracted before that (None when the target was not
+    centred); both None for classification and the tutorial's problems. The plan uses them to
+    keep a target's signs and zeros for the losses that need them (MSLE, Poisson, MAPE).
     ``target_policy`` is what ``encode_targets`` does with targets a loss cannot use well
     (negative values for MSLE, zeros for MAPE): ``"error"`` refuses them, ``"warn"`` warns and
     goes on as Keras would (the tutorial's regression problem, whose standardised targets are
@@ -59,9 +61,10 @@ class Problem:
     target_name: str = "y"
     class_names: tuple[str, ...] = ()
     description: str = ""
-    defaults: Settings = Settings()
+    tutorial: bool = False
     preparation: Mapping[str, object] = field(default_factory=dict)
     target_scale: float | None = None
+    target_mean: float | None = None
     target_policy: str = "error"
 
     def __post_init__(self) -> None:
@@ -156,7 +159,5 @@ class Problem:
             "features": self.n_features,
             "train": self.n_train,
             "test": self.n_test,
-            "hidden": ",".join(map(str, self.defaults.hidden)),
-            "epochs": self.defaults.epochs,
             "description": self.description,
         }

@@ -1,7 +1,7 @@
 """Reading a table from a file: ``load_table`` (file -> DataFrame).
 
 Every problem with the file (missing, a directory, an unsupported type, empty, binary, not
-UTF-8, ragged rows) is raised as a one-line :class:`~losslab.errors.DataError` that says what
+UTF-8, ragged rows, truncated or corrupt) is raised as a one-line :class:`~losslab.errors.DataError` that says what
 to do. Checking the table's contents is :mod:`losslab.problems._checks`' job.
 """
 
@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import csv
 import difflib
+import lzma
 import re
 import warnings
+import zipfile
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +23,10 @@ from losslab.errors import DataError
 _TEXT_FORMATS = {".csv": ",", ".tsv": "\t"}
 _PARQUET = (".parquet", ".pq")
 _COMPRESSION = (".gz", ".bz2", ".zip", ".xz", ".zst")
+_COMPRESSION_NAMES = {".gz": "gzip", ".bz2": "bzip2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
+#: What Python's decompressors raise for a truncated or corrupt file; gzip's and bz2's other
+#: complaints are OSErrors without an errno (see ``_read_text``).
+_DECOMPRESSION_ERRORS = (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
 
 
 def load_table(path: str | Path) -> pd.DataFrame:
@@ -64,14 +71,18 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"cannot read {str(path)!r} as Parquet: {reason}") from exc
+        raise DataError(
+            f"cannot read {str(path)!r} as Parquet: the file is truncated or not a valid Parquet file "
+            f"({_reason(exc)}); write it again or re-download it"
+        ) from exc
 
 
 def _read_text(path: Path, sep: str, compressed: bool) -> pd.DataFrame:
     if not compressed:
         _refuse_binary(path)
     try:
+        if path.suffix.lower() == ".zip":
+            _check_zip(path)
         frame = _parse_text(path, sep)
         if sep == "," and frame.shape[1] == 1:  # a European ';' CSV reads as one column
             for other in (";", "\t", "|"):
@@ -87,8 +98,43 @@ def _read_text(path: Path, sep: str, compressed: bool) -> pd.DataFrame:
         ) from exc
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         raise DataError(_ragged_message(path, sep, exc)) from exc
+    except _DECOMPRESSION_ERRORS as exc:
+        raise DataError(_corrupt_message(path, exc)) from exc
     except OSError as exc:
+        if compressed and exc.errno is None:  # gzip's BadGzipFile, bz2's "Invalid data stream"
+            raise DataError(_corrupt_message(path, exc)) from exc
         raise DataError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
+    except ImportError as exc:  # pandas reads .zst only with the zstandard package
+        raise DataError(
+            f"cannot read {str(path)!r}: reading {path.suffix} files needs the zstandard package; "
+            "pip install zstandard, or decompress the file and give the uncompressed one"
+        ) from exc
+
+
+def _check_zip(path: Path) -> None:
+    """A zip must hold exactly one file, the table (as pandas requires)."""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    if len(names) != 1:
+        shown = ", ".join(map(repr, names[:5])) + (", ..." if len(names) > 5 else "")
+        raise DataError(
+            f"{str(path)!r} holds {len(names)} files{f' ({shown})' if names else ''}; a zip must hold just "
+            "the one table: unzip it and give the .csv file"
+        )
+
+
+def _corrupt_message(path: Path, exc: BaseException) -> str:
+    kind = _COMPRESSION_NAMES.get(path.suffix.lower(), "compressed")
+    return (
+        f"cannot read {str(path)!r}: the file is truncated or not a valid {kind} file ({_reason(exc)}); "
+        "re-download it, or decompress it and give the uncompressed file"
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _parse_text(path: Path, sep: str) -> pd.DataFrame:

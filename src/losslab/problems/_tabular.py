@@ -17,15 +17,16 @@ standard deviation.
 
 Standardised targets suit mean squared/absolute error, Huber and log-cosh. Mean squared
 logarithmic error and Poisson need non-negative targets, and mean absolute percentage error
-targets away from zero: for those losses pass ``center_target=False``, which keeps every
-target's sign and zeros while bringing it to a scale SGD can train on. Either way
+targets away from zero: for those losses the target must only be divided by its deviation, which
+keeps every sign and zero while bringing it to a scale SGD can train on. The plan does that
+itself when such a loss is in a study (``Problem.target_mean`` lets it undo the centring);
+``center_target=False`` prepares the problem that way from the start. Either way
 ``target_scale`` is the training standard deviation, so an MSE times ``target_scale**2`` is in the
 target's own units.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +41,6 @@ from losslab.errors import DataError
 from losslab.problems._checks import Checked, validate
 from losslab.problems._problem import Problem
 from losslab.problems._reading import load_table
-from losslab.settings import Settings
-
-#: Own-data problems train for about as many SGD updates as the tutorial (100 epochs x 16 batches).
-OWN_DATA_UPDATES = 400
-
 
 # -------------------------------------------------------------------------------------- options
 
@@ -79,26 +75,6 @@ class Preparation:
 
 
 # ---------------------------------------------------------------------------------- preparation
-
-
-def own_data_settings(n_train: int) -> Settings:
-    """Default settings for a problem built from data: 50 hidden units, and epochs for ~400 updates.
-
-    ``epochs = 400 / ceil(n_train / 32)``, rounded to tens and kept within 20..500, so small tables
-    train longer and large ones do not take hours. The tutorial's 1,600 updates (100 epochs of 16
-    batches) suit its nearly noise-free generated data; on small real tables they overfit: on
-    diabetes the test MSE rises from epoch 10 and ends above that of predicting the mean (0.99 vs
-    0.79, standardised), while 400 updates give 0.68, and iris, wine, breast_cancer and digits
-    lose nothing (0.97, 0.99, 0.95, 0.97 test accuracy over 5 seeds).
-
-    >>> own_data_settings(500).epochs
-    20
-    >>> own_data_settings(150).epochs
-    80
-    """
-    batches = math.ceil(n_train / Settings().batch_size)
-    epochs = int(round(OWN_DATA_UPDATES / batches, -1))
-    return Settings(hidden=(50,), epochs=min(max(epochs, 20), 500))
 
 
 def _prepare(
@@ -154,16 +130,17 @@ def _prepare(
     preparation["one_hot_columns"] = feature_names[data.numeric.shape[1]:]
 
     y_train, y_test = data.y[train], data.y[test]
-    target_scale = None
+    target_scale = target_mean = None
     if data.kind == "regression":
         mean, std = float(y_train.mean()), float(y_train.std())
+        target_mean = mean if center_target else None
         preparation.update(
             y_raw_min=float(data.y.min()),
             y_raw_max=float(data.y.max()),
             y_raw_negative=int(np.sum(data.y < 0)),
             y_raw_zero=int(np.sum(data.y == 0)),
             target_standardized=center_target,
-            target_mean=mean if center_target else None,
+            target_mean=target_mean,
             target_std=std,
         )
         shift = mean if center_target else 0.0
@@ -191,9 +168,9 @@ def _prepare(
         target_name=target,
         class_names=data.class_names,
         description=description or summary,
-        defaults=own_data_settings(len(train)),
         preparation=preparation,
         target_scale=target_scale,
+        target_mean=target_mean,
     )
 
 
@@ -296,7 +273,7 @@ def _build(
     frame: object, target: str, options: Preparation, *, name: str | None, description: str | None, source: str
 ) -> Problem:
     """Check the table once, then prepare it: the one path every entry point ends in."""
-    data = validate(frame, target, options.kind, options.test_size, options.dropna)
+    data = validate(frame, target, options.kind, options.test_size, options.dropna, seed=options.seed)
     return _prepare(
         data, options, target=str(target), name=name or str(target), source=source, description=description
     )

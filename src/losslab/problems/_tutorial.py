@@ -11,7 +11,6 @@ from sklearn.datasets import make_blobs, make_circles, make_regression
 from sklearn.preprocessing import StandardScaler
 
 from losslab.problems._problem import Problem
-from losslab.settings import Settings
 
 N_TRAIN = 500
 
@@ -25,7 +24,6 @@ def regression() -> Problem:
 
     The tutorial standardises X and y on all 1,000 rows before the split (it says a real project
     should fit the scaler on the training rows only; losslab's own-data path does that).
-    MLP: 25 hidden units, 100 epochs, one linear output.
     """
     X, y = make_regression(n_samples=1000, n_features=20, noise=0.1, random_state=1)
     X = StandardScaler().fit_transform(X)
@@ -35,14 +33,14 @@ def regression() -> Problem:
         kind="regression",
         **_split(X, y),
         description="make_regression: 20 features (10 informative), noise 0.1, scaled",
-        defaults=Settings(hidden=(25,), epochs=100),
+        tutorial=True,
         preparation={"split": "first 500 rows train, last 500 test", "scaling": "X and y standardised on all rows (tutorial)"},
         target_policy="warn",
     )
 
 
 def circles() -> Problem:
-    """``make_circles(1000, noise=0.1, random_state=1)``, unscaled; 50 hidden units, 200 epochs."""
+    """``make_circles(1000, noise=0.1, random_state=1)``, unscaled."""
     X, y = make_circles(n_samples=1000, noise=0.1, random_state=1)
     return Problem(
         name="circles",
@@ -51,14 +49,13 @@ def circles() -> Problem:
         n_classes=2,
         class_names=("0", "1"),
         description="make_circles: two concentric circles, noise 0.1",
-        defaults=Settings(hidden=(50,), epochs=200),
+        tutorial=True,
         preparation={"split": "first 500 rows train, last 500 test", "scaling": "none"},
     )
 
 
 def blobs() -> Problem:
-    """``make_blobs(1000, centers=3, n_features=2, cluster_std=2, random_state=2)``, unscaled;
-    50 hidden units, 100 epochs."""
+    """``make_blobs(1000, centers=3, n_features=2, cluster_std=2, random_state=2)``, unscaled."""
     X, y = make_blobs(n_samples=1000, centers=3, n_features=2, cluster_std=2, random_state=2)
     return Problem(
         name="blobs",
@@ -67,6 +64,6 @@ def blobs() -> Problem:
         n_classes=3,
         class_names=("0", "1", "2"),
         description="make_blobs: 3 Gaussian clusters in 2-D, std 2",
-        defaults=Settings(hidden=(50,), epochs=100),
+        tutorial=True,
         preparation={"split": "first 500 rows train, last 500 test", "scaling": "none"},
     )

@@ -1,0 +1,44 @@
+"""Plain JSON-ready values, and the numeric summaries that must say NaN rather than guess."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def plain(value: object) -> object:
+    """``value`` as JSON-ready Python: mappings, sequences and frames walked, NumPy scalars and
+    arrays unwrapped, paths as text, NaN, infinities and ``pd.NA`` as ``None``.
+
+    >>> plain({"a": np.float32(0.5), "b": [float("nan"), np.int64(2)]})
+    {'a': 0.5, 'b': [None, 2]}
+    """
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return plain(value.to_dict(orient="records"))
+    if isinstance(value, list | tuple | np.ndarray):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return value
+
+
+def mean_or_nan(values: object) -> float:
+    """The mean of ``values``, NaN when there are none."""
+    array = np.asarray(values, dtype=float)
+    return float(array.mean()) if array.size else math.nan
+
+
+def sd_or_nan(values: object) -> float:
+    """The sample standard deviation (ddof 1) of ``values``, NaN for fewer than two."""
+    array = np.asarray(values, dtype=float)
+    return float(array.std(ddof=1)) if array.size > 1 else math.nan

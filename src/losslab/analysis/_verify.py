@@ -1,0 +1,39 @@
+"""``verify``: the recommended loss trained against its alternatives, and compared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from losslab.analysis._compare import Comparison, compare
+from losslab.engine import Progress
+from losslab.planning import plan, usable_losses
+from losslab.problems import Problem
+from losslab.registry import Recommendation, recommend
+from losslab.results import Study, run
+from losslab.settings import Settings
+
+
+@dataclass
+class Verification:
+    """The advice for a problem, the candidates its targets could not take (and why), and the
+    comparison of the rest over paired seeds."""
+
+    recommendation: Recommendation
+    skipped: list[str]
+    study: Study
+    comparison: Comparison
+
+
+def verify(
+    problem: Problem,
+    seeds: Iterable[int] = range(10),
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Verification:
+    """Train :func:`~losslab.recommend`'s loss for ``problem`` and its alternatives on paired
+    seeds and compare them; alternatives whose targets the data cannot provide are skipped."""
+    advice = recommend(problem.kind)
+    specs, skipped = usable_losses(problem, [advice.loss, *(loss for loss, _ in advice.alternatives)])
+    study = run(plan(problem, specs, seeds, settings), progress)
+    return Verification(advice, skipped, study, compare(study))

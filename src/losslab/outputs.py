@@ -1,0 +1,65 @@
+"""Result files: what ``run``, ``compare``, ``recommend --verify`` and ``replicate`` write.
+
+Each function writes a study's tables (through ``Study.save``, atomically) and its figures under
+``out`` and returns the paths, so that Python users get the same files as the command line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from losslab.analysis import Comparison
+from losslab.figures import plot_dataset, plot_final_distribution, plot_learning_curves, plot_mean_curves
+from losslab.replicate import Replication
+from losslab.results import Study, atomic_write, ensure_out_dir
+
+
+def slug(text: str) -> str:
+    """``text`` as a safe file-name part: anything but letters, digits, ``.``, ``_``, ``-`` becomes ``-``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
+
+
+def save_run(study: Study, out: str | Path) -> list[Path]:
+    """One run's history (Parquet, CSV), runs table, metadata and the tutorial's two-panel
+    figure; the figure is the last path."""
+    loss, seed = study.losses[0], study.seeds[0]
+    stem = f"{slug(study.problem.name)}_{slug(loss)}_seed{seed}"
+    files = study.save(out, stem)
+    files.append(Path(out) / f"{stem}.png")
+    plot_learning_curves(study.history, f"{study.problem.name}: {loss}", files[-1])
+    return files
+
+
+def save_comparison(study: Study, comparison: Comparison, out: str | Path) -> list[Path]:
+    """A comparison's study tables, its mean curves and final-metric figures, and its summary,
+    pairs and diagnostics tables as CSV."""
+    out = ensure_out_dir(out)
+    stem = f"compare_{slug(study.problem.name)}"
+    files = study.save(out, stem)
+    files.append(out / f"{stem}_curves.png")
+    plot_mean_curves(study, files[-1])
+    files.append(out / f"{stem}_final.png")
+    plot_final_distribution(study, files[-1])
+    for name, frame in (("summary", comparison.summary), ("pairs", comparison.pairs), ("diagnostics", comparison.diagnostics)):
+        files.append(atomic_write(out / f"{stem}_{name}.csv", lambda p, frame=frame: frame.to_csv(p, index=False)))
+    return files
+
+
+def save_replication(result: Replication, out: str | Path) -> list[Path]:
+    """Every case study's learning-curve figure, the circles and blobs scatter plots, each
+    problem's study tables and the replication table (``replicate.csv``)."""
+    out = ensure_out_dir(out)
+    files = []
+    for case in result.table.itertuples():
+        history = result.studies[case.problem].history
+        files.append(out / f"case-{case.case}-{case.problem}-{case.loss}.png")
+        plot_learning_curves(history[history["loss"] == case.loss], f"{case.case} {case.problem}: {case.loss}", files[-1])
+    for name in ("circles", "blobs"):
+        if name in result.studies:
+            files.append(out / f"{name}.png")
+            plot_dataset(result.studies[name].problem, files[-1])
+    for name, study in result.studies.items():
+        files.extend(study.save(out, f"replicate_{name}"))
+    files.append(atomic_write(out / "replicate.csv", lambda p: result.table.to_csv(p, index=False)))
+    return files

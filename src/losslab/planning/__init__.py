@@ -1,0 +1,17 @@
+"""The plan stage: a study's losses, seeds, settings, model and targets, resolved and checked once.
+
+``plan(problem, losses, seeds, settings)`` returns a :class:`StudyPlan`, which the engine trains
+without checking again. ``default_settings(problem)`` is what a plan uses when it is given no
+settings; the memory a study needs is estimated here, before anything is allocated.
+"""
+
+from __future__ import annotations
+
+from losslab.planning._defaults import OWN_DATA_UPDATES, TUTORIAL_SETTINGS, default_settings, own_data_settings
+from losslab.planning._memory import StudySize, check_memory, estimate_bytes, memory_budget
+from losslab.planning._plan import CHUNK, StudyPlan, Targets, plan, usable_losses
+
+__all__ = [
+    "CHUNK", "OWN_DATA_UPDATES", "StudyPlan", "StudySize", "TUTORIAL_SETTINGS", "Targets", "check_memory",
+    "default_settings", "estimate_bytes", "memory_budget", "own_data_settings", "plan", "usable_losses",
+]

@@ -1,0 +1,229 @@
+"""The plan: a study checked and resolved once, before anything is trained.
+
+:func:`plan` is the boundary where a study is validated (scikit-learn's ``check_array`` habit):
+it resolves each loss name once and checks it against the problem, picks the settings, applies
+the target-centring rule, encodes the targets each loss needs, checks the seeds and estimates the
+memory. The engine runs a :class:`StudyPlan` and trusts it; the results are built from the plan
+and what the engine returns.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Iterable, Mapping, Sequence, Sized
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+from losslab.errors import LosslabError, SettingsError, TargetError
+from losslab.models import Model
+from losslab.planning._defaults import default_settings
+from losslab.planning._memory import StudySize, check_memory
+from losslab.problems import Problem
+from losslab.registry import LossSpec, check_compatible, encode_targets, get_loss, metric_for_kind
+from losslab.settings import Settings, check_seeds
+
+#: Runs per compiled chunk. Fixed, so that a run's result does not depend on how many other runs
+#: share its study (XLA's arithmetic can vary with the batch shape), and one compiled program
+#: per loss and problem serves any number of seeds. 16 runs keep a chunk's working set in the
+#: core's cache; see benchmarks/RESULTS.md.
+CHUNK = 16
+
+
+@dataclass(frozen=True)
+class Targets:
+    """One loss's encoded targets: ``train`` and ``test`` in the shape the loss takes."""
+
+    train: np.ndarray
+    test: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class StudyPlan:
+    """Every run of a study, resolved and checked: what the engine trains.
+
+    ``specs`` are the losses (each checked against the problem), ``seeds`` the paired seeds,
+    ``targets[loss]`` that loss's encoded targets, ``centred`` whether a regression target is
+    centred (False when a loss in the study needs its signs and zeros), ``chunk`` the runs per
+    compiled program.
+    """
+
+    problem: Problem
+    specs: tuple[LossSpec, ...]
+    seeds: tuple[int, ...]
+    settings: Settings
+    model: Model
+    targets: Mapping[str, Targets]
+    centred: bool | None
+    chunk: int = CHUNK
+
+    @property
+    def losses(self) -> tuple[str, ...]:
+        """The canonical loss names, in the study's order."""
+        return tuple(spec.name for spec in self.specs)
+
+    @property
+    def metric(self) -> str:
+        """The metric every run reports: ``"mse"`` or ``"accuracy"``."""
+        return metric_for_kind(self.problem.kind)
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.specs) * len(self.seeds)
+
+    def output_units(self, spec: LossSpec) -> int:
+        """Output units of ``spec``'s model on this problem."""
+        return spec.output_units(self.problem.n_classes)
+
+    def describe(self) -> dict[str, object]:
+        """The plan as plain values: problem, preparation, settings, model, losses, seeds, versions."""
+        import jax
+
+        from losslab import __version__
+
+        problem = self.problem
+        return {
+            "problem": problem.name,
+            "kind": problem.kind,
+            "n_classes": problem.n_classes,
+            "n_train": problem.n_train,
+            "n_test": problem.n_test,
+            "preparation": dict(problem.preparation),
+            "target_centred": self.centred,
+            "settings": {**self.settings.__dict__, "hidden": list(self.settings.hidden)},
+            "model": self.model.describe(),
+            "losses": list(self.losses),
+            "seeds": list(self.seeds),
+            "versions": {"losslab": __version__, "jax": jax.__version__, "python": platform.python_version()},
+        }
+
+
+def plan(
+    problem: Problem,
+    losses: str | LossSpec | Sequence[str | LossSpec],
+    seeds: Iterable[int] = (0,),
+    settings: Settings | None = None,
+    *,
+    model: Model | None = None,
+    center_target: bool | None = None,
+) -> StudyPlan:
+    """Resolve and check a study of ``losses`` x ``seeds`` on ``problem``; nothing is trained.
+
+    ``settings`` default to :func:`~losslab.planning.default_settings` (the tutorial's set-up
+    for its problems); ``model`` to the settings' ``MLP(hidden, activation)``. A regression
+    target that losslab centred is un-centred (its mean added back, in units of its deviation)
+    when a loss of the study needs signs and zeros kept (MSLE, Poisson, MAPE), so every loss of
+    the study sees the same targets; ``center_target=True`` keeps it centred, and such a loss is
+    then judged on the centred targets.
+
+    >>> from losslab.problems import get_problem
+    >>> p = plan(get_problem("blobs"), ["cce", "kld"], seeds=range(3))
+    >>> p.losses, p.n_runs, p.settings.epochs
+    (('categorical_crossentropy', 'kl_divergence'), 6, 100)
+    """
+    _check_problem(problem)
+    specs = _resolve_losses(problem, losses)
+    settings = default_settings(problem) if settings is None else settings
+    if not isinstance(settings, Settings):
+        raise SettingsError(f"settings must be a losslab.Settings, got {type(settings).__name__}; e.g. Settings(epochs=50)")
+    model = settings.model if model is None else model
+    if not isinstance(model, Model):
+        raise SettingsError(f"model must be a losslab.models.Model such as MLP((50,)), got {type(model).__name__}")
+    n_seeds = len(seeds) if isinstance(seeds, Sized) and not isinstance(seeds, str) else None
+    if n_seeds:  # sized before it is materialised, so that range(10**9) is refused at once
+        _check_memory(problem, specs, n_seeds, settings, model)
+    seeds = check_seeds(seeds)
+    if n_seeds is None:
+        _check_memory(problem, specs, len(seeds), settings, model)
+    centred = _centring(problem, specs, center_target)
+    y_train, y_test = _regression_targets(problem, centred)
+    targets = {spec.name: _encode(spec, problem, y_train, y_test) for spec in specs}
+    return StudyPlan(problem, specs, seeds, settings, model, MappingProxyType(targets), centred)
+
+
+def usable_losses(problem: Problem, losses: Sequence[str | LossSpec]) -> tuple[list[LossSpec], list[str]]:
+    """The losses whose targets ``problem`` can provide, and for each one it cannot, why.
+
+    Each loss must fit the problem's kind (or the error is raised); a loss whose targets are out
+    of its domain (MSLE on negative values, MAPE on zeros) is set aside with the message, so that
+    a comparison of candidates (``recommend --verify``) trains the rest.
+    """
+    _check_problem(problem)
+    specs = _resolve_losses(problem, losses)
+    y_train, y_test = _regression_targets(problem, _centring(problem, specs, None))
+    usable, skipped = [], []
+    for spec in specs:
+        try:
+            _encode(spec, problem, y_train, y_test)
+        except TargetError as exc:
+            skipped.append(str(exc))
+            continue
+        usable.append(spec)
+    return usable, skipped
+
+
+def _check_problem(problem: object) -> None:
+    if not isinstance(problem, Problem):
+        hint = f"losslab.get_problem({problem!r})" if isinstance(problem, str) else "losslab.Problem.from_frame(...)"
+        raise LosslabError(f"problem must be a losslab.Problem, got {type(problem).__name__}; build one with {hint}")
+
+
+def _resolve_losses(problem: Problem, losses: object) -> tuple[LossSpec, ...]:
+    """The specs for ``losses`` (one name or several), each checked against the problem."""
+    if isinstance(losses, str | LossSpec):
+        losses = [losses]
+    if not isinstance(losses, Iterable):
+        raise SettingsError(f"losses must be a loss name or a list of them, got {losses!r}")
+    specs = tuple(get_loss(name, kind=problem.kind) for name in losses)
+    if not specs:
+        raise SettingsError("name at least one loss to train")
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise SettingsError(f"each loss may be named once; got {', '.join(names)}")
+    for spec in specs:
+        check_compatible(spec, problem.kind, problem.n_classes)
+    return specs
+
+
+def _check_memory(problem: Problem, specs: tuple[LossSpec, ...], n_seeds: int, settings: Settings, model: Model) -> None:
+    units = max(spec.output_units(problem.n_classes) for spec in specs)
+    size = StudySize(problem.n_train, problem.n_train + problem.n_test, problem.n_features, units,
+                     len(specs) * n_seeds, CHUNK)
+    check_memory(size, settings, model)
+
+
+def _centring(problem: Problem, specs: tuple[LossSpec, ...], center_target: bool | None) -> bool | None:
+    """Whether a regression target stays centred (None for classification and the tutorial's
+    problems, whose targets are as the tutorial scaled them)."""
+    if problem.kind != "regression":
+        return None
+    if problem.tutorial:
+        if center_target is not None:
+            raise SettingsError(f"the tutorial problem {problem.name!r} keeps the targets as the tutorial scaled them; "
+                                "leave center_target out")
+        return None
+    if problem.target_mean is None:  # the tutorial's own scaling, or prepared uncentred
+        if center_target:
+            raise SettingsError(
+                f"the target of {problem.name!r} was not centred when the problem was prepared; "
+                "prepare it with center_target=True"
+            )
+        return False
+    if center_target is not None:
+        return center_target
+    return not any(spec.keeps_target_sign for spec in specs)
+
+
+def _regression_targets(problem: Problem, centred: bool | None) -> tuple[np.ndarray, np.ndarray]:
+    """The problem's targets, with the centring undone when the plan says so."""
+    if centred is False and problem.target_mean is not None:
+        shift = problem.target_mean / problem.target_scale
+        return problem.y_train + shift, problem.y_test + shift
+    return problem.y_train, problem.y_test
+
+
+def _encode(spec: LossSpec, problem: Problem, y_train: np.ndarray, y_test: np.ndarray) -> Targets:
+    """Encode train and test targets together, so that a problem with them is reported once."""
+    encoded = encode_targets(spec, np.concatenate([y_train, y_test]), problem.n_classes, policy=problem.target_policy)
+    return Targets(encoded[: problem.n_train], encoded[problem.n_train:])
