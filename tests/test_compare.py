@@ -18,7 +18,7 @@ from losslab.errors import SettingsError
 from losslab.figures._compare import plot_final_distribution, plot_mean_curves
 from losslab.planning import StudyPlan
 from losslab.problems import Problem, get_problem
-from losslab.registry import get_loss
+from losslab.registry import get_loss, metric_for_kind
 from losslab.results import Study
 from losslab.settings import Settings
 
@@ -36,7 +36,7 @@ def make_study(finals: dict[str, np.ndarray], name: str = "blobs", diverged: fro
     Curves decay exponentially towards their final value; the train metric ends 0.01 better than
     the test metric. ``diverged`` holds ``(loss, seed)`` runs that turn NaN from epoch 10.
     """
-    metric = "mse" if name == "regression" else "accuracy"
+    metric = metric_for_kind(problem(name).kind)
     better = 1.0 if metric == "accuracy" else -1.0
     epochs = np.arange(1, EPOCHS + 1)
     decay = np.exp(-epochs / 4)

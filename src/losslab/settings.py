@@ -45,8 +45,8 @@ class Settings:
     activation: str = "relu"
 
     def __post_init__(self) -> None:
-        if isinstance(self.hidden, list):  # hidden=[64, 32] means the same as (64, 32)
-            object.__setattr__(self, "hidden", tuple(self.hidden))
+        if isinstance(self.hidden, list | tuple):  # hidden=[64, 32] means (64, 32); NumPy sizes are plain ints
+            object.__setattr__(self, "hidden", tuple(int(h) if isinstance(h, np.integer) else h for h in self.hidden))
         _check_positive_int("epochs", self.epochs)
         _check_positive_int("batch_size", self.batch_size)
         if not isinstance(self.hidden, tuple):
@@ -64,7 +64,7 @@ class Settings:
             if self.momentum is not None:
                 raise SettingsError(
                     f"momentum applies to the sgd optimizer only, not {self.optimizer}; "
-                    "leave momentum out or use optimizer='sgd'"
+                    "leave the momentum (--momentum) out, or use the sgd optimizer"
                 )
             return
         if self.momentum is None:

@@ -189,7 +189,7 @@ def _resolve_losses(problem: Problem, losses: object) -> tuple[LossSpec, ...]:
 def _check_memory(problem: Problem, specs: tuple[LossSpec, ...], n_seeds: int, settings: Settings, model: Model) -> None:
     units = max(spec.output_units(problem.n_classes) for spec in specs)
     size = StudySize(problem.n_train, problem.n_train + problem.n_test, problem.n_features, units,
-                     len(specs) * n_seeds, CHUNK)
+                     len(specs), n_seeds, CHUNK)
     check_memory(size, settings, model)
 
 

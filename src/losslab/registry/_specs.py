@@ -153,6 +153,7 @@ class LossSpec:
             "kind": self.kind,
             "output layer": self.output_layer,
             "targets": self.encoding,
+            "target domain": self.domain,
             "metric": "accuracy" if self.metric == "accuracy" else "mean squared error",
             "aliases": ", ".join(self.aliases),
             "description": self.description,
