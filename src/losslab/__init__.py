@@ -10,6 +10,7 @@ reproduced case by case.
 '1 unit, linear'
 """
 
+from losslab._version import __version__
 from losslab.analysis import Comparison, Verification, compare, curve_diagnostics, verify
 from losslab.errors import (
     DataError,
@@ -37,7 +38,6 @@ from losslab.replicate import Replication, replicate
 from losslab.results import Study, run, train
 from losslab.settings import Settings
 
-__version__ = "0.1.0"
 
 __all__ = [
     "MLP", "Comparison", "DataError", "IncompatibleLossError", "LossSpec", "LosslabError", "Model", "Problem",

@@ -14,8 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from types import MappingProxyType
 
+import jax
 import numpy as np
 
+from losslab._version import __version__
 from losslab.errors import LosslabError, SettingsError, TargetError
 from losslab.models import Model
 from losslab.planning._defaults import default_settings
@@ -78,10 +80,6 @@ class StudyPlan:
 
     def describe(self) -> dict[str, object]:
         """The plan as plain values: problem, preparation, settings, model, losses, seeds, versions."""
-        import jax
-
-        from losslab import __version__
-
         problem = self.problem
         return {
             "problem": problem.name,

@@ -47,7 +47,7 @@ def get_problem(
     """Build the problem called ``name`` (case-insensitive; ``breast-cancer`` works too).
 
     The options apply to the bundled data sets (defaults: ``test_size=0.25``, ``seed=0``,
-    ``center_target=True``; pass ``center_target=False`` for MSLE, Poisson and MAPE).
+    ``center_target=True``; a plan with MSLE, Poisson or MAPE un-centres the target itself).
     The tutorial's problems are fixed as the tutorial sets them up, and refuse options.
 
     >>> get_problem("blobs").n_classes

@@ -105,7 +105,8 @@ class Problem:
         value instead of refusing them. A regression target is standardised on the training
         rows (``target_scale`` is its standard deviation); with ``center_target=False`` it is
         only divided by that deviation, keeping signs and zeros, which MSLE, Poisson and MAPE
-        need. ``name`` defaults to the target's name.
+        need (a plan with one of those losses un-centres a centred target itself). ``name``
+        defaults to the target's name.
         """
         from losslab.problems._tabular import problem_from_frame
 

@@ -1,0 +1,73 @@
+"""The stages import only the stages before them: problem -> loss spec -> plan -> engine ->
+results -> analysis -> presentation."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import losslab
+
+SOURCE = Path(losslab.__file__).parent
+
+#: Every module's stage; a module may import its own stage and earlier ones only.
+STAGES: list[tuple[str, ...]] = [
+    ("losslab._version", "losslab.errors", "losslab._names", "losslab._plain"),
+    ("losslab.losses", "losslab.metrics", "losslab.reference"),
+    ("losslab.problems",),
+    ("losslab.registry",),
+    ("losslab.models", "losslab.settings"),
+    ("losslab.planning", "losslab.case_studies"),
+    ("losslab.engine",),
+    ("losslab.results",),
+    ("losslab.analysis", "losslab.replicate"),
+    ("losslab.figures", "losslab.outputs"),
+    ("losslab.cli",),
+]
+
+
+def stage_of(module: str) -> int:
+    for rank, prefixes in enumerate(STAGES):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return rank
+    raise AssertionError(f"{module} is in no stage; add it to STAGES")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SOURCE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(path: Path) -> set[str]:
+    """Every losslab module ``path`` imports, at the top or inside a function."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "losslab":  # from losslab import losses
+            names.update(f"losslab.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("losslab"):
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names if alias.name.startswith("losslab"))
+    return names
+
+
+MODULES = sorted(p for p in SOURCE.rglob("*.py") if module_name(p) != "losslab")
+
+
+@pytest.mark.parametrize("path", MODULES, ids=module_name)
+def test_no_module_imports_a_later_stage(path: Path) -> None:
+    own = stage_of(module_name(path))
+    later = {name for name in imported(path) if stage_of(name) > own}
+    assert not later, f"{module_name(path)} (stage {own}) imports later stages: {sorted(later)}"
+
+
+def test_the_command_line_does_not_import_the_engine() -> None:
+    for path in (SOURCE / "cli").rglob("*.py"):
+        assert not any(name.startswith("losslab.engine") for name in imported(path)), path
+
+
+def test_the_package_root_is_imported_by_no_stage() -> None:
+    for path in MODULES:
+        assert "losslab" not in imported(path), f"{module_name(path)} imports the package root"
