@@ -112,12 +112,13 @@ def test_run_with_hinge_also_prints_the_tutorials_rounding_accuracy(tmp_path: Pa
 def test_replicate_prints_every_case_and_writes_one_figure_per_case(tmp_path: Path) -> None:
     result = invoke("replicate", "--repeats", "1", "--epochs", "2", "--out", tmp_path)
     assert result.exit_code == 0, result.output
-    keys = ["4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9", "ext-1", "ext-2"]
+    keys = ["4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9", "ext-1", "ext-1b", "ext-2"]
     assert [case.key for case in CASE_STUDIES] == keys
     for case in CASE_STUDIES:
         assert f"{case.key} {case.problem}" in result.stdout, case.key
     figures = sorted(tmp_path.glob("case-*.png"))
-    assert len(figures) == 11
+    assert len(figures) == 12
+    assert "The tutorial's claims, judged over 1 run" in result.stdout
     for case in CASE_STUDIES:
         figure = tmp_path / f"case-{case.key}-{case.problem}-{case.loss}.png"
         assert figure.read_bytes().startswith(PNG), figure
@@ -350,3 +351,18 @@ def test_a_split_seed_out_of_range_is_refused_with_one_line(seed: str, tmp_path:
     done = _run_program("recommend", "iris", "--split-seed", seed, "--out", tmp_path, cwd=tmp_path)
     assert done.returncode == 2 and done.stderr.splitlines() == [done.stderr.strip()], done.stderr
     assert done.stderr.startswith("error: ") and f"got {seed}" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_replicate_json_carries_the_distribution_and_the_reasoned_verdict(tmp_path: Path) -> None:
+    result = invoke("replicate", "--repeats", "3", "--epochs", "3", "--json", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    cases = {row["case"]: row for row in payload["cases"]}
+    for key in ("4.1", "4.4", "4.9"):
+        row = cases[key]
+        assert {"test_median", "test_q25", "test_q75", "claim_share", "agrees", "reason"} <= set(row)
+        assert row["test_q25"] <= row["test_median"] <= row["test_q75"]
+        assert row["agrees"] in ("yes", "partly", "no") and row["reason"].endswith(f"/{row['claim_of']} runs")
+    assert cases["4.4"]["reported_test_percentile"] is not None
+    assert cases["ext-2"]["agrees"] == "-"
+    assert any(note.startswith("Repeated evaluation") for note in payload["notes"])

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from losslab.analysis import Comparison, compare, verify
@@ -197,17 +198,27 @@ def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool) ->
 
 
 def _print_replication(result: Replication) -> None:
+    runs = f"{result.repeats} run{'s' if result.repeats > 1 else ''}"
     rows = []
     for r in result.table.itertuples():
         units = "1" if r.units == "1" else "n"
-        tutorial_acc = "" if r.tutorial_train != r.tutorial_train else f"{fmt(r.tutorial_train)} / {fmt(r.tutorial_test)}"
-        rows.append([f"{r.case} {r.problem}", r.loss, f"{units} x {r.activation}; {r.targets}",
-                     r.metric, mean_sd(r.train, r.train_sd), mean_sd(r.test, r.test_sd), tutorial_acc, r.reported,
-                     r.agrees if r.outcome == "completed" else f"{r.agrees} ({r.outcome})"])
-    columns = ["case", "loss", "output; targets", "metric", "train", "test",
-               "tutorial's Keras\naccuracy", "tutorial reported", "agrees"]
-    title = f"The tutorial's case studies, {result.repeats} run{'s' if result.repeats > 1 else ''} each (mean ± sd)"
-    console.print(table(title, columns, rows))
+        tutorial_acc = "" if np.isnan(r.tutorial_train) else f"{fmt(r.tutorial_train)} / {fmt(r.tutorial_test)}"
+        spread = "" if np.isnan(r.test_median) else f"{fmt(r.test_median)} [{fmt(r.test_q25)}, {fmt(r.test_q75)}]"
+        rows.append([f"{r.case} {r.problem}", r.loss, f"{units} x {r.activation}; {r.targets}", r.metric,
+                     mean_sd(r.train, r.train_sd), mean_sd(r.test, r.test_sd), spread, tutorial_acc])
+    columns = ["case", "loss", "output; targets", "metric", "train (mean ± sd)", "test (mean ± sd)",
+               "test median [IQR]", "tutorial's Keras\naccuracy"]
+    console.print(table(f"The tutorial's case studies, {runs} each", columns, rows))
+    rows = []
+    for r in result.table.itertuples():
+        if r.agrees == "-" and r.outcome == "completed":
+            continue
+        where = "" if np.isnan(r.reported_test_percentile) else \
+            f"{r.reported_train_percentile:.0f} / {r.reported_test_percentile:.0f}"
+        agrees = r.agrees if r.outcome == "completed" else f"{r.agrees} ({r.outcome})"
+        rows.append([f"{r.case} {r.loss}", r.reported, where, agrees, r.reason])
+    console.print(table(f"The tutorial's claims, judged over {runs}",
+                        ["case", "tutorial reported", "percentile of its\nfigure (train / test)", "agrees", "why"], rows))
     rows = [[f"{r.case} {r.problem}", r.loss, r.tutorial_curves, fmt(r.convergence_epoch, 0), fmt(r.bumpiness, 4),
              f"{fmt(r.overfit_fraction, 2)}" + (f" (from epoch {r.overfitting_onset:.0f})" if r.overfit_fraction > 0 else "")]
             for r in result.diagnostics.itertuples()]

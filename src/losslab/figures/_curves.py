@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from losslab.figures._canvas import METRIC_LABELS, TEST_COLOUR, TRAIN_COLOUR, draw_mean_curve, new_figure, save
@@ -22,6 +23,9 @@ def plot_learning_curves(history: pd.DataFrame, title: str, path: str | Path | N
     fig = new_figure((7, 6.5))
     ax_loss, ax_metric = fig.subplots(2, 1, sharex=True)
     metric = str(history["metric"].iloc[0])
+    finite_epochs = history[np.isfinite(history["loss_value"].to_numpy(float))].groupby("seed")["epoch"].nunique()
+    if finite_epochs.reindex(history["seed"].unique(), fill_value=0).max() < 2:  # no run has a curve to draw
+        return save(_every_run_diverged(fig, (ax_loss, ax_metric), history, title), path)
     for split, colour in (("train", TRAIN_COLOUR), ("test", TEST_COLOUR)):
         rows = history[history["split"] == split]
         draw_mean_curve(ax_loss, rows, "loss_value", colour, split)
@@ -36,6 +40,21 @@ def plot_learning_curves(history: pd.DataFrame, title: str, path: str | Path | N
     if _rounding_differs(history):
         ax_metric.legend(fontsize="small")
     return save(fig, path)
+
+
+def _every_run_diverged(fig: Figure, axes: tuple[Axes, Axes], history: pd.DataFrame, title: str) -> Figure:
+    """The learning-curve figure of runs that all diverged within two epochs: the panels say so
+    in words, over the epoch axis, instead of showing empty axes with offsets of 1e20."""
+    n_seeds, epochs = history["seed"].nunique(), int(history["epoch"].max())
+    runs = "the run" if n_seeds == 1 else f"all {n_seeds} runs"
+    message = f"{runs} diverged within two epochs:\nthe loss became NaN or infinite, so there is no curve to draw"
+    metric = str(history["metric"].iloc[0])
+    for ax, label in zip(axes, ("Loss", METRIC_LABELS.get(metric, metric).title())):
+        ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="C3")
+        ax.set(xlim=(1, epochs), ylabel=label, yticks=[])
+    axes[0].set(title=f"{title} (diverged)")
+    axes[1].set(xlabel="Epoch")
+    return fig
 
 
 def _rounding_differs(rows: pd.DataFrame) -> bool:

@@ -14,6 +14,7 @@ TUTORIAL_SETTINGS = MappingProxyType({
     "regression": Settings(hidden=(25,), epochs=100),
     "circles": Settings(hidden=(50,), epochs=200),
     "blobs": Settings(hidden=(50,), epochs=100),
+    "positive_regression": Settings(hidden=(25,), epochs=100),  # the regression problem's set-up
 })
 
 #: Own-data problems train for about 400 SGD updates, a quarter of the tutorial's 1,600

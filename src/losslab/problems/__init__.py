@@ -18,12 +18,13 @@ from losslab.problems._checks import MAX_INTEGER_CLASSES, infer_kind
 from losslab.problems._problem import KINDS, Kind, Problem
 from losslab.problems._reading import load_table
 from losslab.problems._tabular import problem_from_arrays, problem_from_file, problem_from_frame
-from losslab.problems._tutorial import blobs, circles, regression
+from losslab.problems._tutorial import blobs, circles, positive_regression, regression
 
 TUTORIAL_PROBLEMS: dict[str, Callable[[], Problem]] = {
     "regression": regression,
     "circles": circles,
     "blobs": blobs,
+    "positive_regression": positive_regression,
 }
 
 
@@ -89,6 +90,7 @@ __all__ = [
     "problem_from_arrays",
     "problem_from_file",
     "problem_from_frame",
+    "positive_regression",
     "problem_names",
     "regression",
 ]

@@ -41,6 +41,7 @@ from losslab.registry._specs import (
     LossFn,
     LossSpec,
     metric_for_kind,
+    probability_form,
 )
 from losslab.registry._targets import TargetWarning, check_compatible, encode_targets
 
@@ -61,6 +62,7 @@ __all__ = [
     "loss_names",
     "losses_table",
     "metric_for_kind",
+    "probability_form",
     "recommend",
     "register_loss",
 ]

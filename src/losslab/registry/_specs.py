@@ -8,7 +8,7 @@ and the metric to report. The tables below name every value these fields may tak
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import jax
 import jax.numpy as jnp
@@ -158,6 +158,18 @@ class LossSpec:
             "aliases": ", ".join(self.aliases),
             "description": self.description,
         }
+
+
+def probability_form(spec: LossSpec) -> LossSpec:
+    """``spec`` trained as Keras trains it by default: on the activated output, with its epsilons
+    and clipping, instead of the stable from-logits form losslab trains with elsewhere.
+
+    For KL divergence this matters: from logits its gradient on one-hot targets is exactly
+    cross-entropy's (``softmax(z) - y``), so the two train identically; Keras's form clips the
+    one-hot zeros to 1e-7, which adds ``1e-7 * log(1e-7 / p_j)`` per other class and moves every
+    run a little.
+    """
+    return replace(spec, from_logits=None)
 
 
 def _spec(name, fn, kind, activation, encoding, description, aliases=(), from_logits=None, domain=None) -> LossSpec:
