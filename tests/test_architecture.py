@@ -41,15 +41,23 @@ def module_name(path: Path) -> str:
 
 
 def imported(path: Path) -> set[str]:
-    """Every losslab module ``path`` imports, at the top or inside a function."""
+    """Every losslab module ``path`` imports, at the top or inside a function, relative imports
+    resolved."""
     names = set()
+    package = module_name(path).split(".") if path.name == "__init__.py" else module_name(path).split(".")[:-1]
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module == "losslab":  # from losslab import losses
+        if isinstance(node, ast.ImportFrom) and node.level:  # from ..engine import x
+            base = ".".join(package[: len(package) - node.level + 1])
+            names.update([f"{base}.{node.module}"] if node.module else (f"{base}.{a.name}" for a in node.names))
+        elif isinstance(node, ast.ImportFrom) and node.module == "losslab":  # from losslab import losses
             names.update(f"losslab.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("losslab"):
             names.add(node.module)
         elif isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names if alias.name.startswith("losslab"))
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "import_module" and node.args \
+                and isinstance(node.args[0], ast.Constant) and str(node.args[0].value).startswith("losslab"):
+            names.add(node.args[0].value)  # importlib.import_module("losslab.engine")
     return names
 
 

@@ -498,7 +498,10 @@ def test_each_optimizer_steps_as_optax_applied_by_hand(optimizer: str) -> None:
         z, _ = model.forward(params, X)  # (runs, 1 unit, rows)
         return jnp.mean((z[0, 0] - y) ** 2)
 
-    by_hand = optax.sgd(0.05, momentum=0.9) if optimizer == "sgd" else getattr(optax, optimizer)(0.05)
+    by_hand = {  # written out, not looked up by name as the engine does, so a wrong mapping fails
+        "sgd": lambda: optax.sgd(0.05, momentum=0.9), "adam": lambda: optax.adam(0.05),
+        "rmsprop": lambda: optax.rmsprop(0.05), "adagrad": lambda: optax.adagrad(0.05), "adamw": lambda: optax.adamw(0.05),
+    }[optimizer]()
     state = by_hand.init(params)
     expected = []
     for _ in range(2):

@@ -53,8 +53,10 @@ def test_a_single_loss_name_is_one_loss_not_its_letters() -> None:
 
 
 def test_defaults_are_the_tutorial_s_set_up_for_its_problems_and_their_own_for_data() -> None:
+    first_loss = {"regression": "mse", "binary": "bce", "multiclass": "cce"}
     for name, settings in TUTORIAL_SETTINGS.items():
-        assert plan(get_problem(name), "mse" if name == "regression" else "cce" if name == "blobs" else "bce").settings == settings
+        problem = get_problem(name)
+        assert plan(problem, first_loss[problem.kind]).settings == settings
     assert TUTORIAL_SETTINGS["regression"].hidden == (25,) and TUTORIAL_SETTINGS["circles"].epochs == 200
     iris = get_problem("iris")
     assert default_settings(iris) == own_data_settings(iris.n_train)
@@ -267,3 +269,89 @@ def test_a_user_loss_is_resolved_by_the_plan_for_the_problem_s_kind(tmp_path, re
     p = plan(DIABETES, [f"{path}:quartic", "mse"])
     assert p.losses == ("quartic", "mean_squared_error") and p.specs[0].kind == "regression"
     assert get_loss("quartic").builtin is False
+
+
+# ------------------------------------------------------------------------- found in review
+
+
+def test_a_generator_of_seeds_is_read_no_further_than_what_fits() -> None:
+    def endless():
+        seed = 0
+        while True:
+            yield seed
+            seed += 1
+
+    with pytest.raises(SettingsError, match=r"seeds \(repeats\)"):
+        plan(BLOBS, ["cce"], seeds=endless())  # would never end if it were materialised
+    assert plan(BLOBS, ["cce"], seeds=(s for s in range(3))).seeds == (0, 1, 2)
+
+
+def test_the_batch_size_suggested_is_never_larger_than_the_training_rows() -> None:
+    with pytest.raises(SettingsError) as info:
+        plan(BLOBS, ["cce"], settings=Settings(batch_size=1_000_000_000))
+    suggested = int(str(info.value).split("batch size ")[1].split(" ")[0].replace(",", ""))
+    assert suggested == BLOBS.n_train
+
+
+def test_center_target_on_classification_and_unknown_settings_fields_are_refused() -> None:
+    with pytest.raises(SettingsError, match="center_target applies to regression targets"):
+        plan(BLOBS, ["cce"], center_target=False)
+    with pytest.raises(SettingsError, match="Settings has no field lr"):
+        Settings().updated(lr=0.1)
+
+
+def test_describe_records_the_model_used_and_the_targets_as_trained() -> None:
+    p = plan(BLOBS, ["cce"], settings=Settings(epochs=2), model=MLP((9,), "elu"))
+    described = p.describe()
+    assert described["model"] == {"kind": "MLP", "hidden": [9], "activation": "elu"}
+    assert "hidden" not in described["settings"] and "activation" not in described["settings"]
+    uncentred = plan(DIABETES, ["mse", "poisson"]).describe()
+    assert uncentred["target_centred"] is False
+    assert uncentred["preparation"]["target_standardized"] is False and uncentred["preparation"]["target_mean"] is None
+    assert plan(DIABETES, ["mse"]).describe()["preparation"]["target_standardized"] is True
+
+
+def test_a_plan_s_targets_are_read_only() -> None:
+    p = plan(BLOBS, ["cce"])
+    with pytest.raises(ValueError, match="read-only"):
+        p.targets["categorical_crossentropy"].train[0, 0] = 5.0
+
+
+def test_a_problem_marked_tutorial_that_the_tutorial_lacks_gets_data_defaults() -> None:
+    renamed = dataclasses.replace(get_problem("circles"), name="mine")
+    assert default_settings(renamed) == own_data_settings(renamed.n_train)
+
+
+def test_verify_trains_the_recommendation_and_the_usable_alternatives() -> None:
+    verification = losslab.verify(get_problem("regression"), seeds=range(2), settings=Settings(epochs=2))
+    assert verification.recommendation.loss == "mean_squared_error"
+    assert verification.study.losses == ("mean_squared_error", "mean_absolute_error", "huber")
+    # MSLE is set aside even though the tutorial's problem only warns: half its targets are negative
+    assert len(verification.skipped) == 1 and "mean_squared_logarithmic_error needs non-negative" in verification.skipped[0]
+    assert len(verification.comparison.verdicts) == 3
+    assert "verdicts=" in repr(verification) and len(repr(verification)) < 2000
+
+
+def test_recommend_refuses_training_options_without_verify_and_checks_alpha_before_training(tmp_path) -> None:
+    result = runner.invoke(app, ["recommend", "iris", "--epochs", "3"])
+    assert result.exit_code == 2 and "--epochs is only used with --verify" in result.stderr
+    result = runner.invoke(app, ["compare", "blobs", "--loss", "cce", "--loss", "kld", "--repeats", "100000",
+                                 "--alpha", "2", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and result.stderr.startswith("error: alpha must be between 0 and 1")
+
+
+def test_recommend_verify_on_the_command_line(tmp_path) -> None:
+    result = runner.invoke(app, ["recommend", "iris", "--verify", "--repeats", "2", "--epochs", "2", "--json",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["loss"] == "categorical_crossentropy" and payload["skipped"] == []
+    assert len(payload["verification"]["verdicts"]) == 6  # four candidates, every pair
+    assert (tmp_path / "compare_iris_curves.png").exists()
+
+
+def test_a_user_loss_that_exits_while_it_runs_is_an_error_not_a_success(tmp_path, restore_registry) -> None:
+    path = tmp_path / "exits.py"
+    path.write_text("import sys\n\ndef quits(y_true, y_pred):\n    sys.exit(0)\n")
+    with pytest.raises(LosslabError, match="failed on a test batch: SystemExit"):
+        plan(DIABETES, [f"{path}:quits"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sys
 import textwrap
 import warnings
@@ -193,10 +195,12 @@ def test_every_builtin_has_a_domain_in_the_table():
     assert set(BUILTIN_DOMAINS.values()) <= set(DOMAINS)
 
 
-@pytest.mark.parametrize("name", BUILTIN_NAMES)
-def test_a_classification_loss_domain_is_its_encoding(name):
-    spec = get_loss(name)
-    assert spec.domain == spec.encoding or (spec.encoding == "raw" and spec.kind == "regression")
+def test_a_spec_whose_domain_contradicts_its_encoding_is_refused():
+    base = get_loss("hinge")
+    with pytest.raises(LosslabError, match="domain"):
+        dataclasses.replace(base, domain="one-hot")
+    with pytest.raises(LosslabError, match="domain"):
+        dataclasses.replace(get_loss("mse"), domain="{0,1}")
 
 
 def test_keeps_target_sign_exactly_for_msle_poisson_and_mape():
@@ -380,7 +384,8 @@ def test_incompatibility_is_one_line_that_the_cli_boundary_catches():
         check_compatible(get_loss("poisson"), "multiclass", 4)
     assert type(info.value) is IncompatibleLossError
     assert str(info.value) == ("poisson is a regression loss but this is a multiclass problem with 4 classes; "
-                               "use categorical_crossentropy")
+                               "use categorical_crossentropy, or, if the target is a quantity (a count, an amount), "
+                               "make it a regression problem (--kind regression)")
 
 
 def test_multiclass_losses_also_serve_binary_problems():

@@ -84,6 +84,9 @@ class Settings:
         A change of optimizer resets the momentum to the new optimizer's default unless one is
         given (which an optimizer other than SGD refuses).
         """
+        unknown = sorted(set(changes) - set(self.__dataclass_fields__))
+        if unknown:
+            raise SettingsError(f"Settings has no field {', '.join(unknown)}; its fields are {', '.join(self.__dataclass_fields__)}")
         given = {k: v for k, v in changes.items() if v is not None}
         if "momentum" not in given and given.get("optimizer", self.optimizer) != self.optimizer:
             given["momentum"] = None  # the new optimizer's own default

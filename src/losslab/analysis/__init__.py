@@ -7,7 +7,7 @@ diagnostics and one plain-English verdict per pair. The statistical building blo
 
 from __future__ import annotations
 
-from losslab.analysis._compare import Comparison, compare, default_margin
+from losslab.analysis._compare import Comparison, check_levels, compare, default_margin
 from losslab.analysis._diagnostics import (
     bumpiness,
     convergence_epoch,
@@ -29,7 +29,7 @@ from losslab.analysis._stats import (
 
 __all__ = [
     "Comparison", "PairedTest", "Tost", "Verification",
-    "bootstrap_ci", "bumpiness", "compare", "convergence_epoch", "curve_diagnostics", "default_margin",
+    "bootstrap_ci", "bumpiness", "check_levels", "compare", "convergence_epoch", "curve_diagnostics", "default_margin",
     "holm", "metric_gap", "overfitting_onset", "paired_tests", "repeats_needed", "summarise_diagnostics",
     "tost_paired", "verify",
 ]

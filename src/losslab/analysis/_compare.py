@@ -40,7 +40,6 @@ from losslab._plain import mean_or_nan, plain, sd_or_nan
 from losslab.analysis._diagnostics import curve_diagnostics, summarise_diagnostics
 from losslab.analysis._stats import MAX_REPEATS, bootstrap_ci, holm, paired_tests, repeats_needed, tost_paired
 from losslab.errors import SettingsError
-from losslab.registry import metric_for_kind
 from losslab.results import Study
 
 FINALS = ("train_metric", "test_metric", "train_loss", "test_loss")
@@ -91,7 +90,7 @@ def compare(study: Study, margin: float | None = None, alpha: float = 0.05) -> C
     ``margin`` is the equivalence margin in the metric's units (0.01 = 1 point of accuracy);
     ``None`` picks the default for the problem's kind. ``alpha`` is the level of every test.
     """
-    _check_level(margin, alpha)
+    check_levels(margin, alpha)
     metric = study.metric
     higher = metric == "accuracy"
     usable = _usable_runs(study.runs)
@@ -121,7 +120,8 @@ def _in_study_order(frame: pd.DataFrame, losses: tuple[str, ...]) -> pd.DataFram
     return frame.sort_values("loss", key=lambda column: column.map(rank), kind="stable").reset_index(drop=True)
 
 
-def _check_level(margin: float | None, alpha: float) -> None:
+def check_levels(margin: float | None, alpha: float) -> None:
+    """Refuse an ``alpha`` outside (0, 1) or a margin that is not a positive number."""
     if not 0 < alpha < 1:
         raise SettingsError(f"alpha must be between 0 and 1, got {alpha}; try 0.05")
     if margin is not None and not (math.isfinite(margin) and margin > 0):

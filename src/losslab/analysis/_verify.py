@@ -24,6 +24,10 @@ class Verification:
     study: Study
     comparison: Comparison
 
+    def __repr__(self) -> str:  # the study's tables would make a default repr pages long
+        return (f"Verification(problem={self.study.problem.name!r}, losses={list(self.study.losses)}, "
+                f"seeds={len(self.study.seeds)}, skipped={len(self.skipped)}, verdicts={self.comparison.verdicts!r})")
+
 
 def verify(
     problem: Problem,

@@ -100,7 +100,7 @@ def user_errors() -> Iterator[None]:
     def show(message, category, *_args, **_kwargs) -> None:
         if str(message) not in shown:
             shown.add(str(message))
-            err_console.print(f"[yellow]warning:[/yellow] {message}", soft_wrap=True)
+            err_console.print(f"[yellow]warning:[/yellow] {escape(str(message))}", soft_wrap=True)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
@@ -108,7 +108,8 @@ def user_errors() -> Iterator[None]:
         try:
             yield
         except LosslabError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+            one_line = " ".join(str(exc).split())  # a message is one line, whatever a user's code put in it
+            err_console.print(f"[red]error:[/red] {escape(one_line)}", soft_wrap=True)
             raise typer.Exit(2) from None
 
 
@@ -121,7 +122,7 @@ Kind = Annotated[str | None, typer.Option("--kind", help="regression, binary or 
 TestSize = Annotated[float | None, typer.Option("--test-size", help="Fraction of rows held out for testing (own data and scikit-learn datasets; default 0.25).", show_default=False)]
 SplitSeed = Annotated[int | None, typer.Option("--split-seed", help="Seed of the train/test split (own data and scikit-learn datasets; default 0).", show_default=False)]
 Dropna = Annotated[bool, typer.Option("--dropna", help="Drop rows with missing or infinite values instead of refusing them.")]
-Epochs = Annotated[int | None, typer.Option("--epochs", help="Training epochs (default: the problem's tutorial setting).")]
+Epochs = Annotated[int | None, typer.Option("--epochs", help="Training epochs (default: the tutorial's for its problems; about 400 SGD updates for data).")]
 Lr = Annotated[float | None, typer.Option("--lr", help="Learning rate (default 0.01).")]
 Momentum = Annotated[float | None, typer.Option("--momentum", help="SGD momentum (default 0.9).")]
 BatchSize = Annotated[int | None, typer.Option("--batch-size", help="Batch size (default 32).")]
@@ -144,7 +145,7 @@ def losses(json: Json = False) -> None:
 
 @app.command()
 def problems(json: Json = False) -> None:
-    """List the built-in problems with their size, kind and the tutorial's settings.
+    """List the built-in problems with their size, kind and default settings (the tutorial's for its problems).
 
     Example: losslab problems
     """
@@ -214,11 +215,12 @@ def compare(
 def recommend(
     problem: Problem_ = None,
     verify: Annotated[bool, typer.Option("--verify", help="Also train the recommendation against the alternatives and compare.")] = False,
-    repeats: Annotated[int, typer.Option("--repeats", "-n", help="Paired seeds per loss with --verify.")] = 10,
+    repeats: Annotated[int | None, typer.Option("--repeats", "-n", help="Paired seeds per loss with --verify (default 10).", show_default=False)] = None,
     epochs: Epochs = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False,
-    out: Out = Path("losslab-out"), json: Json = False,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Directory for figures and result files with --verify (default losslab-out).", show_default=False)] = None,
+    json: Json = False,
 ) -> None:
     """Recommend a loss, output layer and target encoding for a problem or your own data.
 

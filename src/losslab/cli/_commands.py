@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from losslab.analysis import Comparison, compare, verify
+from losslab.analysis import Comparison, check_levels, compare, verify
 from losslab.cli._render import console, err_console, fmt, frame_table, mean_sd, print_json, table
 from losslab.errors import LosslabError
 from losslab.outputs import save_comparison, save_replication, save_run
@@ -97,8 +97,8 @@ def _plan(source: Source, losses: Sequence[str], seeds: range, options: Settings
 
 @contextlib.contextmanager
 def _progress(description: str, enabled: bool = True) -> Iterator:
-    """A rich progress bar on stderr; yields ``update(done, total)``."""
-    if not enabled:
+    """A rich progress bar on stderr when it is a terminal; yields ``update(done, total)``."""
+    if not (enabled and err_console.is_terminal):  # piped or captured: no bar, not even its blank line
         yield lambda done, total, *_: None
         return
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -233,6 +233,7 @@ def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: 
                    options: SettingsOptions, out: Path, as_json: bool) -> None:
     if len(losses) < 2:
         raise LosslabError("compare needs at least two losses: --loss A --loss B")
+    check_levels(margin, alpha)  # before the training, not after it
     study_plan = _plan(source, losses, seeds_for(repeats), options)
     out = ensure_out_dir(out)
     with _progress(f"training {len(losses)} losses x {repeats} seeds on {study_plan.problem.name}", not as_json) as update:
@@ -274,7 +275,15 @@ def print_comparison(study: Study, comparison: Comparison) -> None:
 
 
 # recommend --------------------------------------------------------------------------------------
-def recommend_loss(source: Source, verify_it: bool, repeats: int, options: SettingsOptions, out: Path, as_json: bool) -> None:
+def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options: SettingsOptions, out: Path | None,
+                   as_json: bool) -> None:
+    if not verify_it:
+        given = [flag for flag, value in (("--repeats", repeats), ("--epochs", options.epochs)) if value is not None]
+        if given:
+            one = len(given) == 1
+            raise LosslabError(f"{' and '.join(given)} {'is' if one else 'are'} only used with --verify, which trains; "
+                               f"add --verify or leave {'it' if one else 'them'} out")
+    repeats, out = repeats or 10, out or Path("losslab-out")
     problem = source.load()
     advice = recommend(problem.kind)
     payload = {"problem": problem.name, "kind": problem.kind, "n_classes": problem.n_classes, "loss": advice.loss,

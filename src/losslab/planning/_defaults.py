@@ -43,12 +43,13 @@ def own_data_settings(n_train: int) -> Settings:
 
 
 def default_settings(problem: Problem) -> Settings:
-    """The tutorial's set-up for the tutorial's problems, :func:`own_data_settings` for data.
+    """The tutorial's set-up for the tutorial's problems, :func:`own_data_settings` for data (and
+    for a problem marked ``tutorial`` that the tutorial does not have).
 
     >>> from losslab.problems import get_problem
     >>> default_settings(get_problem("circles")).epochs
     200
     """
-    if problem.tutorial:
+    if problem.tutorial and problem.name in TUTORIAL_SETTINGS:
         return TUTORIAL_SETTINGS[problem.name]
     return own_data_settings(problem.n_train)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -79,7 +79,7 @@ def estimate_bytes(size: StudySize, settings: Settings, model: Model) -> int:
         + settings.epochs * 6 * 4  # the history the program returns
     )
     chunk = PARAM_COPIES * params + 3 * batch_cache + EVAL_COPIES * eval_cache + size.chunk * per_run
-    workers = min(os.cpu_count() or 1, math.ceil(size.n_runs / size.chunk))
+    workers = min(os.cpu_count() or 1, math.ceil(size.n_seeds / size.chunk))  # the losses run one after another
     data = 2 * size.n_all * (size.n_features + size.n_outputs) * 4
     results = size.n_runs * settings.epochs * 2 * RESULT_ROW_BYTES
     return RUNTIME_BYTES + workers * chunk + data + results
@@ -120,7 +120,7 @@ def _largest_that_fit(size: StudySize, settings: Settings, model: Model, budget:
         def fits(value: int) -> bool:
             new_size, new_settings, new_model = size, settings, model
             if "seeds" in changes:
-                new_size = StudySize(**{**size.__dict__, "n_seeds": value})
+                new_size = replace(size, n_seeds=value)
             elif "hidden" in changes:
                 new_model = MLP(tuple(min(h, value) for h in model.hidden), model.activation)
             else:
@@ -136,18 +136,35 @@ def _largest_that_fit(size: StudySize, settings: Settings, model: Model, budget:
     found = []
     for name, current, fits in knobs:
         best = _bisect(fits, current)
+        if name == "batch size" and best > size.n_train:  # a batch is never larger than the data
+            best = size.n_train if fits(size.n_train) else 0
         if best:
             found.append(f"{name} {best:,} (now {current:,})")
     return found
 
 
+def largest_seeds(size: StudySize, settings: Settings, model: Model, budget: int | None = None) -> int:
+    """The most seeds a study of ``size`` fits with (0 if not even one)."""
+    budget = memory_budget() if budget is None else budget
+
+    def fits(n_seeds: int) -> bool:
+        return estimate_bytes(replace(size, n_seeds=n_seeds), settings, model) <= budget
+
+    if not fits(1):
+        return 0
+    high = 2
+    while fits(high) and high < 2**32:
+        high *= 2
+    return _bisect(fits, high)
+
+
 def _bisect(fits: Callable[[int], bool], current: int) -> int:
     """The largest value in ``1..current - 1`` for which ``fits`` holds (0 if none)."""
-    low, high = 0, current - 1
+    low, high = 0, current - 1  # invariant: low == 0 or fits(low); no value above high fits
     while low < high:
         mid = (low + high + 1) // 2
         low, high = (mid, high) if fits(mid) else (low, mid - 1)
-    return low if low and fits(low) else 0
+    return low
 
 
 def _gb(n_bytes: int) -> str:

@@ -9,9 +9,10 @@ and what the engine returns.
 
 from __future__ import annotations
 
+import itertools
 import platform
 from collections.abc import Iterable, Mapping, Sequence, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import jax
@@ -21,7 +22,7 @@ from losslab._version import __version__
 from losslab.errors import LosslabError, SettingsError, TargetError
 from losslab.models import Model
 from losslab.planning._defaults import default_settings
-from losslab.planning._memory import StudySize, check_memory
+from losslab.planning._memory import StudySize, check_memory, largest_seeds
 from losslab.problems import Problem
 from losslab.registry import LossSpec, check_compatible, encode_targets, get_loss, metric_for_kind
 from losslab.settings import Settings, check_seeds
@@ -81,15 +82,22 @@ class StudyPlan:
     def describe(self) -> dict[str, object]:
         """The plan as plain values: problem, preparation, settings, model, losses, seeds, versions."""
         problem = self.problem
+        preparation = dict(problem.preparation)
+        if self.centred is False and problem.target_mean is not None:
+            preparation.update(target_standardized=False, target_mean=None,
+                               target_uncentred_by_plan="the mean was added back: a loss of the study needs signs and zeros")
+        settings = {**self.settings.__dict__, "hidden": list(self.settings.hidden)}
+        if self.model != self.settings.model:  # a model given to the plan: the settings' MLP was not used
+            del settings["hidden"], settings["activation"]
         return {
             "problem": problem.name,
             "kind": problem.kind,
             "n_classes": problem.n_classes,
             "n_train": problem.n_train,
             "n_test": problem.n_test,
-            "preparation": dict(problem.preparation),
+            "preparation": preparation,
             "target_centred": self.centred,
-            "settings": {**self.settings.__dict__, "hidden": list(self.settings.hidden)},
+            "settings": settings,
             "model": self.model.describe(),
             "losses": list(self.losses),
             "seeds": list(self.seeds),
@@ -128,12 +136,7 @@ def plan(
     model = settings.model if model is None else model
     if not isinstance(model, Model):
         raise SettingsError(f"model must be a losslab.models.Model such as MLP((50,)), got {type(model).__name__}")
-    n_seeds = len(seeds) if isinstance(seeds, Sized) and not isinstance(seeds, str) else None
-    if n_seeds:  # sized before it is materialised, so that range(10**9) is refused at once
-        _check_memory(problem, specs, n_seeds, settings, model)
-    seeds = check_seeds(seeds)
-    if n_seeds is None:
-        _check_memory(problem, specs, len(seeds), settings, model)
+    seeds = _seeds_within_memory(problem, specs, seeds, settings, model)
     centred = _centring(problem, specs, center_target)
     y_train, y_test = _regression_targets(problem, centred)
     targets = {spec.name: _encode(spec, problem, y_train, y_test) for spec in specs}
@@ -152,8 +155,9 @@ def usable_losses(problem: Problem, losses: Sequence[str | LossSpec]) -> tuple[l
     y_train, y_test = _regression_targets(problem, _centring(problem, specs, None))
     usable, skipped = [], []
     for spec in specs:
-        try:
-            _encode(spec, problem, y_train, y_test)
+        try:  # strictly, even where the problem only warns (the tutorial's regression): a candidate
+            # that Keras would train on clamped targets is not worth recommending
+            _encode(spec, problem, y_train, y_test, policy="error")
         except TargetError as exc:
             skipped.append(str(exc))
             continue
@@ -184,17 +188,26 @@ def _resolve_losses(problem: Problem, losses: object) -> tuple[LossSpec, ...]:
     return specs
 
 
-def _check_memory(problem: Problem, specs: tuple[LossSpec, ...], n_seeds: int, settings: Settings, model: Model) -> None:
+def _seeds_within_memory(problem: Problem, specs: tuple[LossSpec, ...], seeds: object, settings: Settings,
+                         model: Model) -> tuple[int, ...]:
+    """The checked seeds, refused before they are materialised when the study would not fit:
+    ``range(10**9)`` is measured by its length, a generator read no further than what fits."""
     units = max(spec.output_units(problem.n_classes) for spec in specs)
-    size = StudySize(problem.n_train, problem.n_train + problem.n_test, problem.n_features, units,
-                     len(specs), n_seeds, CHUNK)
-    check_memory(size, settings, model)
+    size = StudySize(problem.n_train, problem.n_train + problem.n_test, problem.n_features, units, len(specs), 1, CHUNK)
+    if isinstance(seeds, Iterable) and not isinstance(seeds, Sized | str):
+        seeds = tuple(itertools.islice(seeds, largest_seeds(size, settings, model) + 1))
+    if isinstance(seeds, Sized) and not isinstance(seeds, str) and len(seeds):
+        check_memory(replace(size, n_seeds=len(seeds)), settings, model)
+    return check_seeds(seeds)
 
 
 def _centring(problem: Problem, specs: tuple[LossSpec, ...], center_target: bool | None) -> bool | None:
     """Whether a regression target stays centred (None for classification and the tutorial's
     problems, whose targets are as the tutorial scaled them)."""
     if problem.kind != "regression":
+        if center_target is not None:
+            raise SettingsError(f"center_target applies to regression targets; {problem.name!r} is {problem.kind} "
+                                "classification, so leave it out")
         return None
     if problem.tutorial:
         if center_target is not None:
@@ -221,7 +234,11 @@ def _regression_targets(problem: Problem, centred: bool | None) -> tuple[np.ndar
     return problem.y_train, problem.y_test
 
 
-def _encode(spec: LossSpec, problem: Problem, y_train: np.ndarray, y_test: np.ndarray) -> Targets:
-    """Encode train and test targets together, so that a problem with them is reported once."""
-    encoded = encode_targets(spec, np.concatenate([y_train, y_test]), problem.n_classes, policy=problem.target_policy)
+def _encode(spec: LossSpec, problem: Problem, y_train: np.ndarray, y_test: np.ndarray,
+            policy: str | None = None) -> Targets:
+    """Encode train and test targets together, so that a problem with them is reported once;
+    read-only, since a frozen plan's targets must not change under the engine."""
+    encoded = encode_targets(spec, np.concatenate([y_train, y_test]), problem.n_classes,
+                             policy=policy or problem.target_policy)
+    encoded.setflags(write=False)
     return Targets(encoded[: problem.n_train], encoded[problem.n_train:])

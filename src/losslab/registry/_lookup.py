@@ -165,8 +165,12 @@ def _check_per_sample(spec: LossSpec) -> None:
     z = jnp.zeros((4, spec.output_units(n_classes)), jnp.float32) + 0.1
     try:
         out = jax.jit(spec.objective)(jnp.asarray(y), z)
-    except Exception as exc:  # a user's function may fail in any way; report it as their error
-        raise LosslabError(f"the loss {spec.name!r} failed on a test batch: {type(exc).__name__}: {exc}") from exc
+    except (Exception, SystemExit) as exc:  # a user's function may fail, or exit, in any way: report it as theirs
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        hint = "; the loss must be written with jax.numpy, not numpy" if "Tracer" in type(exc).__name__ else ""
+        raise LosslabError(
+            f"the loss {spec.name!r} failed on a test batch: {type(exc).__name__}: {first_line}{hint}"
+        ) from exc
     if out.shape != (4,):
         raise LosslabError(
             f"the loss {spec.name!r} must return one value per sample (shape (4,) for 4 samples), got shape "

@@ -34,7 +34,9 @@ def check_compatible(spec: LossSpec, problem_kind: str, n_classes: int | None = 
         raise IncompatibleLossError(f"{spec.name} is a two-class loss but this is {what}; use {fix}")
     fix = recommend(problem_kind).loss
     kind_word = "a regression loss" if spec.kind == "regression" else "a classification loss"
-    raise IncompatibleLossError(f"{spec.name} is {kind_word} but this is {what}; use {fix}")
+    other = (", or, if the target is a quantity (a count, an amount), make it a regression problem (--kind regression)"
+             if spec.kind == "regression" else "")
+    raise IncompatibleLossError(f"{spec.name} is {kind_word} but this is {what}; use {fix}{other}")
 
 
 def encode_targets(spec: LossSpec, y: np.ndarray, n_classes: int | None = None, *, policy: str = "error") -> np.ndarray:
