@@ -21,9 +21,9 @@ STAGES: list[tuple[str, ...]] = [
     ("losslab.models", "losslab.settings"),
     ("losslab.planning", "losslab.case_studies"),
     ("losslab.engine",),
-    ("losslab.results",),
+    ("losslab.results", "losslab.store"),
     ("losslab.analysis", "losslab.replicate"),
-    ("losslab.figures", "losslab.outputs"),
+    ("losslab.figures", "losslab.outputs", "losslab.report", "losslab.tracking"),
     ("losslab.cli",),
 ]
 

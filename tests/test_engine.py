@@ -93,7 +93,9 @@ def test_progress_is_reported_per_loss_and_at_the_end() -> None:
     calls = []
     losslab.train(BLOBS, ["cce", "kld"], seeds=[0, 1], settings=default_settings(BLOBS).updated(epochs=2),
                   progress=lambda done, total, what: calls.append((done, total, what)))
-    assert calls == [(0, 4, "categorical_crossentropy"), (2, 4, "kl_divergence"), (4, 4, "done")]
+    # each loss as it starts, each chunk (here one per loss) as it ends, and the end
+    assert calls == [(0, 4, "categorical_crossentropy"), (2, 4, "categorical_crossentropy"),
+                     (2, 4, "kl_divergence"), (4, 4, "kl_divergence"), (4, 4, "done")]
 
 
 # ---------------------------------------------------------------------------------- paired seeds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -42,3 +43,8 @@ def sd_or_nan(values: object) -> float:
     """The sample standard deviation (ddof 1) of ``values``, NaN for fewer than two."""
     array = np.asarray(values, dtype=float)
     return float(array.std(ddof=1)) if array.size > 1 else math.nan
+
+
+def slug(text: str) -> str:
+    """``text`` as a safe file-name part: anything but letters, digits, ``.``, ``_``, ``-`` becomes ``-``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")

@@ -6,18 +6,13 @@ Each function writes a study's tables (through ``Study.save``, atomically) and i
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from losslab._plain import slug
 from losslab.analysis import Comparison
 from losslab.figures import plot_dataset, plot_final_distribution, plot_learning_curves, plot_mean_curves
 from losslab.replicate import Replication
 from losslab.results import Study, atomic_write, ensure_out_dir
-
-
-def slug(text: str) -> str:
-    """``text`` as a safe file-name part: anything but letters, digits, ``.``, ``_``, ``-`` becomes ``-``."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
 
 
 def save_run(study: Study, out: str | Path) -> list[Path]:

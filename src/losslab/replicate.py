@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,9 +32,11 @@ from losslab.analysis import compare, curve_diagnostics, summarise_diagnostics, 
 from losslab.analysis._compare import ACCURACY_MARGIN
 from losslab.case_studies import CASE_STUDIES, SLIGHTLY_FACTOR, CaseStudy, WorseThan, losses_by_problem
 from losslab.engine import Progress
-from losslab.planning import default_settings
+from losslab.errors import LosslabError
+from losslab.planning import default_settings, plan
 from losslab.problems import get_problem
-from losslab.results import Study, train
+from losslab.results import Study, run
+from losslab.store import StoredStudy, run_stored
 
 #: Shares of runs at or above which a claim is "yes", and at or below which it is "no".
 SHARE_YES, SHARE_NO = 0.8, 0.2
@@ -81,6 +84,7 @@ class Replication:
     studies: dict[str, Study]
     repeats: int
     repeated: list[str] = field(default_factory=list)
+    stored: list[StoredStudy] = field(default_factory=list)  # with a store: where each study is kept
 
     def notes(self) -> list[str]:
         """Plain-language notes on rows a reader could misread."""
@@ -102,18 +106,37 @@ def replicate(
     epochs: int | None = None,
     cases: tuple[CaseStudy, ...] = CASE_STUDIES,
     progress: Callable[[str, int, int], None] | None = None,
+    store: str | Path | None = None,
 ) -> Replication:
     """Train every case study ``repeats`` times with the tutorial's settings and judge its claims.
 
     ``epochs`` overrides every problem's epoch count (for quick checks; claims are about the
-    tutorial's epochs). ``progress(problem, done, total)`` is called as runs finish.
+    tutorial's epochs). ``progress(problem, done, total)`` is called as runs finish. With a
+    ``store`` directory each problem's study is kept there as it trains (``replicate_<problem>-
+    <hash>``), and a repeated call reuses every run already kept.
     """
-    studies = {}
+    studies, stored = {}, []
     for name, losses in losses_by_problem(cases).items():
         problem = get_problem(name)
-        settings = default_settings(problem).updated(epochs=epochs)
+        study_plan = plan(problem, losses, range(repeats), default_settings(problem).updated(epochs=epochs))
         report: Progress | None = (lambda done, total, _what, name=name: progress(name, done, total)) if progress else None
-        studies[name] = train(problem, losses, seeds=range(repeats), settings=settings, progress=report)
+        if store is None:
+            studies[name] = run(study_plan, report)
+        else:
+            stored.append(run_stored(study_plan, store, f"replicate_{name}", report))
+            studies[name] = stored[-1].study
+    result = judge(studies, cases)
+    result.stored = stored
+    return result
+
+
+def judge(studies: dict[str, Study], cases: tuple[CaseStudy, ...] = CASE_STUDIES) -> Replication:
+    """Judge the tutorial's claims on trained studies, one per problem (all with the same seeds);
+    cases whose problem has no study are left out."""
+    cases = tuple(case for case in cases if case.problem in studies)
+    if not cases:
+        raise LosslabError("none of these studies is a replication of the tutorial's problems")
+    repeats = len(next(iter(studies.values())).seeds)
     judged = {case.key: _judged_finals(case, studies[case.problem]) for case in cases}
     table = pd.DataFrame([_case_row(case, studies[case.problem], judged) for case in cases])
     return Replication(table, _diagnostics(cases, studies), studies, repeats, _repeated_evaluation(studies))
@@ -291,4 +314,4 @@ def _without_tails(study: Study, a: str, b: str) -> str:
             f"±{100 * ACCURACY_MARGIN:.0f} pt on {len(kept)} seeds (TOST p = {tost.pvalue:.3g})")
 
 
-__all__ = ["KERAS_FORM_NOTE", "KL_NOTE", "ROUNDING_NOTE", "Replication", "replicate", "tail_mask"]
+__all__ = ["KERAS_FORM_NOTE", "KL_NOTE", "ROUNDING_NOTE", "Replication", "judge", "replicate", "tail_mask"]

@@ -107,6 +107,10 @@ def user_errors() -> Iterator[None]:
         warnings.showwarning = show
         try:
             yield
+        except KeyboardInterrupt:
+            err_console.print("[red]interrupted:[/red] the runs finished so far are kept in the study under --out's "
+                              "studies folder; run the same command again to resume", soft_wrap=True)
+            raise typer.Exit(130) from None
         except LosslabError as exc:
             one_line = " ".join(str(exc).split())  # a message is one line, whatever a user's code put in it
             err_console.print(f"[red]error:[/red] {escape(one_line)}", soft_wrap=True)
@@ -229,6 +233,20 @@ def recommend(
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
         _commands.recommend_loss(source, verify, repeats, _commands.SettingsOptions(epochs), out, json)
+
+
+@app.command()
+def show(
+    path: Annotated[Path, typer.Argument(help="A study directory, or a command's --out folder holding studies.", show_default=False)],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the figures and tables (default: beside the study).", show_default=False)] = None,
+    json: Json = False,
+) -> None:
+    """Show a stored study again without training: tables, verdicts and figures.
+
+    Example: losslab show losslab-out
+    """
+    with user_errors():
+        _commands.show_studies(path, out, json)
 
 
 def main() -> None:  # pragma: no cover - the console entry point

@@ -18,8 +18,10 @@ from losslab.outputs import save_comparison, save_replication, save_run
 from losslab.planning import StudyPlan, default_settings, plan
 from losslab.problems import Problem, get_problem, is_tutorial_problem, problem_from_file, problem_names
 from losslab.registry import get_loss, losses_table, recommend
-from losslab.replicate import Replication, replicate
-from losslab.results import Study, ensure_out_dir, run
+from losslab.replicate import Replication, judge, replicate
+from losslab._plain import slug
+from losslab.results import Study, ensure_out_dir
+from losslab.store import STUDIES, StoredStudy, load, run_stored
 from losslab.settings import Settings, parse_hidden, seeds_for
 
 
@@ -111,14 +113,25 @@ def _progress(description: str, enabled: bool = True) -> Iterator:
         yield update
 
 
-def _timing_line(studies: Sequence[Study]) -> str:
-    """How long compiling and training took, so that the cost of a repeat is visible."""
-    programs = sum(study.timings["programs"] for study in studies)
-    compile_s = sum(study.timings["compile_s"] for study in studies)
-    train_s = sum(study.timings["train_s"] for study in studies)
-    runs = sum(study.n_runs for study in studies)
-    return (f"[dim]{_count(runs, 'run')} trained in {train_s:.1f} s; {_count(programs, 'compiled program')} "
-            f"loaded or built in {compile_s:.1f} s (cached for the next time)[/dim]")
+def _timing_line(stored: Sequence[StoredStudy]) -> str:
+    """How long compiling and training took, and how many runs were reused from the study store."""
+    timings = [item.study.timings for item in stored]
+    programs = sum(t.get("programs", 0) for t in timings)
+    compile_s = sum(t.get("compile_s", 0.0) for t in timings)
+    train_s = sum(t.get("train_s", 0.0) for t in timings)
+    runs = sum(item.study.n_runs for item in stored)
+    reused = sum(item.reused for item in stored)
+    trained = runs - reused
+    where = f"{'the study' if len(stored) == 1 else 'the studies'} in {stored[0].path.parent}" if stored else ""
+    if trained == 0:
+        line = f"[dim]all {_count(runs, 'run')} reused from {where}"
+    else:
+        line = f"[dim]{_count(trained, 'run')} trained in {train_s:.1f} s"
+        line += f", {reused} reused from {where}" if reused else ""
+    if programs:
+        cached = " (cached for the next time)" if all(t.get("compile_cache") for t in timings) else ""
+        line += f"; {_count(programs, 'compiled program')} loaded or built in {compile_s:.1f} s{cached}"
+    return line + "[/dim]"
 
 
 def _count(n: int, noun: str) -> str:
@@ -158,11 +171,13 @@ def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsO
     out = ensure_out_dir(out)
     loss, problem = study_plan.losses[0], study_plan.problem
     with _progress(f"training {loss} on {problem.name}", not as_json):
-        study = run(study_plan)
+        stored = run_stored(study_plan, out / STUDIES, f"run_{slug(problem.name)}_{slug(loss)}_seed{seed}")
+    study = stored.study
     files = save_run(study, out)
     row = study.runs.iloc[0]
     if as_json:
-        print_json({"problem": problem.name, "loss": loss, "seed": seed, "run": row.to_dict(), "files": files})
+        print_json({"problem": problem.name, "loss": loss, "seed": seed, "run": row.to_dict(), "files": files,
+                    "study": stored.path, "reused": stored.reused})
         return
     if row["diverged"]:
         console.print(f"[red]diverged[/red] at epoch {row['diverged_epoch']}: the loss became NaN or infinite; "
@@ -176,7 +191,7 @@ def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsO
             console.print(f"As the tutorial's Keras scored it (round(output) == label): Train: "
                           f"{row['train_rounding_accuracy']:.3f}, Test: {row['test_rounding_accuracy']:.3f}")
     console.print(f"metric: {row['metric']}; learning curves: {files[-1]}; history: {files[0]}, {files[1]}")
-    console.print(_timing_line([study]))
+    console.print(_timing_line([stored]))
 
 
 # replicate --------------------------------------------------------------------------------------
@@ -186,15 +201,17 @@ def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool) ->
         Settings(epochs=epochs)
     out = ensure_out_dir(out)
     with _progress("replicating", not as_json) as update:
-        result = replicate(repeats, epochs, progress=lambda problem, done, total: update(done, total, problem))
+        result = replicate(repeats, epochs, progress=lambda problem, done, total: update(done, total, problem),
+                           store=out / STUDIES)
     files = save_replication(result, out)
     if as_json:
         print_json({"repeats": repeats, "cases": result.table, "diagnostics": result.diagnostics,
-                    "notes": result.notes(), "files": [str(f) for f in files]})
+                    "notes": result.notes(), "files": [str(f) for f in files],
+                    "studies": [item.path for item in result.stored], "reused": sum(item.reused for item in result.stored)})
         return
     _print_replication(result)
-    console.print(f"figures and tables in {out}/ ({len(files)} files)")
-    console.print(_timing_line(list(result.studies.values())))
+    console.print(f"figures and tables in {out}/ ({len(files)} files); the studies in {out / STUDIES}")
+    console.print(_timing_line(result.stored))
 
 
 def _print_replication(result: Replication) -> None:
@@ -237,15 +254,15 @@ def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: 
     study_plan = _plan(source, losses, seeds_for(repeats), options)
     out = ensure_out_dir(out)
     with _progress(f"training {len(losses)} losses x {repeats} seeds on {study_plan.problem.name}", not as_json) as update:
-        study = run(study_plan, progress=update)
-    comparison = compare(study, margin=margin, alpha=alpha)
-    files = save_comparison(study, comparison, out)
+        stored = run_stored(study_plan, out / STUDIES, f"compare_{slug(study_plan.problem.name)}", update)
+    comparison = compare(stored.study, margin=margin, alpha=alpha)
+    files = save_comparison(stored.study, comparison, out)
     if as_json:
-        print_json({**comparison.to_dict(), "files": files})
+        print_json({**comparison.to_dict(), "files": files, "study": stored.path, "reused": stored.reused})
         return
-    print_comparison(study, comparison)
-    console.print(f"figures and tables in {out}/ ({len(files)} files)")
-    console.print(_timing_line([study]))
+    print_comparison(stored.study, comparison)
+    console.print(f"figures and tables in {out}/ ({len(files)} files); the study in {stored.path}")
+    console.print(_timing_line([stored]))
 
 
 def print_comparison(study: Study, comparison: Comparison) -> None:
@@ -274,6 +291,46 @@ def print_comparison(study: Study, comparison: Comparison) -> None:
         console.print(f"- {verdict}")
 
 
+# show -------------------------------------------------------------------------------------------
+def show_studies(path: Path, out: Path | None, as_json: bool) -> None:
+    """Re-render a stored study (or a folder of them) without training: tables, verdicts, figures."""
+    studies = load_studies(path)
+    out = ensure_out_dir(out or (path if (path / "manifest.json").exists() else path / "shown"))
+    if all(name.startswith("replicate_") for name in studies):
+        result = judge({name.removeprefix("replicate_"): study for name, study in studies.items()})
+        files = save_replication(result, out)
+        if as_json:
+            print_json({"cases": result.table, "diagnostics": result.diagnostics, "notes": result.notes(), "files": files})
+            return
+        _print_replication(result)
+    else:
+        files, payload = [], []
+        for study in studies.values():
+            comparison = compare(study) if len(study.losses) > 1 else None
+            files += save_comparison(study, comparison, out) if comparison else save_run(study, out)
+            payload.append(comparison.to_dict() if comparison else {"problem": study.problem.name, "runs": study.runs})
+            if not as_json:
+                print_comparison(study, comparison) if comparison else console.print(table(
+                    f"{study.problem.name}: {study.losses[0]}", ["seed", "train metric", "test metric", "diverged"],
+                    study.runs[["seed", "train_metric", "test_metric", "diverged"]].itertuples(index=False)))
+        if as_json:
+            print_json({"studies": payload, "files": files})
+            return
+    console.print(f"figures and tables in {out}/ ({len(files)} files)")
+
+
+def load_studies(path: Path) -> dict[str, Study]:
+    """The complete studies at ``path``: one study directory, or a folder (or a command's --out)
+    holding them, by directory name without its hash."""
+    if (path / "manifest.json").exists():
+        return {path.name.rsplit("-", 1)[0]: load(path)}
+    folder = path / STUDIES if (path / STUDIES).is_dir() else path
+    found = sorted(p for p in folder.glob("*/manifest.json")) if folder.is_dir() else []
+    if not found:
+        raise LosslabError(f"no losslab study in {str(path)!r}; give a command's --out folder or a study directory in it")
+    return {p.parent.name.rsplit("-", 1)[0]: load(p.parent) for p in found}
+
+
 # recommend --------------------------------------------------------------------------------------
 def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options: SettingsOptions, out: Path | None,
                    as_json: bool) -> None:
@@ -294,7 +351,8 @@ def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options
         seeds = seeds_for(repeats)
         out = ensure_out_dir(out)
         with _progress(f"verifying on {problem.name}", not as_json) as update:
-            verification = verify(problem, seeds, options.apply(default_settings(problem)), progress=update)
+            verification = verify(problem, seeds, options.apply(default_settings(problem)), progress=update,
+                                  store=out / STUDIES)
         payload["skipped"] = verification.skipped
         payload["files"] = save_comparison(verification.study, verification.comparison, out)
         payload["verification"] = verification.comparison.to_dict()

@@ -13,7 +13,8 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import jax
 import numpy as np
@@ -24,6 +25,19 @@ from losslab.planning import StudyPlan
 from losslab.registry import LossSpec
 
 Progress = Callable[[int, int, str], None]  # (runs done, runs in all, what is running)
+
+
+class ChunkStore(Protocol):
+    """Where finished chunks are kept, so that an interrupted study resumes where it stopped.
+
+    ``get`` returns a chunk's values (``(len(seeds), epochs, 2, 3)``) if they were kept, else
+    None; ``put`` keeps them as soon as the chunk finishes. A chunk is identified by its loss and
+    its seeds: the same seeds always train the same way (``plan.chunk`` runs per program).
+    """
+
+    def get(self, loss: str, seeds: tuple[int, ...]) -> np.ndarray | None: ...
+
+    def put(self, loss: str, seeds: tuple[int, ...], values: np.ndarray) -> None: ...
 
 
 @dataclass
@@ -37,40 +51,74 @@ class Trained:
 
     values: dict[str, np.ndarray]
     timings: dict[str, float]
+    reused: int = field(default=0)  # runs taken from the chunk store instead of trained
 
 
-def run_plan(plan: StudyPlan, progress: Progress | None = None) -> Trained:
+def run_plan(plan: StudyPlan, progress: Progress | None = None, store: ChunkStore | None = None) -> Trained:
     """Train one model per (loss, seed) of ``plan``; chunks of runs train in parallel on the
-    machine's cores."""
-    enable_compilation_cache()
-    total = plan.n_runs
-    timings = {"programs": 0, "compile_s": 0.0, "train_s": 0.0}
-    values: dict[str, np.ndarray] = {}
+    machine's cores. With a ``store``, chunks it already holds are reused and each new chunk is
+    handed to it as soon as it finishes.
+
+    ``progress(done, total, what)`` is called as each loss starts (``what`` its name), as each
+    chunk finishes, and once at the end (``what`` is ``"done"``).
+    """
+    cache = enable_compilation_cache()
+    timings = {"programs": 0, "compile_s": 0.0, "train_s": 0.0, "compile_cache": str(cache) if cache else ""}
+    trained = Trained({}, timings)
+    done = 0
+
+    def report(runs: int, what: str) -> None:
+        nonlocal done
+        done += runs
+        if progress:
+            progress(done, plan.n_runs, what)
+
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for spec in plan.specs:
-            if progress:
-                progress(len(values) * len(plan.seeds), total, spec.name)
-            values[spec.name] = _run_loss(plan, spec, pool, timings)
-    if progress:
-        progress(total, total, "done")
-    return Trained(values, timings)
+            report(0, spec.name)
+            trained.values[spec.name] = _run_loss(plan, spec, pool, trained, store, report)
+    report(0, "done")
+    return trained
 
 
-def _run_loss(plan: StudyPlan, spec: LossSpec, pool: ThreadPoolExecutor, timings: dict[str, float]) -> np.ndarray:
+def _run_loss(plan: StudyPlan, spec: LossSpec, pool: ThreadPoolExecutor, trained: Trained,
+              store: ChunkStore | None, report: Callable[[int, str], None]) -> np.ndarray:
     """All seeds of one loss, in chunks of ``plan.chunk`` runs; returns (runs, epochs, 2, 3)."""
-    problem, seeds = plan.problem, plan.seeds
+    chunks = [plan.seeds[i:i + plan.chunk] for i in range(0, len(plan.seeds), plan.chunk)]
+    kept = {chunk: store.get(spec.name, chunk) if store else None for chunk in chunks}
+    missing = [chunk for chunk in chunks if kept[chunk] is None]
+    reused = sum(len(chunk) for chunk in chunks if kept[chunk] is not None)
+    trained.reused += reused
+    if reused:
+        report(reused, spec.name)
+    if missing:
+        kept.update(_train_chunks(plan, spec, missing, pool, trained.timings, store, report))
+    return np.concatenate([kept[chunk] for chunk in chunks])
+
+
+def _train_chunks(plan: StudyPlan, spec: LossSpec, chunks: list[tuple[int, ...]], pool: ThreadPoolExecutor,
+                  timings: dict[str, float], store: ChunkStore | None,
+                  report: Callable[[int, str], None]) -> dict[tuple[int, ...], np.ndarray]:
+    """Compile the loss's program once and train ``chunks`` on the pool, keeping each as it ends."""
+    problem = plan.problem
     data = Data.of(problem.X_train, problem.X_test, plan.targets[spec.name])
     program = build_program(spec, plan.output_units(spec), plan.settings, plan.model)
     start = time.perf_counter()
-    compiled = program.lower(data, *_chunk_inputs(plan, seeds[:1], shapes_only=True)).compile()
+    compiled = program.lower(data, *_chunk_inputs(plan, chunks[0][:1], shapes_only=True)).compile()
     timings["compile_s"] += time.perf_counter() - start
     timings["programs"] += 1
     start = time.perf_counter()
-    chunks = [seeds[i:i + plan.chunk] for i in range(0, len(seeds), plan.chunk)]
-    results = pool.map(lambda chunk: np.asarray(compiled(data, *_chunk_inputs(plan, chunk))), chunks)
-    values = np.concatenate([result[: len(chunk)] for result, chunk in zip(results, chunks)])
+
+    def train(chunk: tuple[int, ...]) -> np.ndarray:
+        values = np.asarray(compiled(data, *_chunk_inputs(plan, chunk)))[: len(chunk)]
+        if store:
+            store.put(spec.name, chunk, values)
+        report(len(chunk), spec.name)
+        return values
+
+    results = dict(zip(chunks, pool.map(train, chunks)))
     timings["train_s"] += time.perf_counter() - start
-    return values
+    return results
 
 
 def seed_keys(seeds: Sequence[int]) -> np.ndarray:
@@ -91,4 +139,4 @@ def _chunk_inputs(plan: StudyPlan, seeds: Sequence[int], shapes_only: bool = Fal
     return seed_keys(padded), orders
 
 
-__all__ = ["Progress", "Trained", "run_plan", "seed_keys"]
+__all__ = ["ChunkStore", "Progress", "Trained", "run_plan", "seed_keys"]

@@ -1,0 +1,259 @@
+"""The study store: a study kept on disk as it trains, resumed after an interruption, loaded later.
+
+A study directory is named after what produced it and a hash of its plan (``compare_blobs-
+3f2a9c01d4e7``): the data (every array the engine reads, and the preparation), the losses (name,
+training form, function), the seeds, the settings, the model, and the losslab and JAX versions.
+The same command with the same plan finds the same directory and resumes it; a different plan
+gets a different directory, so two plans never mix. Inside:
+
+==========================  ==============================================================
+``manifest.json``           the plan, its fingerprint and ``"status"``: ``"running"`` until
+                            everything else is written, then ``"complete"``
+``chunks/*.npy``            each chunk of runs as it finished (the engine's raw values)
+``problem.npz``             the problem's arrays, so that the study loads without its source
+``history.parquet``         the tidy tables (see :mod:`losslab.results`)
+``runs.parquet``
+==========================  ==============================================================
+
+Every file is written to a name unique to the process and renamed into place, so a reader never
+sees a partial file; a lock on the directory keeps two processes from writing one study at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import inspect
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from losslab._plain import plain
+from losslab.engine import Progress, run_plan
+from losslab.errors import LosslabError
+from losslab.models import MLP, Model
+from losslab.planning import StudyPlan
+from losslab.problems import Problem
+from losslab.registry import LossSpec, get_loss, probability_form
+from losslab.results import Study, atomic_write, ensure_out_dir, tables
+from losslab.settings import Settings
+
+MANIFEST = "manifest.json"
+#: The folder under a command's ``--out`` that holds its study directories.
+STUDIES = "studies"
+FORMAT = 1  # the layout's version; a directory of another version is refused, not misread
+
+
+def fingerprint(plan: StudyPlan) -> str:
+    """A SHA-256 of everything that decides a study's numbers (see the module docstring)."""
+    digest = hashlib.sha256()
+    problem = plan.problem
+    for array in (problem.X_train, problem.X_test, problem.y_train, problem.y_test,
+                  *(a for t in plan.targets.values() for a in (t.train, t.test))):
+        digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(str((array.dtype, array.shape)).encode())
+    described = plan.describe()
+    described.pop("preparation")  # as data below: its text may hold values NumPy prints differently
+    identity = {**described, "chunk": plan.chunk, "losses": [_loss_identity(spec) for spec in plan.specs],
+                "preparation": json.dumps(plain(dict(problem.preparation)), sort_keys=True, default=str)}
+    digest.update(json.dumps(plain(identity), sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _loss_identity(spec: LossSpec) -> dict[str, object]:
+    """What a loss contributes to the fingerprint: its name, training form and code."""
+    try:
+        code = inspect.getsource(spec.fn)
+    except (OSError, TypeError):
+        code = f"{getattr(spec.fn, '__module__', '')}.{getattr(spec.fn, '__qualname__', repr(spec.fn))}"
+    return {"name": spec.name, "from_logits": spec.from_logits is not None, "builtin": spec.builtin,
+            "code": hashlib.sha256(code.encode()).hexdigest()}
+
+
+@dataclass
+class StoredStudy:
+    """A study trained through the store: the study, its directory, and how many runs were reused."""
+
+    study: Study
+    path: Path
+    reused: int
+
+
+class StudyDirectory:
+    """One study's directory: its manifest, its chunks, its tables (the engine's ``ChunkStore``)."""
+
+    def __init__(self, path: Path, plan: StudyPlan, key: str) -> None:
+        self.path, self.plan, self.key = path, plan, key
+
+    def _chunk_path(self, loss: str, seeds: tuple[int, ...]) -> Path:
+        tag = hashlib.sha256(np.asarray(seeds, np.int64).tobytes()).hexdigest()[:16]
+        return self.path / "chunks" / f"{loss}-{seeds[0]}-{len(seeds)}-{tag}.npy"
+
+    def get(self, loss: str, seeds: tuple[int, ...]) -> np.ndarray | None:
+        path = self._chunk_path(loss, seeds)
+        if not path.exists():
+            return None
+        try:
+            values = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):  # unreadable: train the chunk again rather than trust it
+            return None
+        expected = (len(seeds), self.plan.settings.epochs, 2, 3)
+        return values if values.shape == expected else None
+
+    def put(self, loss: str, seeds: tuple[int, ...], values: np.ndarray) -> None:
+        path = self._chunk_path(loss, seeds)
+        path.parent.mkdir(exist_ok=True)
+        atomic_write(path, lambda p: _write_binary(p, np.save, values, allow_pickle=False))
+
+    def write_manifest(self, status: str, **extra: object) -> None:
+        manifest = {"format": FORMAT, "status": status, "fingerprint": self.key, "updated": time.time(),
+                    "plan": self.plan.describe(),
+                    "losses": [{"name": spec.name, "from_logits": spec.from_logits is not None} for spec in self.plan.specs],
+                    **extra}
+        atomic_write(self.path / MANIFEST, lambda p: p.write_text(json.dumps(plain(manifest), indent=2, default=str)))
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the study directory, or refuse at once with the fix."""
+    with (path / ".lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LosslabError(
+                f"another losslab process is writing the study {str(path)!r}; wait for it to finish "
+                "(the same command then reuses its runs) or choose another --out"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def study_path(root: str | Path, name: str, plan: StudyPlan) -> Path:
+    """Where the study of ``plan`` lives under ``root``: ``root/<name>-<first 12 of its hash>``."""
+    return Path(root) / f"{name}-{fingerprint(plan)[:12]}"
+
+
+def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress | None = None) -> StoredStudy:
+    """Train ``plan`` in its study directory under ``root``, reusing every chunk already there.
+
+    The manifest says ``"running"`` from the start and ``"complete"`` only once the tables are
+    written, so an interrupted study never looks complete; running the same plan again trains
+    only the chunks that are missing, and its tables equal an uninterrupted run's.
+    """
+    key = fingerprint(plan)
+    path = ensure_out_dir(Path(root) / f"{name}-{key[:12]}")
+    with _locked(path):
+        existing = _read_manifest(path)
+        if existing is not None and existing.get("fingerprint") != key:
+            raise LosslabError(f"{str(path)!r} holds another study (its plan differs); remove it or choose another --out")
+        directory = StudyDirectory(path, plan, key)
+        directory.write_manifest("running")
+        trained = run_plan(plan, progress, store=directory)
+        history, runs = tables(plan, trained)
+        atomic_write(path / "history.parquet", lambda p: history.to_parquet(p, index=False))
+        atomic_write(path / "runs.parquet", lambda p: runs.to_parquet(p, index=False))
+        _save_problem(path, plan.problem)
+        directory.write_manifest("complete", runs=len(runs), reused=trained.reused, timings=trained.timings)
+    return StoredStudy(Study(plan, history, runs, trained.timings), path, trained.reused)
+
+
+def _write_binary(path: Path, save, *args, **kwargs) -> None:
+    """``save`` (``np.save``/``np.savez``) into ``path`` through a handle, so NumPy does not add
+    its own suffix to the temporary name."""
+    with path.open("wb") as handle:
+        save(handle, *args, **kwargs)
+
+
+def _read_manifest(path: Path) -> dict | None:
+    try:
+        return json.loads((path / MANIFEST).read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise LosslabError(f"cannot read {str(path / MANIFEST)!r} ({exc}); remove the directory and train again") from exc
+
+
+PROBLEM_FIELDS = ("name", "kind", "n_classes", "feature_names", "target_name", "class_names", "description",
+                  "tutorial", "target_scale", "target_mean", "target_policy")
+
+
+def _save_problem(path: Path, problem: Problem) -> None:
+    arrays = {k: getattr(problem, k) for k in ("X_train", "y_train", "X_test", "y_test")}
+    meta = {k: getattr(problem, k) for k in PROBLEM_FIELDS}
+    meta["preparation"] = dict(problem.preparation)
+    atomic_write(path / "problem.npz", lambda p: _write_binary(p, np.savez, **arrays))
+    atomic_write(path / "problem.json", lambda p: p.write_text(json.dumps(plain(meta), indent=2, default=str)))
+
+
+def load(path: str | Path) -> Study:
+    """The study kept in ``path`` (a directory written by a command or by :func:`run_stored`).
+
+    Refused with the fix when the directory is not a study or its study is incomplete (it was
+    interrupted: running the same command again finishes it).
+    """
+    path = Path(path)
+    manifest = _read_manifest(path) if path.is_dir() else None
+    if manifest is None:
+        raise LosslabError(f"{str(path)!r} is not a losslab study directory (no {MANIFEST}); give a directory "
+                           "under --out/studies")
+    if manifest.get("format") != FORMAT:
+        raise LosslabError(f"{str(path)!r} was written by another version of losslab (format "
+                           f"{manifest.get('format')}); train it again")
+    if manifest["status"] != "complete":
+        raise LosslabError(f"the study in {str(path)!r} is incomplete (it was interrupted); run the same command "
+                           "again to finish it")
+    plan = _recorded_plan(path, manifest)
+    return Study(plan, pd.read_parquet(path / "history.parquet"), pd.read_parquet(path / "runs.parquet"),
+                 dict(manifest.get("timings", {})))
+
+
+def _recorded_plan(path: Path, manifest: dict) -> StudyPlan:
+    """The plan a stored study was trained with, rebuilt from its manifest and saved problem."""
+    described = manifest["plan"]
+    meta = json.loads((path / "problem.json").read_text())
+    with np.load(path / "problem.npz", allow_pickle=False) as arrays:
+        problem = Problem(**{k: arrays[k] for k in arrays.files},
+                          **{k: tuple(v) if isinstance(v, list) else v for k, v in meta.items()})
+    specs = tuple(_recorded_loss(entry) for entry in manifest["losses"])
+    settings_fields = {k: tuple(v) if isinstance(v, list) else v for k, v in described["settings"].items()}
+    settings = Settings(**settings_fields)
+    model = _recorded_model(described["model"], settings)
+    return StudyPlan(problem, specs, tuple(described["seeds"]), settings, model, {}, described["target_centred"])
+
+
+def _recorded_loss(entry: dict) -> LossSpec:
+    try:
+        spec = get_loss(entry["name"])
+    except LosslabError:  # a user's loss that is not registered in this process
+        raise LosslabError(f"the study was trained with your loss {entry['name']!r}; register it "
+                           "(losslab.register_loss) before loading the study") from None
+    return spec if entry["from_logits"] or spec.from_logits is None else probability_form(spec)
+
+
+@dataclass(frozen=True)
+class RecordedModel(Model):
+    """A model a stored study was trained with that losslab cannot rebuild: described, not run."""
+
+    description: str = ""
+
+    def init(self, keys, n_in, n_out):
+        raise LosslabError(f"the model {self.description} of a loaded study cannot be run; train the study again")
+
+    forward = init
+
+    def describe(self) -> dict[str, object]:
+        return json.loads(self.description)
+
+
+def _recorded_model(described: dict, settings: Settings) -> Model:
+    if described.get("kind") == "MLP":
+        return MLP(tuple(described["hidden"]), described["activation"])
+    return RecordedModel(json.dumps(described, sort_keys=True))

@@ -1,0 +1,146 @@
+"""The study store: resume after a kill, never look complete when it is not, never mix plans."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import losslab
+from losslab.errors import LosslabError
+from losslab.planning import plan
+from losslab.problems import get_problem
+from losslab.settings import Settings
+from losslab.store import MANIFEST, fingerprint, load, run_stored
+
+BLOBS = get_problem("blobs")
+LOSSLAB = str(Path(sys.executable).with_name("losslab"))
+
+
+def small_plan(epochs: int = 3, seeds=range(20)):
+    return plan(BLOBS, ["cce", "kld"], seeds=seeds, settings=Settings(epochs=epochs))
+
+
+def test_a_second_run_of_the_same_plan_reuses_every_run_and_equals_the_first(tmp_path) -> None:
+    first = run_stored(small_plan(), tmp_path, "compare_blobs")
+    second = run_stored(small_plan(), tmp_path, "compare_blobs")
+    assert (first.reused, second.reused) == (0, 40) and first.path == second.path
+    pd.testing.assert_frame_equal(first.study.runs, second.study.runs)
+    pd.testing.assert_frame_equal(first.study.history, second.study.history)
+    assert json.loads((first.path / MANIFEST).read_text())["status"] == "complete"
+    loaded = load(first.path)
+    pd.testing.assert_frame_equal(loaded.runs, first.study.runs)
+    assert loaded.losses == first.study.losses and loaded.seeds == first.study.seeds
+    assert losslab.compare(loaded).verdicts == losslab.compare(first.study).verdicts
+
+
+def test_a_different_plan_gets_its_own_directory(tmp_path) -> None:
+    a = run_stored(small_plan(epochs=3), tmp_path, "compare_blobs")
+    b = run_stored(small_plan(epochs=4), tmp_path, "compare_blobs")
+    assert a.path != b.path and b.reused == 0
+    assert fingerprint(small_plan(epochs=3)) == fingerprint(small_plan(epochs=3))
+    assert fingerprint(small_plan(seeds=range(21))) != fingerprint(small_plan())
+
+
+def test_an_incomplete_or_foreign_directory_is_refused_with_the_fix(tmp_path) -> None:
+    stored = run_stored(small_plan(), tmp_path, "x")
+    manifest = json.loads((stored.path / MANIFEST).read_text())
+    (stored.path / MANIFEST).write_text(json.dumps({**manifest, "status": "running"}))
+    with pytest.raises(LosslabError, match="incomplete .*run the same command again"):
+        load(stored.path)
+    with pytest.raises(LosslabError, match="not a losslab study directory"):
+        load(tmp_path)
+
+
+def test_an_unreadable_chunk_is_trained_again(tmp_path) -> None:
+    first = run_stored(small_plan(), tmp_path, "x")
+    chunk = sorted((first.path / "chunks").iterdir())[0]
+    chunk.write_bytes(b"not an array")
+    again = run_stored(small_plan(), tmp_path, "x")
+    assert again.reused == 40 - 16
+    pd.testing.assert_frame_equal(again.study.runs, first.study.runs)
+
+
+def _command(out: Path, *extra: str) -> list[str]:
+    return [LOSSLAB, "compare", "blobs", "--loss", "cce", "--loss", "kld", "--repeats", "96", "--epochs", "150",
+            "--json", "--out", str(out), *extra]
+
+
+def _wait_for_chunks(out: Path, process: subprocess.Popen, at_least: int = 1) -> None:
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        if len(list(out.glob("studies/*/chunks/*.npy"))) >= at_least:
+            return
+        time.sleep(0.02)
+    pytest.fail("no chunk was written before the command ended")
+
+
+def test_killed_midway_the_study_is_never_complete_and_the_rerun_equals_an_uninterrupted_run(tmp_path) -> None:
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(_command(killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_chunks(killed, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    (study_dir,) = (killed / "studies").iterdir()
+    assert json.loads((study_dir / MANIFEST).read_text())["status"] == "running"
+    assert not list(killed.glob("compare_blobs_*.csv"))  # no export claims a result
+    with pytest.raises(LosslabError, match="incomplete"):
+        load(study_dir)
+
+    resumed = subprocess.run(_command(killed), capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    payload = json.loads(resumed.stdout)
+    assert 0 < payload["reused"] < 192
+    assert json.loads((study_dir / MANIFEST).read_text())["status"] == "complete"
+
+    clean = subprocess.run(_command(tmp_path / "clean"), capture_output=True, text=True, timeout=300)
+    assert clean.returncode == 0, clean.stderr
+    pd.testing.assert_frame_equal(pd.read_csv(killed / "compare_blobs_runs.csv"), pd.read_csv(tmp_path / "clean" / "compare_blobs_runs.csv"))
+    pd.testing.assert_frame_equal(pd.read_parquet(study_dir / "history.parquet"),
+                                  load(next((tmp_path / "clean" / "studies").iterdir())).history)
+
+
+def test_ctrl_c_says_in_one_line_what_was_kept(tmp_path) -> None:
+    process = subprocess.Popen(_command(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_chunks(tmp_path, process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("interrupted:") and "run the same command again" in lines[0]
+
+
+def test_two_commands_on_one_study_never_corrupt_it(tmp_path) -> None:
+    command = [LOSSLAB, "compare", "blobs", "--loss", "cce", "--loss", "kld", "--repeats", "32", "--epochs", "20",
+               "--json", "--out", str(tmp_path)]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in processes]
+    assert any(code == 0 for code, _ in results)
+    for code, stderr in results:  # the others were refused in one line, or reused the finished study
+        assert code == 0 or (code == 2 and "another losslab process is writing the study" in stderr), stderr
+    (study_dir,) = (tmp_path / "studies").iterdir()
+    assert len(load(study_dir).runs) == 64
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".partial")]
+    assert len(pd.read_csv(tmp_path / "compare_blobs_runs.csv")) == 64
+
+
+def test_show_renders_a_stored_study_without_training(tmp_path) -> None:
+    out = tmp_path / "out"
+    first = subprocess.run([LOSSLAB, "compare", "blobs", "--loss", "cce", "--loss", "kld", "--repeats", "3",
+                            "--epochs", "3", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    shown = subprocess.run([LOSSLAB, "show", str(out), "--out", str(tmp_path / "shown"), "--json"],
+                           capture_output=True, text=True, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    payload = json.loads(shown.stdout)
+    assert payload["studies"][0]["verdicts"] == [
+        "categorical_crossentropy vs kl_divergence (3 paired seeds): identical on every paired seed (3/3)."]
+    assert (tmp_path / "shown" / "compare_blobs_curves.png").exists()
+    assert os.path.getsize(tmp_path / "shown" / "compare_blobs_runs.csv") > 0
