@@ -21,7 +21,7 @@ STAGES: list[tuple[str, ...]] = [
     ("losslab.models", "losslab.settings"),
     ("losslab.planning", "losslab.case_studies"),
     ("losslab.engine",),
-    ("losslab.results", "losslab.store"),
+    ("losslab.results", "losslab.store", "losslab.predict"),
     ("losslab.analysis", "losslab.replicate"),
     ("losslab.figures", "losslab.outputs", "losslab.report", "losslab.tracking"),
     ("losslab.cli",),

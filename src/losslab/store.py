@@ -86,18 +86,25 @@ class StoredStudy:
 
 
 class StudyDirectory:
-    """One study's directory: its manifest, its chunks, its tables (the engine's ``ChunkStore``)."""
+    """One study's directory: its manifest, its chunks, its tables (the engine's ``ChunkStore``).
 
-    def __init__(self, path: Path, plan: StudyPlan, key: str) -> None:
-        self.path, self.plan, self.key = path, plan, key
+    With ``save_models`` each chunk's trained parameters are kept beside its values
+    (``*.params.npz``), and a chunk kept without them is trained again.
+    """
+
+    def __init__(self, path: Path, plan: StudyPlan, key: str, save_models: bool = False) -> None:
+        self.path, self.plan, self.key, self.save_models = path, plan, key, save_models
 
     def _chunk_path(self, loss: str, seeds: tuple[int, ...]) -> Path:
         tag = hashlib.sha256(np.asarray(seeds, np.int64).tobytes()).hexdigest()[:16]
         return self.path / "chunks" / f"{loss}-{seeds[0]}-{len(seeds)}-{tag}.npy"
 
+    def params_path(self, loss: str, seeds: tuple[int, ...]) -> Path:
+        return self._chunk_path(loss, seeds).with_suffix(".params.npz")
+
     def get(self, loss: str, seeds: tuple[int, ...]) -> np.ndarray | None:
         path = self._chunk_path(loss, seeds)
-        if not path.exists():
+        if not path.exists() or (self.save_models and not self.params_path(loss, seeds).exists()):
             return None
         try:
             values = np.load(path, allow_pickle=False)
@@ -106,10 +113,19 @@ class StudyDirectory:
         expected = (len(seeds), self.plan.settings.epochs, 2, 3)
         return values if values.shape == expected else None
 
-    def put(self, loss: str, seeds: tuple[int, ...], values: np.ndarray) -> None:
+    def put(self, loss: str, seeds: tuple[int, ...], values: np.ndarray, params: list[np.ndarray]) -> None:
         path = self._chunk_path(loss, seeds)
         path.parent.mkdir(exist_ok=True)
+        if self.save_models:  # the parameters first: a chunk whose values exist is complete
+            leaves = {f"leaf{i}": leaf for i, leaf in enumerate(params)}
+            atomic_write(self.params_path(loss, seeds), lambda p: _write_binary(p, np.savez, **leaves))
         atomic_write(path, lambda p: _write_binary(p, np.save, values, allow_pickle=False))
+
+    def chunks(self) -> list[tuple[str, tuple[int, ...]]]:
+        """Every (loss, seeds) chunk of the plan, in the engine's order."""
+        chunk = self.plan.chunk
+        return [(spec.name, self.plan.seeds[i:i + chunk]) for spec in self.plan.specs
+                for i in range(0, len(self.plan.seeds), chunk)]
 
     def write_manifest(self, status: str, **extra: object) -> None:
         manifest = {"format": FORMAT, "status": status, "fingerprint": self.key, "updated": time.time(),
@@ -141,12 +157,14 @@ def study_path(root: str | Path, name: str, plan: StudyPlan) -> Path:
     return Path(root) / f"{name}-{fingerprint(plan)[:12]}"
 
 
-def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress | None = None) -> StoredStudy:
+def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress | None = None,
+               save_models: bool = False) -> StoredStudy:
     """Train ``plan`` in its study directory under ``root``, reusing every chunk already there.
 
     The manifest says ``"running"`` from the start and ``"complete"`` only once the tables are
     written, so an interrupted study never looks complete; running the same plan again trains
-    only the chunks that are missing, and its tables equal an uninterrupted run's.
+    only the chunks that are missing, and its tables equal an uninterrupted run's. With
+    ``save_models`` the trained parameters are kept too (for :func:`losslab.predict`).
     """
     key = fingerprint(plan)
     path = ensure_out_dir(Path(root) / f"{name}-{key[:12]}")
@@ -154,14 +172,15 @@ def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress 
         existing = _read_manifest(path)
         if existing is not None and existing.get("fingerprint") != key:
             raise LosslabError(f"{str(path)!r} holds another study (its plan differs); remove it or choose another --out")
-        directory = StudyDirectory(path, plan, key)
+        directory = StudyDirectory(path, plan, key, save_models)
         directory.write_manifest("running")
         trained = run_plan(plan, progress, store=directory)
         history, runs = tables(plan, trained)
         atomic_write(path / "history.parquet", lambda p: history.to_parquet(p, index=False))
         atomic_write(path / "runs.parquet", lambda p: runs.to_parquet(p, index=False))
         _save_problem(path, plan.problem)
-        directory.write_manifest("complete", runs=len(runs), reused=trained.reused, timings=trained.timings)
+        models = all(directory.params_path(loss, seeds).exists() for loss, seeds in directory.chunks())
+        directory.write_manifest("complete", runs=len(runs), reused=trained.reused, timings=trained.timings, models=models)
     return StoredStudy(Study(plan, history, runs, trained.timings), path, trained.reused)
 
 

@@ -134,6 +134,7 @@ Hidden = Annotated[str | None, typer.Option("--hidden", help="Hidden layer sizes
 Optimizer = Annotated[str | None, typer.Option("--optimizer", help="sgd (default), adam, rmsprop, adagrad or adamw.")]
 Activation = Annotated[str | None, typer.Option("--activation", help="Hidden-layer activation: relu (default), tanh, sigmoid, gelu, leaky_relu or elu.")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Directory for figures and result files.")]
+SaveModels = Annotated[bool, typer.Option("--save-models", help="Keep the trained parameters in the study, for losslab predict.")]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
 
 
@@ -166,7 +167,7 @@ def run(
     hidden: Hidden = None, optimizer: Optimizer = None, activation: Activation = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False,
-    out: Out = Path("losslab-out"), json: Json = False,
+    out: Out = Path("losslab-out"), json: Json = False, save_models: SaveModels = False,
 ) -> None:
     """Train one model like the tutorial: print the final metric, write the learning curves and history.
 
@@ -175,7 +176,7 @@ def run(
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
         settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation)
-        _commands.run_one(source, loss, seed, settings, out, json)
+        _commands.run_one(source, loss, seed, settings, out, json, save_models)
 
 
 @app.command()
@@ -203,7 +204,7 @@ def compare(
     hidden: Hidden = None, optimizer: Optimizer = None, activation: Activation = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False,
-    out: Out = Path("losslab-out"), json: Json = False,
+    out: Out = Path("losslab-out"), json: Json = False, save_models: SaveModels = False,
 ) -> None:
     """Compare losses over repeated paired runs: statistics, verdicts and curve diagnostics.
 
@@ -212,7 +213,7 @@ def compare(
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
         settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation)
-        _commands.compare_losses(source, loss, repeats, margin, alpha, settings, out, json)
+        _commands.compare_losses(source, loss, repeats, margin, alpha, settings, out, json, save_models)
 
 
 @app.command()
@@ -247,6 +248,23 @@ def show(
     """
     with user_errors():
         _commands.show_studies(path, out, json)
+
+
+@app.command("predict")
+def predict_rows(
+    path: Annotated[Path, typer.Argument(help="A study trained with --save-models (its directory, or the --out folder holding it).", show_default=False)],
+    data: Annotated[Path, typer.Option("--data", help="CSV or Parquet file of new rows with the training features.", show_default=False)],
+    loss: Annotated[str | None, typer.Option("--loss", "-l", help="Which loss's models (default: the study's first).", show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="One seed's model (default: the mean over every seed).", show_default=False)] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The CSV file to write.")] = Path("predictions.csv"),
+    json: Json = False,
+) -> None:
+    """Predict new rows with a stored study's models: class probabilities and labels, or values in the target's units.
+
+    Example: losslab predict losslab-out --data new_houses.csv --loss mse
+    """
+    with user_errors():
+        _commands.predict_file(path, data, loss, seed, out, json)
 
 
 def main() -> None:  # pragma: no cover - the console entry point

@@ -20,7 +20,8 @@ from losslab.problems import Problem, get_problem, is_tutorial_problem, problem_
 from losslab.registry import get_loss, losses_table, recommend
 from losslab.replicate import Replication, judge, replicate
 from losslab._plain import slug
-from losslab.results import Study, ensure_out_dir
+from losslab.predict import predict
+from losslab.results import Study, atomic_write, ensure_out_dir
 from losslab.store import STUDIES, StoredStudy, load, run_stored
 from losslab.settings import Settings, parse_hidden, seeds_for
 
@@ -164,14 +165,16 @@ def show_problems(as_json: bool) -> None:
 
 
 # run --------------------------------------------------------------------------------------------
-def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsOptions, out: Path, as_json: bool) -> None:
+def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsOptions, out: Path, as_json: bool,
+            save_models: bool = False) -> None:
     if len(losses) != 1:
         raise LosslabError("run trains one loss; to compare several use: losslab compare ... --loss A --loss B")
     study_plan = _plan(source, losses, seeds_for(1, seed), options)
     out = ensure_out_dir(out)
     loss, problem = study_plan.losses[0], study_plan.problem
     with _progress(f"training {loss} on {problem.name}", not as_json):
-        stored = run_stored(study_plan, out / STUDIES, f"run_{slug(problem.name)}_{slug(loss)}_seed{seed}")
+        stored = run_stored(study_plan, out / STUDIES, f"run_{slug(problem.name)}_{slug(loss)}_seed{seed}",
+                            save_models=save_models)
     study = stored.study
     files = save_run(study, out)
     row = study.runs.iloc[0]
@@ -247,14 +250,15 @@ def _print_replication(result: Replication) -> None:
 
 # compare ----------------------------------------------------------------------------------------
 def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: float | None, alpha: float,
-                   options: SettingsOptions, out: Path, as_json: bool) -> None:
+                   options: SettingsOptions, out: Path, as_json: bool, save_models: bool = False) -> None:
     if len(losses) < 2:
         raise LosslabError("compare needs at least two losses: --loss A --loss B")
     check_levels(margin, alpha)  # before the training, not after it
     study_plan = _plan(source, losses, seeds_for(repeats), options)
     out = ensure_out_dir(out)
     with _progress(f"training {len(losses)} losses x {repeats} seeds on {study_plan.problem.name}", not as_json) as update:
-        stored = run_stored(study_plan, out / STUDIES, f"compare_{slug(study_plan.problem.name)}", update)
+        stored = run_stored(study_plan, out / STUDIES, f"compare_{slug(study_plan.problem.name)}", update,
+                            save_models=save_models)
     comparison = compare(stored.study, margin=margin, alpha=alpha)
     files = save_comparison(stored.study, comparison, out)
     if as_json:
@@ -319,16 +323,34 @@ def show_studies(path: Path, out: Path | None, as_json: bool) -> None:
     console.print(f"figures and tables in {out}/ ({len(files)} files)")
 
 
+def predict_file(path: Path, data: Path, loss: str | None, seed: int | None, out: Path, as_json: bool) -> None:
+    directories = _study_directories(path)
+    if len(directories) != 1:
+        raise LosslabError(f"{str(path)!r} holds {len(directories)} studies; give one study's directory: "
+                           + ", ".join(str(d) for d in directories[:4]))
+    table = predict(directories[0], data, loss=loss, seed=seed)
+    atomic_write(out, lambda p: table.to_csv(p, index=False))
+    if as_json:
+        print_json({"study": directories[0], "rows": len(table), "file": out, "predictions": table.head(20)})
+        return
+    console.print(f"{len(table)} predictions written to {out} (from {directories[0]})")
+
+
+def _study_directories(path: Path) -> list[Path]:
+    """The study directories at ``path``: itself, or those in it or in its studies folder."""
+    if (path / "manifest.json").exists():
+        return [path]
+    folder = path / STUDIES if (path / STUDIES).is_dir() else path
+    found = sorted(p.parent for p in folder.glob("*/manifest.json")) if folder.is_dir() else []
+    if not found:
+        raise LosslabError(f"no losslab study in {str(path)!r}; give a command's --out folder or a study directory in it")
+    return found
+
+
 def load_studies(path: Path) -> dict[str, Study]:
     """The complete studies at ``path``: one study directory, or a folder (or a command's --out)
     holding them, by directory name without its hash."""
-    if (path / "manifest.json").exists():
-        return {path.name.rsplit("-", 1)[0]: load(path)}
-    folder = path / STUDIES if (path / STUDIES).is_dir() else path
-    found = sorted(p for p in folder.glob("*/manifest.json")) if folder.is_dir() else []
-    if not found:
-        raise LosslabError(f"no losslab study in {str(path)!r}; give a command's --out folder or a study directory in it")
-    return {p.parent.name.rsplit("-", 1)[0]: load(p.parent) for p in found}
+    return {directory.name.rsplit("-", 1)[0]: load(directory) for directory in _study_directories(path)}
 
 
 # recommend --------------------------------------------------------------------------------------

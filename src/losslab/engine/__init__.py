@@ -33,11 +33,12 @@ class ChunkStore(Protocol):
     ``get`` returns a chunk's values (``(len(seeds), epochs, 2, 3)``) if they were kept, else
     None; ``put`` keeps them as soon as the chunk finishes. A chunk is identified by its loss and
     its seeds: the same seeds always train the same way (``plan.chunk`` runs per program).
+    ``params`` are the trained parameters' leaves (``jax.tree_util`` order), one row per seed.
     """
 
     def get(self, loss: str, seeds: tuple[int, ...]) -> np.ndarray | None: ...
 
-    def put(self, loss: str, seeds: tuple[int, ...], values: np.ndarray) -> None: ...
+    def put(self, loss: str, seeds: tuple[int, ...], values: np.ndarray, params: list[np.ndarray]) -> None: ...
 
 
 @dataclass
@@ -110,9 +111,10 @@ def _train_chunks(plan: StudyPlan, spec: LossSpec, chunks: list[tuple[int, ...]]
     start = time.perf_counter()
 
     def train(chunk: tuple[int, ...]) -> np.ndarray:
-        values = np.asarray(compiled(data, *_chunk_inputs(plan, chunk)))[: len(chunk)]
+        history, final = compiled(data, *_chunk_inputs(plan, chunk))
+        values = np.asarray(history)[: len(chunk)]
         if store:
-            store.put(spec.name, chunk, values)
+            store.put(spec.name, chunk, values, [np.asarray(leaf)[: len(chunk)] for leaf in jax.tree_util.tree_leaves(final)])
         report(len(chunk), spec.name)
         return values
 

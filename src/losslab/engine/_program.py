@@ -98,7 +98,8 @@ jax.tree_util.register_dataclass(Data, data_fields=["X_train", "X_all", "y_train
 @functools.cache
 def build_program(spec: LossSpec, units: int, settings: Settings, model: Model):
     """A jit-compiled function of ``(data, keys (runs, 2), orders (runs, epochs, n_train))``
-    returning ``(runs, epochs, 2, 3)``: ``model`` trained on loss ``spec`` with ``settings``.
+    returning the history ``(runs, epochs, 2, 3)`` and the final parameters (the model's pytree,
+    runs first): ``model`` trained on loss ``spec`` with ``settings``.
 
     Cached on its static configuration, so a second study of the same shape reuses the traced
     program (and JAX's persistent cache skips the compilation across processes).
@@ -120,7 +121,7 @@ def build_program(spec: LossSpec, units: int, settings: Settings, model: Model):
         n_train = data.X_train.shape[0]
         return jnp.stack([per_row[:, :n_train].mean(axis=1), per_row[:, n_train:].mean(axis=1)], axis=1)
 
-    def program(data: Data, keys: Array, orders: Array) -> Array:
+    def program(data: Data, keys: Array, orders: Array) -> tuple[Array, object]:
         params = model.init(keys, data.X_train.shape[1], units)
 
         def step(carry, batch):
@@ -139,7 +140,7 @@ def build_program(spec: LossSpec, units: int, settings: Settings, model: Model):
             z_t, _ = model.forward(carry[0], data.X_all)
             return carry, report(z_t, data)
 
-        _, history = jax.lax.scan(epoch, (params, optimizer.init(params)), jnp.swapaxes(orders, 0, 1))
-        return jnp.swapaxes(history, 0, 1)
+        (final, _), history = jax.lax.scan(epoch, (params, optimizer.init(params)), jnp.swapaxes(orders, 0, 1))
+        return jnp.swapaxes(history, 0, 1), final
 
     return jax.jit(program)

@@ -1,0 +1,136 @@
+"""Predictions from a stored study's trained models, on new rows prepared as the training rows were.
+
+The new rows go through the preparation recorded in ``Problem.preparation`` (the training
+rows' scaler statistics and one-hot categories), the chosen loss's models (every seed's, or one)
+give their outputs, and the outputs are averaged over seeds: class probabilities and the most
+probable class for a classifier, values in the target's own units for a regression.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+import numpy as np
+import pandas as pd
+
+from losslab.errors import DataError, LosslabError
+from losslab.planning import StudyPlan
+from losslab.problems import Problem, load_table
+from losslab.problems._checks import _convert_feature
+from losslab.registry import LossSpec
+from losslab.store import StudyDirectory, _read_manifest, load
+
+
+def predict(path: str | Path, data: pd.DataFrame | str | Path, *, loss: str | None = None,
+            seed: int | None = None) -> pd.DataFrame:
+    """Predictions of the study in ``path`` (trained with ``save_models``) for the rows of ``data``.
+
+    ``loss`` defaults to the study's first loss, ``seed`` to every seed (the mean over the runs
+    that did not diverge). Returns one
+    row per input row: ``prediction`` (the class label, or the value in the target's units) and,
+    for a classifier, ``probability_<class>`` for every class.
+    """
+    path = Path(path)
+    study = load(path)
+    if not (_read_manifest(path) or {}).get("models"):
+        raise LosslabError(f"the study in {str(path)!r} kept no models; train it again with --save-models")
+    plan = study.plan
+    spec = _chosen_loss(plan, loss)
+    seeds = plan.seeds if seed is None else _chosen_seed(plan, seed)
+    runs = study.runs[(study.runs["loss"] == spec.name) & study.runs["seed"].isin(seeds)]
+    seeds = tuple(int(s) for s in runs.loc[~runs["diverged"].astype(bool), "seed"])  # a diverged model predicts NaN
+    if not seeds:
+        raise LosslabError(f"every chosen run of {spec.name} diverged; its models cannot predict")
+    frame = load_table(data) if isinstance(data, str | Path) else data
+    X = prepare_rows(plan.problem, frame)
+    return _as_table(plan, spec, _mean_outputs(plan, spec, path, seeds, X))
+
+
+def _chosen_loss(plan: StudyPlan, loss: str | None) -> LossSpec:
+    if loss is None:
+        return plan.specs[0]
+    for spec in plan.specs:
+        if loss in (spec.name, *spec.aliases):
+            return spec
+    raise LosslabError(f"the study has no loss {loss!r}; it has {', '.join(plan.losses)}")
+
+
+def _chosen_seed(plan: StudyPlan, seed: int) -> tuple[int, ...]:
+    if seed not in plan.seeds:
+        raise LosslabError(f"the study has no seed {seed}; its seeds are {plan.seeds[0]}..{plan.seeds[-1]}")
+    return (seed,)
+
+
+def prepare_rows(problem: Problem, frame: pd.DataFrame) -> np.ndarray:
+    """New rows as the model's inputs, with the training rows' recorded preparation.
+
+    Refuses, naming them, feature columns that are missing or that training did not have (the
+    target column may be present and is ignored).
+    """
+    preparation = problem.preparation
+    if "scaled_columns" not in preparation:
+        raise LosslabError(f"the problem {problem.name!r} records no preparation to repeat (the tutorial's "
+                           "generated problems); predictions need a study of your own data or a bundled data set")
+    numeric, categorical = list(preparation["scaled_columns"]), list(preparation["one_hot"])
+    expected = set(numeric) | set(categorical)
+    given = {str(c) for c in frame.columns} - {problem.target_name}
+    missing, extra = sorted(expected - given), sorted(given - expected)
+    if missing or extra:
+        said = [f"missing {', '.join(missing)}" if missing else "", f"not in training {', '.join(extra)}" if extra else ""]
+        raise DataError(f"the columns do not match the training data: {'; '.join(s for s in said if s)}; "
+                        "give the same feature columns")
+    frame = frame.rename(columns=str)
+    blocks = []
+    if numeric:
+        values = np.column_stack([_convert_feature(frame[c], c).to_numpy(np.float64) for c in numeric])
+        if not np.isfinite(values).all():
+            raise DataError("the new rows have missing or infinite values in numeric columns; fill or drop them")
+        blocks.append((values - np.asarray(preparation["scaler_mean"])) / np.asarray(preparation["scaler_std"]))
+    for column in categorical:
+        values = _convert_feature(frame[column], column).astype(object).to_numpy()
+        categories = preparation["one_hot"][column]
+        blocks.append((values[:, None] == np.asarray(categories, dtype=object)[None, :]).astype(np.float64))
+    return np.hstack(blocks)
+
+
+def _chunks_of(plan: StudyPlan, seeds: tuple[int, ...]) -> list[tuple[int, ...]]:
+    chunk = plan.chunk
+    return [plan.seeds[i:i + chunk] for i in range(0, len(plan.seeds), chunk)
+            if set(plan.seeds[i:i + chunk]) & set(seeds)]
+
+
+def _mean_outputs(plan: StudyPlan, spec: LossSpec, path: Path, seeds: tuple[int, ...], X: np.ndarray) -> np.ndarray:
+    """The activated outputs (rows, units), averaged over ``seeds``' models."""
+    directory = StudyDirectory(path, plan, key="")
+    template = plan.model.init(np.zeros((1, 2), np.uint32), X.shape[1], spec.output_units(plan.problem.n_classes))
+    treedef = jax.tree_util.tree_structure(template)
+    total, count = 0.0, 0
+    for chunk in _chunks_of(plan, seeds):
+        with np.load(directory.params_path(spec.name, chunk), allow_pickle=False) as kept:
+            leaves = [kept[f"leaf{i}"] for i in range(len(kept.files))]
+        rows = np.array([i for i, s in enumerate(chunk) if s in seeds])
+        params = jax.tree_util.tree_unflatten(treedef, [leaf[rows] for leaf in leaves])
+        z, _ = plan.model.forward(params, np.asarray(X, np.float32))  # (runs, out, rows)
+        out = np.asarray(spec.activate(np.swapaxes(np.asarray(z), 1, 2)), np.float64)  # (runs, rows, out)
+        total, count = total + out.sum(axis=0), count + len(rows)
+    return total / count
+
+
+def _as_table(plan: StudyPlan, spec: LossSpec, outputs: np.ndarray) -> pd.DataFrame:
+    problem = plan.problem
+    if problem.kind == "regression":
+        values = outputs[:, 0] * problem.target_scale
+        if plan.centred:
+            values = values + problem.target_mean
+        return pd.DataFrame({"prediction": values})
+    if spec.activation == "softmax":
+        probabilities = outputs
+    else:  # one unit: sigmoid gives P(class 1); tanh's (-1, 1) maps to it as (out + 1) / 2
+        p1 = outputs[:, 0] if spec.activation == "sigmoid" else (outputs[:, 0] + 1) / 2
+        probabilities = np.column_stack([1 - p1, p1])
+    names = list(problem.class_names) or [str(i) for i in range(probabilities.shape[1])]
+    table = pd.DataFrame({"prediction": np.asarray(names, dtype=object)[probabilities.argmax(axis=1)]})
+    for name, column in zip(names, probabilities.T):
+        table[f"probability_{name}"] = column
+    return table

@@ -1,0 +1,91 @@
+"""Predictions from stored models: the same preparation as training, the same numbers as the study."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.model_selection import train_test_split
+from typer.testing import CliRunner
+
+import losslab
+from losslab.cli import app
+from losslab.errors import DataError, LosslabError
+from losslab.predict import predict, prepare_rows
+from losslab.settings import Settings
+from losslab.store import run_stored
+
+IRIS = load_iris(as_frame=True).frame.rename(columns={"target": "species"})
+IRIS["species"] = pd.Categorical.from_codes(IRIS["species"], ["setosa", "versicolor", "virginica"])
+IRIS["colour"] = np.where(np.arange(len(IRIS)) % 3 == 0, "red", "blue")  # a text feature, one-hot encoded
+DIABETES = load_diabetes(as_frame=True).frame
+
+
+def _split_rows(frame: pd.DataFrame, problem: losslab.Problem, stratify=None) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.arange(len(frame))
+    return train_test_split(rows, test_size=problem.preparation["test_size"], random_state=problem.preparation["seed"],
+                            stratify=stratify)
+
+
+def test_new_rows_are_prepared_exactly_as_the_training_rows_were() -> None:
+    problem = losslab.Problem.from_frame(IRIS, "species")
+    train, test = _split_rows(IRIS, problem, stratify=IRIS["species"].cat.codes)
+    np.testing.assert_allclose(prepare_rows(problem, IRIS.iloc[train]), problem.X_train, rtol=1e-12)
+    np.testing.assert_allclose(prepare_rows(problem, IRIS.iloc[test].drop(columns="species")), problem.X_test, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("losses", "centred"), [(["mse"], True), (["mse", "msle"], False)])
+def test_one_seed_s_predictions_reproduce_its_test_metric(tmp_path, losses, centred) -> None:
+    problem = losslab.Problem.from_frame(DIABETES, "target")
+    study_plan = losslab.plan(problem, losses, seeds=range(2), settings=Settings(epochs=30))
+    assert study_plan.centred is centred  # MSLE un-centres the target; the prediction then adds no mean back
+    stored = run_stored(study_plan, tmp_path, "diabetes", save_models=True)
+    _, test = _split_rows(DIABETES, problem)
+    rows = DIABETES.iloc[test]
+    for loss in study_plan.losses:
+        predicted = predict(stored.path, rows, loss=loss, seed=1)["prediction"].to_numpy()
+        mse = float(np.mean((predicted - rows["target"].to_numpy()) ** 2))
+        expected = stored.study.runs.set_index(["loss", "seed"]).loc[(loss, 1), "test_metric_target_units"]
+        assert mse == pytest.approx(expected, rel=1e-4)  # float32 model, float64 here
+
+
+def test_classifier_predictions_are_probabilities_averaged_over_seeds(tmp_path) -> None:
+    problem = losslab.Problem.from_frame(IRIS, "species")
+    stored = run_stored(losslab.plan(problem, ["cce"], seeds=range(3)), tmp_path, "iris", save_models=True)
+    table = predict(stored.path, IRIS.drop(columns="species"))
+    probabilities = table[["probability_setosa", "probability_versicolor", "probability_virginica"]].to_numpy()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    one_by_one = [predict(stored.path, IRIS, seed=s)[["probability_setosa"]].to_numpy() for s in range(3)]
+    np.testing.assert_allclose(np.mean(one_by_one, axis=0)[:, 0], probabilities[:, 0], rtol=1e-5)
+    assert (table["prediction"] == IRIS["species"].astype(str)).mean() > 0.9
+
+
+def test_columns_that_differ_and_studies_without_models_are_refused(tmp_path) -> None:
+    problem = losslab.Problem.from_frame(IRIS, "species")
+    stored = run_stored(losslab.plan(problem, ["cce"], settings=Settings(epochs=2)), tmp_path, "m", save_models=True)
+    with pytest.raises(DataError, match="missing colour; not in training petal_size"):
+        predict(stored.path, IRIS.drop(columns=["colour"]).assign(petal_size=1.0))
+    with pytest.raises(LosslabError, match="has no loss 'bce'"):
+        predict(stored.path, IRIS, loss="bce")
+    bare = run_stored(losslab.plan(problem, ["cce"], settings=Settings(epochs=3)), tmp_path, "bare")
+    with pytest.raises(LosslabError, match="kept no models; train it again with --save-models"):
+        predict(bare.path, IRIS)
+    # asking for models later trains the chunks again, with their parameters
+    again = run_stored(losslab.plan(problem, ["cce"], settings=Settings(epochs=3)), tmp_path, "bare", save_models=True)
+    assert again.reused == 0 and len(predict(again.path, IRIS)) == len(IRIS)
+
+
+def test_predict_on_the_command_line(tmp_path) -> None:
+    IRIS.to_csv(tmp_path / "iris.csv", index=False)
+    runner = CliRunner()
+    trained = runner.invoke(app, ["compare", "--data", str(tmp_path / "iris.csv"), "--target", "species", "--loss", "cce",
+                                  "--loss", "scce", "--repeats", "2", "--epochs", "5", "--save-models", "--out", str(tmp_path / "out")])
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(app, ["predict", str(tmp_path / "out"), "--data", str(tmp_path / "iris.csv"), "--loss", "scce",
+                                 "--out", str(tmp_path / "p.csv")])
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(tmp_path / "p.csv")) == len(IRIS)
+    IRIS.drop(columns="colour").to_csv(tmp_path / "fewer.csv", index=False)
+    refused = runner.invoke(app, ["predict", str(tmp_path / "out"), "--data", str(tmp_path / "fewer.csv")])
+    assert refused.exit_code == 2 and refused.stderr.startswith("error: the columns do not match the training data: missing colour")
