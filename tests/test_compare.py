@@ -232,16 +232,17 @@ def test_bad_alpha_and_margin_are_refused_with_a_fix() -> None:
         compare(study, margin=-0.01)
 
 
-def test_mean_curves_figure_has_two_panels_and_two_lines_per_loss(tmp_path: Path) -> None:
+def test_mean_curves_figure_has_a_loss_panel_per_loss_and_one_metric_panel(tmp_path: Path) -> None:
     rng = np.random.default_rng(8)
     study = make_study({"a": rng.normal(0.8, 0.02, 4), "b": rng.normal(0.8, 0.02, 4), "c": rng.normal(0.8, 0.02, 4)},
                        diverged=frozenset({("c", 1)}))
     path = tmp_path / "figs" / "curves.png"
     fig = plot_mean_curves(study, path)
-    assert len(fig.axes) == 2
-    assert [len(ax.get_lines()) for ax in fig.axes] == [6, 6]
-    assert len(fig.axes[0].get_legend().get_texts()) == 6
-    test_curve = fig.axes[1].get_lines()[0]
+    *loss_axes, metric = fig.axes
+    assert [ax.get_title() for ax in loss_axes] == ["a", "b", "c (1 of 4 runs diverged)"]
+    assert [len(ax.get_lines()) for ax in fig.axes] == [2, 2, 2, 6]
+    assert len(fig.legends[0].get_texts()) == 5  # a colour per loss, then test and train
+    test_curve = metric.get_lines()[0]
     assert test_curve.get_linestyle() == "-"
     np.testing.assert_allclose(test_curve.get_ydata()[-1], study.final("a").mean())
     assert path.read_bytes().startswith(b"\x89PNG")

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import matplotlib.image
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.colors import to_hex
+from matplotlib.ticker import MaxNLocator
 
 import losslab
-from losslab.figures import plot_dataset, plot_learning_curves, plot_mean_curves
+from losslab.figures import plot_dataset, plot_final_distribution, plot_learning_curves, plot_mean_curves
+from losslab.figures._axes import LOG_Y_RATIO, use_log_y
 from losslab.planning import default_settings
 from losslab.problems import get_problem
 
@@ -108,11 +111,152 @@ def test_diverged_runs_are_drawn_without_errors_or_warnings(tmp_path: Path) -> N
     assert len(fig.axes) == 2 and (tmp_path / "d.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_mean_curves_draw_two_lines_per_loss(study, tmp_path: Path) -> None:
+def test_mean_curves_give_each_loss_its_own_panel_and_share_the_metric(study, tmp_path: Path) -> None:
     fig = plot_mean_curves(study, tmp_path / "mean.png")
-    top, bottom = fig.axes
-    assert len(top.get_lines()) == len(bottom.get_lines()) == 4
+    *loss_axes, metric = fig.axes
+    assert [ax.get_title() for ax in loss_axes] == list(study.losses)  # one panel per loss, in order
+    for ax, loss in zip(loss_axes, study.losses):
+        lines = ax.get_lines()
+        assert sorted(line.get_label() for line in lines) == [f"{loss} (test)", f"{loss} (train)"]
+        assert {line.get_linestyle() for line in lines} == {"-", "--"}  # test solid, train dashed
+        assert len({to_hex(line.get_color()) for line in lines}) == 1
+        values = rows(study, loss)["loss_value"]
+        low, high = ax.get_ylim()  # the panel's own scale: this loss's values, not the other's
+        assert low <= values.groupby(rows(study, loss)["epoch"]).mean().min() and high < 2 * values.max()
+    bce, hinge = loss_axes
+    assert not bce.get_shared_y_axes().joined(bce, hinge)
+    assert bce.get_ylim() != hinge.get_ylim()
+    assert len(metric.get_lines()) == 2 * len(study.losses)  # every loss's metric on the one panel
+    assert {to_hex(line.get_color()) for line in metric.get_lines()} == {to_hex("C0"), to_hex("C1")}
+    assert len([c for c in metric.collections if isinstance(c, PolyCollection)]) == 4  # the bands stay
     assert (tmp_path / "mean.png").read_bytes().startswith(b"\x89PNG")
+
+
+# --------------------------------------------------------------------------- titles that fit
+
+
+def _inside_the_figure(fig, text) -> bool:
+    fig.canvas.draw()
+    box, page = text.get_window_extent(fig.canvas.get_renderer()), fig.bbox
+    return page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1
+
+
+def test_a_long_title_is_wrapped_at_spaces_to_fit_the_figure(study) -> None:
+    title = "ext-1b positive_regression: mean_absolute_percentage_error with a title far longer than the figure"
+    fig = plot_learning_curves(rows(study, "binary_crossentropy"), title)
+    shown = fig.axes[0].title
+    assert _inside_the_figure(fig, shown)
+    assert "\n" in shown.get_text()  # it was too long for one line
+    assert shown.get_text().split() == f"{title} (mean of 3 seeds, 10-90% band)".split()  # no word cut or lost
+
+
+def test_a_title_without_spaces_is_shrunk_until_it_fits(study) -> None:
+    title = "x" * 120
+    fig = plot_learning_curves(rows(study, "binary_crossentropy", [0]), title)
+    shown = fig.axes[0].title
+    assert _inside_the_figure(fig, shown) and shown.get_text() == title
+    assert shown.get_fontsize() < 12
+
+
+def test_the_comparison_figures_titles_fit(study) -> None:
+    for fig in (plot_mean_curves(study), plot_final_distribution(study)):
+        titles = [ax.title for ax in fig.axes if ax.get_title()]
+        titles += [fig._suptitle] if fig._suptitle is not None else []
+        assert titles
+        for text in titles:
+            assert _inside_the_figure(fig, text), text.get_text()
+
+
+# --------------------------------------------------------------------------- log y, integer epochs
+
+
+def synthetic_history(loss_values, metric_values=None) -> pd.DataFrame:
+    """One seed's history with the given loss per epoch (train and test alike)."""
+    loss_values = np.asarray(loss_values, float)
+    metric_values = loss_values if metric_values is None else np.asarray(metric_values, float)
+    return pd.DataFrame([
+        {"problem": "regression", "loss": "mean_squared_logarithmic_error", "seed": 0, "epoch": epoch + 1,
+         "split": split, "loss_value": loss_values[epoch], "metric": "mse", "metric_value": metric_values[epoch],
+         "rounding_accuracy": np.nan}
+        for epoch in range(loss_values.size) for split in ("train", "test")])
+
+
+SMOOTH = [1.0, 0.8, 0.6, 0.5, 0.45, 0.42, 0.4]
+SPIKY = [400.0, 0.8, 0.6, 0.5, 0.45, 0.42, 0.4]  # one spike: on a linear axis the rest is a flat line
+
+
+def test_a_log_axis_is_chosen_for_a_spike_and_not_for_a_smooth_curve() -> None:
+    assert [ax.get_yscale() for ax in plot_learning_curves(synthetic_history(SPIKY), "spiky").axes] == ["log", "log"]
+    assert [ax.get_yscale() for ax in plot_learning_curves(synthetic_history(SMOOTH), "smooth").axes] == ["linear"] * 2
+    mixed = plot_learning_curves(synthetic_history(SPIKY, SMOOTH), "spiky loss, smooth metric")
+    assert [ax.get_yscale() for ax in mixed.axes] == ["log", "linear"]  # each panel decides for itself
+
+
+def test_log_y_true_or_false_overrides_the_rule(study) -> None:
+    assert {ax.get_yscale() for ax in plot_learning_curves(synthetic_history(SPIKY), "s", log_y=False).axes} == {"linear"}
+    assert {ax.get_yscale() for ax in plot_learning_curves(synthetic_history(SMOOTH), "s", log_y=True).axes} == {"log"}
+    assert {ax.get_yscale() for ax in plot_mean_curves(study, log_y=True).axes} == {"log"}
+    assert {ax.get_yscale() for ax in plot_mean_curves(study, log_y=False).axes} == {"linear"}
+
+
+def test_the_log_rule_needs_positive_values_and_a_ratio_above_the_threshold() -> None:
+    assert use_log_y(np.array([1.0, 1.0, 1.0, LOG_Y_RATIO * 1.01]))
+    assert not use_log_y(np.array([1.0, 1.0, 1.0, LOG_Y_RATIO * 0.99]))
+    assert not use_log_y(np.array([0.0, 1.0, 1.0, 1e6]))  # zero has no place on a log axis
+    assert not use_log_y(np.array([np.nan, np.nan]))
+    assert use_log_y(np.array([1.0, 1.0]), log_y=True) and not use_log_y(np.array([1.0, 1e9, 1.0]), log_y=False)
+
+
+def _integer_ticks(fig) -> bool:
+    fig.canvas.draw()
+    return all(isinstance(ax.xaxis.get_major_locator(), MaxNLocator)
+               and np.allclose(ax.get_xticks(), np.round(ax.get_xticks())) for ax in fig.axes)
+
+
+def test_epoch_axes_have_integer_ticks(study, diverged) -> None:
+    assert _integer_ticks(plot_learning_curves(rows(study, "binary_crossentropy"), "bce"))  # 5 epochs: not 1.5, 2.5
+    assert _integer_ticks(plot_mean_curves(study))
+    assert _integer_ticks(plot_learning_curves(rows(diverged, "mean_absolute_percentage_error"), "mape"))
+
+
+# --------------------------------------------------------------------------- runs that all diverged
+
+
+@pytest.fixture(scope="module")
+def diverged() -> losslab.Study:
+    """MSE, and MAPE on the zero-centred regression target, whose runs all diverge at once."""
+    regression = get_problem("regression")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return losslab.train(regression, ["mean_squared_error", "mean_absolute_percentage_error"], seeds=[0, 1],
+                             settings=default_settings(regression).updated(epochs=4))
+
+
+def test_a_loss_whose_runs_all_diverged_gets_a_panel_that_says_so(diverged) -> None:
+    assert diverged.runs.groupby("loss")["diverged"].all().to_dict() == {
+        "mean_absolute_percentage_error": True, "mean_squared_error": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plot_mean_curves(diverged)
+    mse, mape, metric = fig.axes
+    assert len(mse.get_lines()) == 2 and not mse.texts
+    assert not mape.get_lines() and "2 of 2 runs diverged" in mape.get_title()
+    assert len(mape.texts) == 1 and "all 2 runs diverged" in mape.texts[0].get_text()
+    assert len(mape.get_yticks()) == 0  # no scale for values that do not exist (no 1e20 offsets)
+    assert [line.get_label() for line in metric.get_lines()] == ["mean_squared_error (test)", "mean_squared_error (train)"]
+    legend = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert "mean_absolute_percentage_error (every run diverged)" in legend
+
+
+def test_the_final_distribution_says_which_loss_has_no_finished_run(diverged) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plot_final_distribution(diverged)
+    ax = fig.axes[0]
+    labels = [label.get_text() for label in ax.get_xticklabels()]
+    assert labels == ["mean_squared_error", "mean_absolute_percentage_error\n(all 2 diverged)"]
+    assert len(ax.texts) == 1 and "diverged" in ax.texts[0].get_text()
+    assert ax.texts[0].get_position()[0] == 2  # in the diverged loss's place
 
 
 @pytest.mark.parametrize(("name", "n_classes"), [("circles", 2), ("blobs", 3)])

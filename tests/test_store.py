@@ -144,3 +144,37 @@ def test_show_renders_a_stored_study_without_training(tmp_path) -> None:
         "categorical_crossentropy vs kl_divergence (3 paired seeds): identical on every paired seed (3/3)."]
     assert (tmp_path / "shown" / "compare_blobs_curves.png").exists()
     assert os.path.getsize(tmp_path / "shown" / "compare_blobs_runs.csv") > 0
+
+
+def test_a_corrupted_compile_cache_entry_is_replaced_not_reread_forever(tmp_path) -> None:
+    cache = tmp_path / "cache"
+    env = {**os.environ, "LOSSLAB_CACHE_DIR": str(cache)}
+
+    def run(out: str) -> str:
+        result = subprocess.run([LOSSLAB, "run", "circles", "--loss", "bce", "--epochs", "2", "--out", str(tmp_path / out)],
+                                capture_output=True, text=True, timeout=300, env=env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "(cached for the next time)" in run("a")
+    (entry,) = cache.glob("*-cache")
+    entry.write_bytes(b"garbage")
+    run("b")  # reads the broken entry, compiles, and removes it
+    assert not entry.exists()
+    run("c")  # compiles once more and writes it anew
+    assert entry.exists() and entry.stat().st_size > 1000
+
+
+def test_no_caching_is_claimed_when_the_cache_cannot_be_written(tmp_path, monkeypatch) -> None:
+    from losslab.cli._commands import _timing_line
+    from losslab.engine import _cache
+
+    monkeypatch.setenv("LOSSLAB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(_cache.os, "access", lambda path, mode: False)  # as for a read-only directory
+    _cache.enable_compilation_cache.cache_clear()
+    try:
+        stored = run_stored(small_plan(epochs=2, seeds=[5]), tmp_path, "x")
+    finally:
+        _cache.enable_compilation_cache.cache_clear()  # the next run enables the real cache again
+    assert stored.study.timings["compile_cache"] == ""
+    assert "cached for the next time" not in _timing_line([stored])

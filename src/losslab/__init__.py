@@ -35,14 +35,24 @@ from losslab.registry import (
     register_loss,
 )
 from losslab.replicate import Replication, replicate
+from losslab.report import html_fragment, report_html, save_report
+from losslab.predict import predict
 from losslab.results import Study, run, train
+from losslab.store import load, run_stored
 from losslab.settings import Settings
+
+# Jupyter shows these results as the report's HTML (verdicts, tables, figures). Attached here,
+# in the package root, because the report is the last stage: the results cannot import it.
+for _result in (Study, Comparison, Replication, Verification):
+    _result._repr_html_ = html_fragment  # type: ignore[attr-defined]
+del _result
 
 
 __all__ = [
     "MLP", "Comparison", "DataError", "IncompatibleLossError", "LossSpec", "LosslabError", "Model", "Problem",
     "Recommendation", "Replication", "Settings", "SettingsError", "Study", "StudyPlan", "TargetError",
     "UnknownNameError", "Verification", "check_compatible", "compare", "curve_diagnostics", "default_settings",
-    "encode_targets", "get_loss", "get_problem", "loss_names", "losses_table", "plan", "problem_names", "recommend",
-    "register_loss", "replicate", "run", "train", "verify",
+    "encode_targets", "get_loss", "get_problem", "load", "loss_names", "losses_table", "plan", "predict", "problem_names",
+    "recommend", "run_stored",
+    "register_loss", "replicate", "report_html", "run", "save_report", "train", "verify",
 ]

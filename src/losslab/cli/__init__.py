@@ -19,13 +19,24 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from losslab.cli import _commands
-from losslab.cli._render import err_console
+from losslab.cli._render import err_console, set_wide
 from losslab.errors import LosslabError
 
 try:  # newer typer carries its own copy of click
     from typer._click.exceptions import ClickException, UsageError
 except ImportError:  # pragma: no cover - typer versions that depend on click itself
     from click.exceptions import ClickException, UsageError
+
+
+def _with_default_values(args: list[str]) -> list[str]:
+    """``--mlflow`` with no value (last, or before another option) as ``--mlflow default``: click
+    has no option whose value may be left out."""
+    out = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg == "--mlflow" and (i + 1 == len(args) or args[i + 1].startswith("-")):
+            out.append(MLFLOW_DEFAULT)
+    return out
 
 
 class _Group(TyperGroup):
@@ -44,7 +55,7 @@ class _Group(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        args = list(sys.argv[1:] if args is None else args)
+        args = _with_default_values(list(sys.argv[1:] if args is None else args))
         try:
             # Not standalone: click returns the code of an Exit (--help, typer.Exit(2)) instead of
             # calling sys.exit, and raises its usage errors here instead of printing its usage box.
@@ -135,26 +146,34 @@ Optimizer = Annotated[str | None, typer.Option("--optimizer", help="sgd (default
 Activation = Annotated[str | None, typer.Option("--activation", help="Hidden-layer activation: relu (default), tanh, sigmoid, gelu, leaky_relu or elu.")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Directory for figures and result files.")]
 SaveModels = Annotated[bool, typer.Option("--save-models", help="Keep the trained parameters in the study, for losslab predict.")]
+Report = Annotated[bool, typer.Option("--report", help="Also write one self-contained HTML report (verdicts, tables, figures, provenance).")]
+Mlflow = Annotated[str | None, typer.Option("--mlflow", help="Log every run to MLflow: --mlflow alone for sqlite:///mlruns.db (or $MLFLOW_TRACKING_URI), or --mlflow URI.", show_default=False)]
+Wide = Annotated[bool, typer.Option("--wide", help="Print tables whole, without abbreviating or fitting them to 100 columns.")]
+
+#: What ``--mlflow`` given without a value stands for: MLflow's default store.
+MLFLOW_DEFAULT = "default"
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
 
 
 @app.command()
-def losses(json: Json = False) -> None:
+def losses(json: Json = False, wide: Wide = False) -> None:
     """List every loss with its problem kind, output layer, target encoding, metric and aliases.
 
     Example: losslab losses
     """
     with user_errors():
+        _extras(False, None, wide)
         _commands.show_losses(json)
 
 
 @app.command()
-def problems(json: Json = False) -> None:
+def problems(json: Json = False, wide: Wide = False) -> None:
     """List the built-in problems with their size, kind and default settings (the tutorial's for its problems).
 
     Example: losslab problems
     """
     with user_errors():
+        _extras(False, None, wide)
         _commands.show_problems(json)
 
 
@@ -168,6 +187,7 @@ def run(
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False,
     out: Out = Path("losslab-out"), json: Json = False, save_models: SaveModels = False,
+    report: Report = False, mlflow: Mlflow = None, wide: Wide = False,
 ) -> None:
     """Train one model like the tutorial: print the final metric, write the learning curves and history.
 
@@ -176,7 +196,7 @@ def run(
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
         settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation)
-        _commands.run_one(source, loss, seed, settings, out, json, save_models)
+        _commands.run_one(source, loss, seed, settings, out, json, save_models, _extras(report, mlflow, wide))
 
 
 @app.command()
@@ -184,13 +204,14 @@ def replicate(
     repeats: Annotated[int, typer.Option("--repeats", "-n", help="Runs per case study (mean ± sd when > 1).")] = 30,
     epochs: Annotated[int | None, typer.Option("--epochs", help="Override every case study's epochs (for quick checks).")] = None,
     out: Out = Path("losslab-out"), json: Json = False,
+    report: Report = False, mlflow: Mlflow = None, wide: Wide = False,
 ) -> None:
-    """Reproduce the tutorial: all nine case studies and the two extension losses, with its figures.
+    """Reproduce the tutorial: all nine case studies and the extensions, judged over repeats, with its figures.
 
-    Example: losslab replicate --repeats 5 --out results
+    Example: losslab replicate --repeats 5 --out results --report
     """
     with user_errors():
-        _commands.replicate_all(repeats, epochs, out, json)
+        _commands.replicate_all(repeats, epochs, out, json, _extras(report, mlflow, wide))
 
 
 @app.command()
@@ -205,6 +226,7 @@ def compare(
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False,
     out: Out = Path("losslab-out"), json: Json = False, save_models: SaveModels = False,
+    report: Report = False, mlflow: Mlflow = None, wide: Wide = False,
 ) -> None:
     """Compare losses over repeated paired runs: statistics, verdicts and curve diagnostics.
 
@@ -213,7 +235,8 @@ def compare(
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
         settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation)
-        _commands.compare_losses(source, loss, repeats, margin, alpha, settings, out, json, save_models)
+        _commands.compare_losses(source, loss, repeats, margin, alpha, settings, out, json, save_models,
+                                 _extras(report, mlflow, wide))
 
 
 @app.command()
@@ -225,7 +248,7 @@ def recommend(
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Directory for figures and result files with --verify (default losslab-out).", show_default=False)] = None,
-    json: Json = False,
+    json: Json = False, report: Report = False, mlflow: Mlflow = None, wide: Wide = False,
 ) -> None:
     """Recommend a loss, output layer and target encoding for a problem or your own data.
 
@@ -233,21 +256,36 @@ def recommend(
     """
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
-        _commands.recommend_loss(source, verify, repeats, _commands.SettingsOptions(epochs), out, json)
+        _commands.recommend_loss(source, verify, repeats, _commands.SettingsOptions(epochs), out, json,
+                                 _extras(report, mlflow, wide))
 
 
 @app.command()
 def show(
     path: Annotated[Path, typer.Argument(help="A study directory, or a command's --out folder holding studies.", show_default=False)],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the figures and tables (default: beside the study).", show_default=False)] = None,
-    json: Json = False,
+    json: Json = False, wide: Wide = False,
 ) -> None:
     """Show a stored study again without training: tables, verdicts and figures.
 
     Example: losslab show losslab-out
     """
     with user_errors():
+        _extras(False, None, wide)
         _commands.show_studies(path, out, json)
+
+
+@app.command("report")
+def report_command(
+    path: Annotated[Path, typer.Argument(help="A study directory, or a command's --out folder holding studies.", show_default=False)],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="The HTML file to write (default: report.html in PATH).", show_default=False)] = None,
+) -> None:
+    """Write one self-contained HTML report of stored studies, without training: open it in a browser.
+
+    Example: losslab report losslab-out
+    """
+    with user_errors():
+        _commands.report_studies(path, out)
 
 
 @app.command("predict")
@@ -265,6 +303,12 @@ def predict_rows(
     """
     with user_errors():
         _commands.predict_file(path, data, loss, seed, out, json)
+
+
+def _extras(report: bool, mlflow: str | None, wide: bool) -> _commands.Extras:
+    """The output options shared by the training commands; ``--wide`` takes effect at once."""
+    set_wide(wide)
+    return _commands.Extras(report, None if mlflow in (None, MLFLOW_DEFAULT) else mlflow, mlflow is not None)
 
 
 def main() -> None:  # pragma: no cover - the console entry point

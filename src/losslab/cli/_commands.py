@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,10 @@ from losslab.registry import get_loss, losses_table, recommend
 from losslab.replicate import Replication, judge, replicate
 from losslab._plain import slug
 from losslab.predict import predict
+from losslab.report import save_report
+from losslab.tracking import log_study
 from losslab.results import Study, atomic_write, ensure_out_dir
-from losslab.store import STUDIES, StoredStudy, load, run_stored
+from losslab.store import STUDIES, StoredStudy, fingerprint, load, run_stored
 from losslab.settings import Settings, parse_hidden, seeds_for
 
 
@@ -98,6 +101,33 @@ def _plan(source: Source, losses: Sequence[str], seeds: range, options: Settings
     return plan(problem, losses, seeds, options.apply(default_settings(problem)))
 
 
+@dataclass(frozen=True)
+class Extras:
+    """What a training command writes besides its tables and figures: an HTML report (``--report``)
+    and an MLflow record (``--mlflow [URI]``; ``mlflow_uri`` None is MLflow's default store)."""
+
+    report: bool = False
+    mlflow_uri: str | None = None
+    mlflow: bool = False
+
+    def finish(self, out: Path, stem: str, title: str, studies: Sequence[Study], files: list[Path], **results: object) -> list[str]:
+        """Write the report and log to MLflow as asked; the lines that say where they went."""
+        said = []
+        if self.report:
+            provenance = {"written": time.strftime("%Y-%m-%d %H:%M:%S"), "output folder": str(out),
+                          "plan fingerprints (SHA-256)": {study.problem.name: fingerprint(study.plan) for study in studies}}
+            files.append(save_report(out / f"{stem}_report.html", title=title, studies=list(studies),
+                                     provenance=provenance, **results))
+            said.append(f"report: {files[-1]}")
+        if self.mlflow:
+            comparison = results.get("comparison")
+            ids = [log_study(study, self.mlflow_uri, comparison=comparison, artifacts=files, run_name=f"{stem}")
+                   for study in studies]
+            said.append(f"logged to MLflow ({self.mlflow_uri or 'sqlite:///mlruns.db'}): parent run{'s' if len(ids) > 1 else ''} "
+                        f"{', '.join(ids)}")
+        return said
+
+
 @contextlib.contextmanager
 def _progress(description: str, enabled: bool = True) -> Iterator:
     """A rich progress bar on stderr when it is a terminal; yields ``update(done, total)``."""
@@ -125,7 +155,7 @@ def _timing_line(stored: Sequence[StoredStudy]) -> str:
     trained = runs - reused
     where = f"{'the study' if len(stored) == 1 else 'the studies'} in {stored[0].path.parent}" if stored else ""
     if trained == 0:
-        line = f"[dim]all {_count(runs, 'run')} reused from {where}"
+        line = f"[dim]{'the run was' if runs == 1 else f'all {runs} runs were'} reused from {where}"
     else:
         line = f"[dim]{_count(trained, 'run')} trained in {train_s:.1f} s"
         line += f", {reused} reused from {where}" if reused else ""
@@ -166,7 +196,7 @@ def show_problems(as_json: bool) -> None:
 
 # run --------------------------------------------------------------------------------------------
 def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsOptions, out: Path, as_json: bool,
-            save_models: bool = False) -> None:
+            save_models: bool = False, extras: Extras = Extras()) -> None:
     if len(losses) != 1:
         raise LosslabError("run trains one loss; to compare several use: losslab compare ... --loss A --loss B")
     study_plan = _plan(source, losses, seeds_for(1, seed), options)
@@ -177,6 +207,7 @@ def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsO
                             save_models=save_models)
     study = stored.study
     files = save_run(study, out)
+    said = extras.finish(out, files[-1].stem, f"{problem.name}: {loss}, seed {seed}", [study], files)
     row = study.runs.iloc[0]
     if as_json:
         print_json({"problem": problem.name, "loss": loss, "seed": seed, "run": row.to_dict(), "files": files,
@@ -193,12 +224,14 @@ def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsO
         if study_plan.specs[0].activation == "tanh":
             console.print(f"As the tutorial's Keras scored it (round(output) == label): Train: "
                           f"{row['train_rounding_accuracy']:.3f}, Test: {row['test_rounding_accuracy']:.3f}")
-    console.print(f"metric: {row['metric']}; learning curves: {files[-1]}; history: {files[0]}, {files[1]}")
+    console.print(f"metric: {row['metric']}; learning curves: {files[4]}; history: {files[0]}, {files[1]}")
+    for line in said:
+        console.print(line)
     console.print(_timing_line([stored]))
 
 
 # replicate --------------------------------------------------------------------------------------
-def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool) -> None:
+def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool, extras: Extras = Extras()) -> None:
     seeds_for(repeats)
     if epochs is not None:
         Settings(epochs=epochs)
@@ -207,6 +240,8 @@ def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool) ->
         result = replicate(repeats, epochs, progress=lambda problem, done, total: update(done, total, problem),
                            store=out / STUDIES)
     files = save_replication(result, out)
+    said = extras.finish(out, "replicate", f"The tutorial replicated: {repeats} runs per case study",
+                         list(result.studies.values()), files, replication=result)
     if as_json:
         print_json({"repeats": repeats, "cases": result.table, "diagnostics": result.diagnostics,
                     "notes": result.notes(), "files": [str(f) for f in files],
@@ -214,6 +249,8 @@ def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool) ->
         return
     _print_replication(result)
     console.print(f"figures and tables in {out}/ ({len(files)} files); the studies in {out / STUDIES}")
+    for line in said:
+        console.print(line)
     console.print(_timing_line(result.stored))
 
 
@@ -245,12 +282,13 @@ def _print_replication(result: Replication) -> None:
     console.print(table("The learning curves: the tutorial's words and losslab's diagnostics (means over runs)",
                         ["case", "loss", "the tutorial says", "converged by epoch", "bumpiness", "runs overfitting"], rows))
     for note in result.notes():
-        console.print(f"- {note}")
+        console.print(f"- {note}", soft_wrap=True)
 
 
 # compare ----------------------------------------------------------------------------------------
 def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: float | None, alpha: float,
-                   options: SettingsOptions, out: Path, as_json: bool, save_models: bool = False) -> None:
+                   options: SettingsOptions, out: Path, as_json: bool, save_models: bool = False,
+                   extras: Extras = Extras()) -> None:
     if len(losses) < 2:
         raise LosslabError("compare needs at least two losses: --loss A --loss B")
     check_levels(margin, alpha)  # before the training, not after it
@@ -261,11 +299,16 @@ def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: 
                             save_models=save_models)
     comparison = compare(stored.study, margin=margin, alpha=alpha)
     files = save_comparison(stored.study, comparison, out)
+    stem = f"compare_{slug(study_plan.problem.name)}"
+    said = extras.finish(out, stem, f"{study_plan.problem.name}: {', '.join(study_plan.losses)}", [stored.study], files,
+                         comparison=comparison)
     if as_json:
         print_json({**comparison.to_dict(), "files": files, "study": stored.path, "reused": stored.reused})
         return
     print_comparison(stored.study, comparison)
     console.print(f"figures and tables in {out}/ ({len(files)} files); the study in {stored.path}")
+    for line in said:
+        console.print(line)
     console.print(_timing_line([stored]))
 
 
@@ -291,8 +334,8 @@ def print_comparison(study: Study, comparison: Comparison) -> None:
     console.print(table("Learning-curve diagnostics (means over runs)",
                         ["loss", "convergence epoch", "runs overfitting", "overfitting onset", "bumpiness", "train-test gap"], rows))
     console.print("[bold]Verdicts[/bold]")
-    for verdict in comparison.verdicts:
-        console.print(f"- {verdict}")
+    for verdict in comparison.verdicts:  # one line each, whatever the width: the terminal wraps it
+        console.print(f"- {verdict}", soft_wrap=True)
 
 
 # show -------------------------------------------------------------------------------------------
@@ -321,6 +364,21 @@ def show_studies(path: Path, out: Path | None, as_json: bool) -> None:
             print_json({"studies": payload, "files": files})
             return
     console.print(f"figures and tables in {out}/ ({len(files)} files)")
+
+
+def report_studies(path: Path, out: Path | None) -> None:
+    """One HTML report of the stored studies at ``path``, without training."""
+    studies = load_studies(path)
+    target = out or (path / "report.html")
+    if all(name.startswith("replicate_") for name in studies):
+        result = judge({name.removeprefix("replicate_"): study for name, study in studies.items()})
+        save_report(target, title=f"The tutorial replicated: {result.repeats} runs per case study",
+                    studies=list(studies.values()), replication=result)
+    else:
+        comparison = compare(next(iter(studies.values()))) if len(studies) == 1 and len(next(iter(studies.values())).losses) > 1 else None
+        title = ", ".join(f"{study.problem.name}: {', '.join(study.losses)}" for study in studies.values())
+        save_report(target, title=title, studies=list(studies.values()), comparison=comparison)
+    console.print(f"report: {target}")
 
 
 def predict_file(path: Path, data: Path, loss: str | None, seed: int | None, out: Path, as_json: bool) -> None:
@@ -355,9 +413,10 @@ def load_studies(path: Path) -> dict[str, Study]:
 
 # recommend --------------------------------------------------------------------------------------
 def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options: SettingsOptions, out: Path | None,
-                   as_json: bool) -> None:
+                   as_json: bool, extras: Extras = Extras()) -> None:
     if not verify_it:
-        given = [flag for flag, value in (("--repeats", repeats), ("--epochs", options.epochs)) if value is not None]
+        given = [flag for flag, value in (("--repeats", repeats), ("--epochs", options.epochs), ("--report", extras.report),
+                                          ("--mlflow", extras.mlflow)) if value not in (None, False)]
         if given:
             one = len(given) == 1
             raise LosslabError(f"{' and '.join(given)} {'is' if one else 'are'} only used with --verify, which trains; "
@@ -378,6 +437,8 @@ def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options
         payload["skipped"] = verification.skipped
         payload["files"] = save_comparison(verification.study, verification.comparison, out)
         payload["verification"] = verification.comparison.to_dict()
+        payload["said"] = extras.finish(out, f"recommend_{slug(problem.name)}", f"{problem.name}: the recommended loss, verified",
+                                        [verification.study], payload["files"], verification=verification)
     if as_json:
         print_json(payload)
         return
@@ -390,3 +451,5 @@ def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options
         console.print(f"- not verified: {note}")
     if verification is not None:
         print_comparison(verification.study, verification.comparison)
+        for line in payload["said"]:
+            console.print(line)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Protocol
 import jax
 import numpy as np
 
-from losslab.engine._cache import enable_compilation_cache
+from losslab.engine._cache import READ_ERROR, discard_unreadable_entries, enable_compilation_cache
 from losslab.engine._program import Data, build_program, epoch_orders
 from losslab.planning import StudyPlan
 from losslab.registry import LossSpec
@@ -105,7 +106,7 @@ def _train_chunks(plan: StudyPlan, spec: LossSpec, chunks: list[tuple[int, ...]]
     data = Data.of(problem.X_train, problem.X_test, plan.targets[spec.name])
     program = build_program(spec, plan.output_units(spec), plan.settings, plan.model)
     start = time.perf_counter()
-    compiled = program.lower(data, *_chunk_inputs(plan, chunks[0][:1], shapes_only=True)).compile()
+    compiled = _compile(program, data, plan, chunks[0][:1])
     timings["compile_s"] += time.perf_counter() - start
     timings["programs"] += 1
     start = time.perf_counter()
@@ -121,6 +122,20 @@ def _train_chunks(plan: StudyPlan, spec: LossSpec, chunks: list[tuple[int, ...]]
     results = dict(zip(chunks, pool.map(train, chunks)))
     timings["train_s"] += time.perf_counter() - start
     return results
+
+
+def _compile(program, data: Data, plan: StudyPlan, seeds: tuple[int, ...]):
+    """Compile ``program`` for a chunk's shapes; an unreadable cache entry met on the way is
+    removed (so the next run writes it again) instead of being re-read on every later run."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compiled = program.lower(data, *_chunk_inputs(plan, seeds, shapes_only=True)).compile()
+    for warning in caught:
+        if READ_ERROR in str(warning.message):
+            discard_unreadable_entries()
+        else:  # not ours to swallow
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return compiled
 
 
 def seed_keys(seeds: Sequence[int]) -> np.ndarray:

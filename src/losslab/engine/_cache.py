@@ -29,8 +29,40 @@ def enable_compilation_cache() -> Path | None:
         path.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
+    if not os.access(path, os.W_OK):  # readable but not writable: nothing would be kept
+        return None
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return path
 
+
+
+#: What JAX warns when a cache entry cannot be read; it then compiles, but never replaces the entry.
+READ_ERROR = "Error reading persistent compilation cache entry"
+
+
+def discard_unreadable_entries() -> int:
+    """Remove cache entries that do not decompress, so that the next compilation writes them anew
+    (JAX skips writing a key that exists, and would re-read and recompile on every run)."""
+    path = enable_compilation_cache()
+    if path is None:
+        return 0
+    removed = 0
+    for entry in path.glob("*-cache"):
+        try:
+            _decompress(entry.read_bytes())
+        except Exception:  # any failure to decode is an unusable entry
+            entry.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _decompress(data: bytes) -> bytes:
+    try:  # JAX's own reader, so that an entry is judged exactly as JAX will read it
+        from jax._src.compilation_cache import decompress_executable
+    except ImportError:  # pragma: no cover - a JAX without it: zlib, its fallback
+        import zlib
+
+        return zlib.decompress(data)
+    return decompress_executable(data)

@@ -1,4 +1,5 @@
-"""Figure plumbing shared by every plot: an Agg canvas without pyplot's global state, and PNG output."""
+"""Figure plumbing shared by every plot: an Agg canvas without pyplot's global state, mean curves
+with their band, and PNG output with every title fitted to the figure."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from losslab.figures._axes import fit_titles
+from losslab.results import atomic_write
 
 #: The tutorial's colours: train (or class 0) blue, test (or class 1) orange, class 2 green.
 TRAIN_COLOUR, TEST_COLOUR = "C0", "C1"
@@ -27,12 +31,31 @@ def new_figure(figsize: tuple[float, float]) -> Figure:
 
 
 def save(fig: Figure, path: str | Path | None) -> Figure:
-    """Write ``fig`` as a PNG at ``path`` (when given) and return it."""
+    """Fit ``fig``'s titles (:func:`~losslab.figures._axes.fit_titles`), write it as a PNG at
+    ``path`` (when given) and return it.
+
+    The PNG is written under a temporary name unique to the process and renamed into place, so
+    that an interrupted or concurrent run never leaves a partial figure under ``path``."""
+    fit_titles(fig)
     if path is not None:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(target, dpi=120)
+        atomic_write(target, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     return fig
+
+
+def has_curve(history: pd.DataFrame) -> bool:
+    """Whether some run in ``history`` has a finite loss at two epochs or more: a curve to draw.
+
+    Runs that all diverged within two epochs have none; their panels say so in words instead of
+    showing empty axes with offsets of 1e20."""
+    finite = history[np.isfinite(history["loss_value"].to_numpy(float))]
+    return bool(len(finite)) and int(finite.groupby("seed")["epoch"].nunique().max()) >= 2
+
+
+def diverged_message(n_runs: int) -> str:
+    """"the run diverged within two epochs" or "all 30 runs diverged within two epochs"."""
+    return f"{'the run' if n_runs == 1 else f'all {n_runs} runs'} diverged within two epochs"
 
 
 def draw_mean_curve(ax: Axes, rows: pd.DataFrame, column: str, colour: str, label: str,

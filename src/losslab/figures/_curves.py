@@ -9,22 +9,31 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from losslab.figures._canvas import METRIC_LABELS, TEST_COLOUR, TRAIN_COLOUR, draw_mean_curve, new_figure, save
+from losslab.figures._axes import apply_log_y, integer_epochs
+from losslab.figures._canvas import (METRIC_LABELS, TEST_COLOUR, TRAIN_COLOUR, diverged_message, draw_mean_curve,
+                                     has_curve, new_figure, save)
 from losslab.problems import Problem
 
 
-def plot_learning_curves(history: pd.DataFrame, title: str, path: str | Path | None = None) -> Figure:
+def plot_learning_curves(history: pd.DataFrame, title: str, path: str | Path | None = None, *,
+                         log_y: bool | None = None) -> Figure:
     """The tutorial's learning-curve figure for one loss on one problem.
 
     Top panel the loss, bottom panel the metric; train in blue, test in orange. With one seed the
     curves are that run's; with several, the mean over seeds with a band from the 10th to the
     90th percentile. Epochs after a run diverged (NaN) are left out of the mean and band.
+
+    ``log_y`` True draws both panels on a log y-axis (values that are not positive are then
+    clipped), False on linear ones; None (the default) decides per panel by the rule of
+    :func:`~losslab.figures._axes.use_log_y`: log when every value drawn is positive and the
+    largest exceeds the median more than 50 times, so that one seed's spike does not flatten
+    the other curves. Epoch ticks are whole numbers; a long title is wrapped to fit the figure.
     """
     fig = new_figure((7, 6.5))
     ax_loss, ax_metric = fig.subplots(2, 1, sharex=True)
+    integer_epochs(ax_loss, ax_metric)
     metric = str(history["metric"].iloc[0])
-    finite_epochs = history[np.isfinite(history["loss_value"].to_numpy(float))].groupby("seed")["epoch"].nunique()
-    if finite_epochs.reindex(history["seed"].unique(), fill_value=0).max() < 2:  # no run has a curve to draw
+    if not has_curve(history):
         return save(_every_run_diverged(fig, (ax_loss, ax_metric), history, title), path)
     for split, colour in (("train", TRAIN_COLOUR), ("test", TEST_COLOUR)):
         rows = history[history["split"] == split]
@@ -32,6 +41,8 @@ def plot_learning_curves(history: pd.DataFrame, title: str, path: str | Path | N
         draw_mean_curve(ax_metric, rows, "metric_value", colour, split)
         if _rounding_differs(rows):
             draw_mean_curve(ax_metric, rows, "rounding_accuracy", colour, f"{split}, as the tutorial's Keras scored it", "--")
+    for ax in (ax_loss, ax_metric):
+        apply_log_y(ax, log_y)
     n_seeds = history["seed"].nunique()
     suffix = "" if n_seeds == 1 else f" (mean of {n_seeds} seeds, 10-90% band)"
     ax_loss.set(title=f"{title}{suffix}", ylabel="Loss")
@@ -46,8 +57,7 @@ def _every_run_diverged(fig: Figure, axes: tuple[Axes, Axes], history: pd.DataFr
     """The learning-curve figure of runs that all diverged within two epochs: the panels say so
     in words, over the epoch axis, instead of showing empty axes with offsets of 1e20."""
     n_seeds, epochs = history["seed"].nunique(), int(history["epoch"].max())
-    runs = "the run" if n_seeds == 1 else f"all {n_seeds} runs"
-    message = f"{runs} diverged within two epochs:\nthe loss became NaN or infinite, so there is no curve to draw"
+    message = f"{diverged_message(n_seeds)}:\nthe loss became NaN or infinite, so there is no curve to draw"
     metric = str(history["metric"].iloc[0])
     for ax, label in zip(axes, ("Loss", METRIC_LABELS.get(metric, metric).title())):
         ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="C3")

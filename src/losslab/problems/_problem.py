@@ -139,6 +139,27 @@ class Problem:
 
         return problem_from_file(path, target, name=name, **options)
 
+    def __repr__(self) -> str:  # the arrays would make the dataclass repr a thousand lines long
+        classes = "" if self.kind == "regression" else f", {self.n_classes} classes"
+        return (f"<Problem {self.name!r}: {self.kind}{classes}, {self.n_train} train / {self.n_test} test rows, "
+                f"{self.n_features} features ({self._feature_list()})>")
+
+    def __str__(self) -> str:
+        kind = self.kind if self.kind == "regression" else f"{self.kind} classification, {self.n_classes} classes"
+        lines = [f"{self.name}: {kind}",
+                 f"  rows: {self.n_train} train, {self.n_test} test",
+                 f"  {self.n_features} feature{'s' if self.n_features != 1 else ''}: {self._feature_list()}",
+                 f"  target: {self.target_name}"]
+        if self.description:
+            lines.append(f"  {self.description}")
+        return "\n".join(lines)
+
+    def _feature_list(self, shown: int = 5) -> str:
+        """The first ``shown`` feature names, and how many more there are."""
+        names = ", ".join(self.feature_names[:shown])
+        rest = self.n_features - shown
+        return f"{names} and {rest} more" if rest > 0 else names
+
     @property
     def n_features(self) -> int:
         return int(self.X_train.shape[1])
