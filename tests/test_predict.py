@@ -89,3 +89,13 @@ def test_predict_on_the_command_line(tmp_path) -> None:
     IRIS.drop(columns="colour").to_csv(tmp_path / "fewer.csv", index=False)
     refused = runner.invoke(app, ["predict", str(tmp_path / "out"), "--data", str(tmp_path / "fewer.csv")])
     assert refused.exit_code == 2 and refused.stderr.startswith("error: the columns do not match the training data: missing colour")
+
+
+def test_unseen_categories_are_warned_about_and_hinge_scores_are_not_called_probabilities(tmp_path) -> None:
+    frame = IRIS.assign(big=(IRIS["species"] == "virginica").astype(int)).drop(columns="species")
+    problem = losslab.Problem.from_frame(frame, "big")
+    stored = run_stored(losslab.plan(problem, ["hinge"], settings=Settings(epochs=5)), tmp_path, "h", save_models=True)
+    with pytest.warns(UserWarning, match="column 'colour' has values not seen in training \\(green\\)"):
+        table = predict(stored.path, frame.assign(colour="green"))
+    assert list(table.columns) == ["prediction", "score_1"]
+    assert ((table["score_1"] > 0) == (table["prediction"] == "1")).all()

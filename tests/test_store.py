@@ -28,6 +28,25 @@ def small_plan(epochs: int = 3, seeds=range(20)):
     return plan(BLOBS, ["cce", "kld"], seeds=seeds, settings=Settings(epochs=epochs))
 
 
+def test_a_complete_study_is_read_not_reopened(tmp_path) -> None:
+    first = run_stored(small_plan(), tmp_path, "x")
+    before = (first.path / MANIFEST).read_text()
+    again = run_stored(small_plan(), tmp_path, "x")
+    assert (first.path / MANIFEST).read_text() == before and again.reused == 40
+
+
+def test_two_different_plans_on_one_out_folder_never_mix_their_exports(tmp_path) -> None:
+    commands = [[LOSSLAB, "compare", "blobs", "--loss", "cce", "--loss", "kld", "--repeats", "8", "--epochs", str(e),
+                 "--out", str(tmp_path)] for e in (20, 21)]
+    processes = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for c in commands]
+    assert all(p.wait(timeout=300) == 0 for p in processes)
+    epochs = pd.read_csv(tmp_path / "compare_blobs_history.csv")["epoch"].max()
+    summary_runs = pd.read_csv(tmp_path / "compare_blobs_runs.csv")
+    curves = pd.read_parquet(tmp_path / "compare_blobs_history.parquet")["epoch"].max()
+    assert epochs == curves and len(summary_runs) == 16  # one command's whole set, whichever wrote last
+    assert len(list((tmp_path / "studies").iterdir())) == 2
+
+
 def test_a_second_run_of_the_same_plan_reuses_every_run_and_equals_the_first(tmp_path) -> None:
     first = run_stored(small_plan(), tmp_path, "compare_blobs")
     second = run_stored(small_plan(), tmp_path, "compare_blobs")
@@ -63,6 +82,8 @@ def test_an_unreadable_chunk_is_trained_again(tmp_path) -> None:
     first = run_stored(small_plan(), tmp_path, "x")
     chunk = sorted((first.path / "chunks").iterdir())[0]
     chunk.write_bytes(b"not an array")
+    manifest = json.loads((first.path / MANIFEST).read_text())  # as if interrupted before the end
+    (first.path / MANIFEST).write_text(json.dumps({**manifest, "status": "running"}))
     again = run_stored(small_plan(), tmp_path, "x")
     assert again.reused == 40 - 16
     pd.testing.assert_frame_equal(again.study.runs, first.study.runs)
@@ -178,3 +199,17 @@ def test_no_caching_is_claimed_when_the_cache_cannot_be_written(tmp_path, monkey
         _cache.enable_compilation_cache.cache_clear()  # the next run enables the real cache again
     assert stored.study.timings["compile_cache"] == ""
     assert "cached for the next time" not in _timing_line([stored])
+
+
+def test_show_keeps_the_margin_and_alpha_of_the_comparison(tmp_path) -> None:
+    out = tmp_path / "out"
+    first = subprocess.run([LOSSLAB, "compare", "blobs", "--loss", "cce", "--loss", "hinge", "--repeats", "3", "--epochs", "3",
+                            "--margin", "0.2", "--alpha", "0.2", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert first.returncode == 2 and "hinge is a two-class loss" in first.stderr  # refused: pick valid losses
+    first = subprocess.run([LOSSLAB, "compare", "blobs", "--loss", "cce", "--loss", "categorical_hinge", "--repeats", "3",
+                            "--epochs", "3", "--margin", "0.2", "--alpha", "0.2", "--out", str(out)],
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    shown = subprocess.run([LOSSLAB, "show", str(out), "--json"], capture_output=True, text=True, timeout=300)
+    payload = json.loads(shown.stdout)
+    assert payload["studies"][0]["alpha"] == 0.2 and payload["studies"][0]["pairs"][0]["margin"] == 0.2

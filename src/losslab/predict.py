@@ -8,6 +8,7 @@ probable class for a classifier, values in the target's own units for a regressi
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import jax
@@ -29,7 +30,8 @@ def predict(path: str | Path, data: pd.DataFrame | str | Path, *, loss: str | No
     ``loss`` defaults to the study's first loss, ``seed`` to every seed (the mean over the runs
     that did not diverge). Returns one
     row per input row: ``prediction`` (the class label, or the value in the target's units) and,
-    for a classifier, ``probability_<class>`` for every class.
+    for a classifier, ``probability_<class>`` for every class (a hinge loss's tanh output is a
+    margin score, not a probability: ``score_<class 1>``, whose sign is the class).
     """
     path = Path(path)
     study = load(path)
@@ -90,6 +92,11 @@ def prepare_rows(problem: Problem, frame: pd.DataFrame) -> np.ndarray:
     for column in categorical:
         values = _convert_feature(frame[column], column).astype(object).to_numpy()
         categories = preparation["one_hot"][column]
+        unseen = sorted(set(values) - set(categories), key=str)
+        if unseen:  # encoded as all zeros, as the test rows were: say so, a prediction there is a guess
+            warnings.warn(f"column {column!r} has values not seen in training ({', '.join(map(str, unseen[:5]))}); "
+                          "they are encoded as no category, and their predictions deserve less trust", UserWarning,
+                          stacklevel=3)
         blocks.append((values[:, None] == np.asarray(categories, dtype=object)[None, :]).astype(np.float64))
     return np.hstack(blocks)
 
@@ -124,12 +131,11 @@ def _as_table(plan: StudyPlan, spec: LossSpec, outputs: np.ndarray) -> pd.DataFr
         if plan.centred:
             values = values + problem.target_mean
         return pd.DataFrame({"prediction": values})
-    if spec.activation == "softmax":
-        probabilities = outputs
-    else:  # one unit: sigmoid gives P(class 1); tanh's (-1, 1) maps to it as (out + 1) / 2
-        p1 = outputs[:, 0] if spec.activation == "sigmoid" else (outputs[:, 0] + 1) / 2
-        probabilities = np.column_stack([1 - p1, p1])
-    names = list(problem.class_names) or [str(i) for i in range(probabilities.shape[1])]
+    names = list(problem.class_names) or [str(i) for i in range(max(2, outputs.shape[1]))]
+    if spec.activation == "tanh":  # a margin score in (-1, 1), not a probability: its sign is the class
+        return pd.DataFrame({"prediction": np.asarray(names, dtype=object)[(outputs[:, 0] > 0).astype(int)],
+                             f"score_{names[1]}": outputs[:, 0]})
+    probabilities = outputs if spec.activation == "softmax" else np.column_stack([1 - outputs[:, 0], outputs[:, 0]])
     table = pd.DataFrame({"prediction": np.asarray(names, dtype=object)[probabilities.argmax(axis=1)]})
     for name, column in zip(names, probabilities.T):
         table[f"probability_{name}"] = column

@@ -206,7 +206,7 @@ def ensure_out_dir(out_dir: str | Path) -> Path:
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".losslab-write-test"
+        probe = out / f".losslab-write-test.{os.getpid()}.{threading.get_ident()}"  # unique: writers run at once
         probe.write_text("")
         probe.unlink()
     except OSError as exc:

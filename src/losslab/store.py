@@ -10,7 +10,9 @@ gets a different directory, so two plans never mix. Inside:
 ``manifest.json``           the plan, its fingerprint and ``"status"``: ``"running"`` until
                             everything else is written, then ``"complete"``
 ``chunks/*.npy``            each chunk of runs as it finished (the engine's raw values)
-``problem.npz``             the problem's arrays, so that the study loads without its source
+``chunks/*.params.npz``     with ``save_models``, each chunk's trained parameters
+``problem.npz``, ``.json``  the problem's arrays and description, so the study loads alone
+``.lock``                   held by the process writing the study
 ``history.parquet``         the tidy tables (see :mod:`losslab.results`)
 ``runs.parquet``
 ==========================  ==============================================================
@@ -123,14 +125,14 @@ class StudyDirectory:
 
     def chunks(self) -> list[tuple[str, tuple[int, ...]]]:
         """Every (loss, seeds) chunk of the plan, in the engine's order."""
-        chunk = self.plan.chunk
-        return [(spec.name, self.plan.seeds[i:i + chunk]) for spec in self.plan.specs
-                for i in range(0, len(self.plan.seeds), chunk)]
+        return [(spec.name, seeds) for spec in self.plan.specs for seeds in self.plan.chunks()]
 
     def write_manifest(self, status: str, **extra: object) -> None:
         manifest = {"format": FORMAT, "status": status, "fingerprint": self.key, "updated": time.time(),
                     "plan": self.plan.describe(),
-                    "losses": [{"name": spec.name, "from_logits": spec.from_logits is not None} for spec in self.plan.specs],
+                    "losses": [{"name": spec.name, "from_logits": spec.from_logits is not None, "kind": spec.kind,
+                                "activation": spec.activation, "encoding": spec.encoding, "domain": spec.domain}
+                               for spec in self.plan.specs],
                     **extra}
         atomic_write(self.path / MANIFEST, lambda p: p.write_text(json.dumps(plain(manifest), indent=2, default=str)))
 
@@ -169,10 +171,16 @@ def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress 
     key = fingerprint(plan)
     path = ensure_out_dir(Path(root) / f"{name}-{key[:12]}")
     with _locked(path):
+        for leftover in [*path.glob(".*.partial"), *path.glob("chunks/.*.partial")]:  # from a killed writer
+            leftover.unlink(missing_ok=True)
         existing = _read_manifest(path)
         if existing is not None and existing.get("fingerprint") != key:
             raise LosslabError(f"{str(path)!r} holds another study (its plan differs); remove it or choose another --out")
         directory = StudyDirectory(path, plan, key, save_models)
+        if existing and existing.get("status") == "complete" and (existing.get("models") or not save_models):
+            # complete already: read it, never mark it running again
+            history, runs = pd.read_parquet(path / "history.parquet"), pd.read_parquet(path / "runs.parquet")
+            return StoredStudy(Study(plan, history, runs, {"programs": 0, "compile_s": 0.0, "train_s": 0.0}), path, len(runs))
         directory.write_manifest("running")
         trained = run_plan(plan, progress, store=directory)
         history, runs = tables(plan, trained)
@@ -251,10 +259,16 @@ def _recorded_plan(path: Path, manifest: dict) -> StudyPlan:
 def _recorded_loss(entry: dict) -> LossSpec:
     try:
         spec = get_loss(entry["name"])
-    except LosslabError:  # a user's loss that is not registered in this process
-        raise LosslabError(f"the study was trained with your loss {entry['name']!r}; register it "
-                           "(losslab.register_loss) before loading the study") from None
+    except LosslabError:  # a user's loss not registered here: its results and outputs need no function
+        return LossSpec(entry["name"], _not_loaded(entry["name"]), entry["kind"], entry["activation"], entry["encoding"],
+                        entry["domain"], "a user's loss, recorded by a stored study", builtin=False)
     return spec if entry["from_logits"] or spec.from_logits is None else probability_form(spec)
+
+
+def _not_loaded(name: str):
+    def fn(y_true, y_pred):
+        raise LosslabError(f"the loss {name!r} of this stored study is not registered here; register it to train with it")
+    return fn
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,14 @@ def log_study(
         return _log(client, experiment_id, study, comparison, files, run_name)
 
 
+def check_store(uri: str | None = None, experiment: str = "losslab") -> None:
+    """Open the tracking store (creating the experiment if needed), so that a bad URI or a
+    missing package is refused before a study trains rather than after."""
+    uri = _absolute(uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI)
+    with _quiet():
+        _open(uri, experiment)
+
+
 def _absolute(uri: str) -> str:
     """A SQLite URI with a relative path made absolute: MLflow keeps one store per URI text, so
     ``sqlite:///mlruns.db`` would go on writing to the first working directory's file after a

@@ -8,6 +8,8 @@ code 2; anything else is a bug and shows its traceback.
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -29,14 +31,20 @@ except ImportError:  # pragma: no cover - typer versions that depend on click it
 
 
 def _with_default_values(args: list[str]) -> list[str]:
-    """``--mlflow`` with no value (last, or before another option) as ``--mlflow default``: click
-    has no option whose value may be left out."""
+    """``--mlflow`` with no URI after it as ``--mlflow default``: click has no option whose value
+    may be left out."""
     out = []
     for i, arg in enumerate(args):
         out.append(arg)
-        if arg == "--mlflow" and (i + 1 == len(args) or args[i + 1].startswith("-")):
+        if arg == "--mlflow" and (i + 1 == len(args) or not _looks_like_uri(args[i + 1])):
             out.append(MLFLOW_DEFAULT)
     return out
+
+
+def _looks_like_uri(text: str) -> bool:
+    """Whether the word after ``--mlflow`` is its URI (``scheme://...``, ``databricks``) rather
+    than the next option or the problem's name."""
+    return "://" in text or text.startswith("databricks") or text == MLFLOW_DEFAULT
 
 
 class _Group(TyperGroup):
@@ -263,7 +271,7 @@ def recommend(
 @app.command()
 def show(
     path: Annotated[Path, typer.Argument(help="A study directory, or a command's --out folder holding studies.", show_default=False)],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the figures and tables (default: beside the study).", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the figures and tables (default: PATH/shown).", show_default=False)] = None,
     json: Json = False, wide: Wide = False,
 ) -> None:
     """Show a stored study again without training: tables, verdicts and figures.
@@ -311,5 +319,15 @@ def _extras(report: bool, mlflow: str | None, wide: bool) -> _commands.Extras:
     return _commands.Extras(report, None if mlflow in (None, MLFLOW_DEFAULT) else mlflow, mlflow is not None)
 
 
+def _interrupted(_signum: int, _frame: object) -> None:
+    """Ctrl-C: one line and exit code 130, at once. Chunks and files are written atomically, so
+    stopping anywhere leaves the study resumable; a KeyboardInterrupt raised instead can be
+    swallowed inside JAX's callbacks and the command would go on."""
+    err_console.print("[red]interrupted:[/red] the runs finished so far are kept in the study under --out's "
+                      "studies folder; run the same command again to resume", soft_wrap=True)
+    os._exit(130)
+
+
 def main() -> None:  # pragma: no cover - the console entry point
+    signal.signal(signal.SIGINT, _interrupted)
     app()

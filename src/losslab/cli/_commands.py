@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
 import re
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +26,7 @@ from losslab.replicate import Replication, judge, replicate
 from losslab._plain import slug
 from losslab.predict import predict
 from losslab.report import save_report
-from losslab.tracking import log_study
+from losslab.tracking import check_store, log_study
 from losslab.results import Study, atomic_write, ensure_out_dir
 from losslab.store import STUDIES, StoredStudy, fingerprint, load, run_stored
 from losslab.settings import Settings, parse_hidden, seeds_for
@@ -110,6 +113,11 @@ class Extras:
     mlflow_uri: str | None = None
     mlflow: bool = False
 
+    def check(self) -> None:
+        """Refuse a tracking store that cannot be opened before anything is trained."""
+        if self.mlflow:
+            check_store(self.mlflow_uri)
+
     def finish(self, out: Path, stem: str, title: str, studies: Sequence[Study], files: list[Path], **results: object) -> list[str]:
         """Write the report and log to MLflow as asked; the lines that say where they went."""
         said = []
@@ -121,11 +129,29 @@ class Extras:
             said.append(f"report: {files[-1]}")
         if self.mlflow:
             comparison = results.get("comparison")
-            ids = [log_study(study, self.mlflow_uri, comparison=comparison, artifacts=files, run_name=f"{stem}")
+            verification = results.get("verification")
+            comparison = comparison or (verification.comparison if verification else None)
+            ids = [log_study(study, self.mlflow_uri, comparison=comparison, artifacts=files,
+                             run_name=stem if len(studies) == 1 else f"{stem}_{study.problem.name}")
                    for study in studies]
             said.append(f"logged to MLflow ({self.mlflow_uri or 'sqlite:///mlruns.db'}): parent run{'s' if len(ids) > 1 else ''} "
                         f"{', '.join(ids)}")
         return said
+
+
+@contextlib.contextmanager
+def _exporting(out: Path) -> Iterator[None]:
+    """Hold ``out`` while a command writes its tables and figures there, so that two commands
+    never interleave their files (the second waits, then writes its whole set); temporary files
+    that a killed command left behind are removed first."""
+    with (out / ".exports.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        for leftover in out.glob(".*.partial"):
+            leftover.unlink(missing_ok=True)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
@@ -200,14 +226,16 @@ def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsO
     if len(losses) != 1:
         raise LosslabError("run trains one loss; to compare several use: losslab compare ... --loss A --loss B")
     study_plan = _plan(source, losses, seeds_for(1, seed), options)
+    extras.check()
     out = ensure_out_dir(out)
     loss, problem = study_plan.losses[0], study_plan.problem
     with _progress(f"training {loss} on {problem.name}", not as_json):
         stored = run_stored(study_plan, out / STUDIES, f"run_{slug(problem.name)}_{slug(loss)}_seed{seed}",
                             save_models=save_models)
     study = stored.study
-    files = save_run(study, out)
-    said = extras.finish(out, files[-1].stem, f"{problem.name}: {loss}, seed {seed}", [study], files)
+    with _exporting(out):
+        files = save_run(study, out)
+        said = extras.finish(out, files[-1].stem, f"{problem.name}: {loss}, seed {seed}", [study], files)
     row = study.runs.iloc[0]
     if as_json:
         print_json({"problem": problem.name, "loss": loss, "seed": seed, "run": row.to_dict(), "files": files,
@@ -233,15 +261,17 @@ def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsO
 # replicate --------------------------------------------------------------------------------------
 def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool, extras: Extras = Extras()) -> None:
     seeds_for(repeats)
+    extras.check()
     if epochs is not None:
         Settings(epochs=epochs)
     out = ensure_out_dir(out)
     with _progress("replicating", not as_json) as update:
         result = replicate(repeats, epochs, progress=lambda problem, done, total: update(done, total, problem),
                            store=out / STUDIES)
-    files = save_replication(result, out)
-    said = extras.finish(out, "replicate", f"The tutorial replicated: {repeats} runs per case study",
-                         list(result.studies.values()), files, replication=result)
+    with _exporting(out):
+        files = save_replication(result, out)
+        said = extras.finish(out, "replicate", f"The tutorial replicated: {repeats} runs per case study",
+                             list(result.studies.values()), files, replication=result)
     if as_json:
         print_json({"repeats": repeats, "cases": result.table, "diagnostics": result.diagnostics,
                     "notes": result.notes(), "files": [str(f) for f in files],
@@ -293,15 +323,18 @@ def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: 
         raise LosslabError("compare needs at least two losses: --loss A --loss B")
     check_levels(margin, alpha)  # before the training, not after it
     study_plan = _plan(source, losses, seeds_for(repeats), options)
+    extras.check()
     out = ensure_out_dir(out)
     with _progress(f"training {len(losses)} losses x {repeats} seeds on {study_plan.problem.name}", not as_json) as update:
         stored = run_stored(study_plan, out / STUDIES, f"compare_{slug(study_plan.problem.name)}", update,
                             save_models=save_models)
     comparison = compare(stored.study, margin=margin, alpha=alpha)
-    files = save_comparison(stored.study, comparison, out)
+    atomic_write(stored.path / COMPARE_OPTIONS, lambda p: p.write_text(json.dumps({"margin": margin, "alpha": alpha})))
     stem = f"compare_{slug(study_plan.problem.name)}"
-    said = extras.finish(out, stem, f"{study_plan.problem.name}: {', '.join(study_plan.losses)}", [stored.study], files,
-                         comparison=comparison)
+    with _exporting(out):
+        files = save_comparison(stored.study, comparison, out)
+        said = extras.finish(out, stem, f"{study_plan.problem.name}: {', '.join(study_plan.losses)}", [stored.study],
+                             files, comparison=comparison)
     if as_json:
         print_json({**comparison.to_dict(), "files": files, "study": stored.path, "reused": stored.reused})
         return
@@ -342,18 +375,19 @@ def print_comparison(study: Study, comparison: Comparison) -> None:
 def show_studies(path: Path, out: Path | None, as_json: bool) -> None:
     """Re-render a stored study (or a folder of them) without training: tables, verdicts, figures."""
     studies = load_studies(path)
-    out = ensure_out_dir(out or (path if (path / "manifest.json").exists() else path / "shown"))
-    if all(name.startswith("replicate_") for name in studies):
-        result = judge({name.removeprefix("replicate_"): study for name, study in studies.items()})
-        files = save_replication(result, out)
+    out = ensure_out_dir(out or (path / "shown"))
+    replication = _replication_of(studies)
+    if replication is not None:
+        files = save_replication(replication, out)
         if as_json:
-            print_json({"cases": result.table, "diagnostics": result.diagnostics, "notes": result.notes(), "files": files})
+            print_json({"cases": replication.table, "diagnostics": replication.diagnostics,
+                        "notes": replication.notes(), "files": files})
             return
-        _print_replication(result)
+        _print_replication(replication)
     else:
         files, payload = [], []
-        for study in studies.values():
-            comparison = compare(study) if len(study.losses) > 1 else None
+        for directory, study in studies.items():
+            comparison = _recorded_comparison(directory, study)
             files += save_comparison(study, comparison, out) if comparison else save_run(study, out)
             payload.append(comparison.to_dict() if comparison else {"problem": study.problem.name, "runs": study.runs})
             if not as_json:
@@ -370,15 +404,48 @@ def report_studies(path: Path, out: Path | None) -> None:
     """One HTML report of the stored studies at ``path``, without training."""
     studies = load_studies(path)
     target = out or (path / "report.html")
-    if all(name.startswith("replicate_") for name in studies):
-        result = judge({name.removeprefix("replicate_"): study for name, study in studies.items()})
-        save_report(target, title=f"The tutorial replicated: {result.repeats} runs per case study",
-                    studies=list(studies.values()), replication=result)
+    provenance = {"studies": {d.name: _read_json(d / "manifest.json").get("fingerprint", "") for d in studies},
+                  "written": time.strftime("%Y-%m-%d %H:%M:%S")}
+    replication = _replication_of(studies)
+    if replication is not None:
+        save_report(target, title=f"The tutorial replicated: {replication.repeats} runs per case study",
+                    studies=list(studies.values()), replication=replication, provenance=provenance)
     else:
-        comparison = compare(next(iter(studies.values()))) if len(studies) == 1 and len(next(iter(studies.values())).losses) > 1 else None
-        title = ", ".join(f"{study.problem.name}: {', '.join(study.losses)}" for study in studies.values())
-        save_report(target, title=title, studies=list(studies.values()), comparison=comparison)
+        (directory, study), *more = studies.items()
+        comparison = _recorded_comparison(directory, study) if not more else None
+        title = ", ".join(f"{s.problem.name}: {', '.join(s.losses)}" for s in studies.values())
+        save_report(target, title=title, studies=list(studies.values()), comparison=comparison, provenance=provenance)
     console.print(f"report: {target}")
+
+
+#: The comparison options a compare command used, kept beside its study for show and report.
+COMPARE_OPTIONS = "compare.json"
+
+
+def _recorded_comparison(directory: Path, study: Study) -> Comparison | None:
+    """The study's comparison with the margin and alpha its command used (defaults otherwise)."""
+    if len(study.losses) < 2:
+        return None
+    options = _read_json(directory / COMPARE_OPTIONS)
+    return compare(study, margin=options.get("margin"), alpha=options.get("alpha", 0.05))
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _replication_of(studies: dict[Path, Study]) -> Replication | None:
+    """The replication the studies make up, if they are all ``replicate_*`` studies of one run."""
+    names = [directory.name.rsplit("-", 1)[0] for directory in studies]
+    if not all(name.startswith("replicate_") for name in names):
+        return None
+    if len(set(names)) < len(names):
+        raise LosslabError("this folder holds more than one replication of a problem (different --repeats or "
+                           "--epochs); give a folder with one replication, or one study directory")
+    return judge({name.removeprefix("replicate_"): study for name, study in zip(names, studies.values())})
 
 
 def predict_file(path: Path, data: Path, loss: str | None, seed: int | None, out: Path, as_json: bool) -> None:
@@ -405,10 +472,21 @@ def _study_directories(path: Path) -> list[Path]:
     return found
 
 
-def load_studies(path: Path) -> dict[str, Study]:
-    """The complete studies at ``path``: one study directory, or a folder (or a command's --out)
-    holding them, by directory name without its hash."""
-    return {directory.name.rsplit("-", 1)[0]: load(directory) for directory in _study_directories(path)}
+def load_studies(path: Path) -> dict[Path, Study]:
+    """The complete studies at ``path`` (one study directory, or a folder or a command's --out
+    holding them), by directory; an incomplete one in a folder is passed over with a warning."""
+    directories = _study_directories(path)
+    if len(directories) == 1:
+        return {directories[0]: load(directories[0])}
+    studies = {}
+    for directory in directories:
+        try:
+            studies[directory] = load(directory)
+        except LosslabError as exc:
+            warnings.warn(f"left out: {exc}", UserWarning, stacklevel=2)
+    if not studies:
+        raise LosslabError(f"no complete study in {str(path)!r}; run the command that made them again to finish them")
+    return studies
 
 
 # recommend --------------------------------------------------------------------------------------
@@ -422,6 +500,7 @@ def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options
             raise LosslabError(f"{' and '.join(given)} {'is' if one else 'are'} only used with --verify, which trains; "
                                f"add --verify or leave {'it' if one else 'them'} out")
     repeats, out = repeats or 10, out or Path("losslab-out")
+    extras.check()
     problem = source.load()
     advice = recommend(problem.kind)
     payload = {"problem": problem.name, "kind": problem.kind, "n_classes": problem.n_classes, "loss": advice.loss,
@@ -435,10 +514,11 @@ def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options
             verification = verify(problem, seeds, options.apply(default_settings(problem)), progress=update,
                                   store=out / STUDIES)
         payload["skipped"] = verification.skipped
-        payload["files"] = save_comparison(verification.study, verification.comparison, out)
+        with _exporting(out):
+            payload["files"] = save_comparison(verification.study, verification.comparison, out)
+            payload["said"] = extras.finish(out, f"recommend_{slug(problem.name)}", f"{problem.name}: the recommended loss, verified",
+                                            [verification.study], payload["files"], verification=verification)
         payload["verification"] = verification.comparison.to_dict()
-        payload["said"] = extras.finish(out, f"recommend_{slug(problem.name)}", f"{problem.name}: the recommended loss, verified",
-                                        [verification.study], payload["files"], verification=verification)
     if as_json:
         print_json(payload)
         return

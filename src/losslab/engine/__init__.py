@@ -65,7 +65,7 @@ def run_plan(plan: StudyPlan, progress: Progress | None = None, store: ChunkStor
     chunk finishes, and once at the end (``what`` is ``"done"``).
     """
     cache = enable_compilation_cache()
-    timings = {"programs": 0, "compile_s": 0.0, "train_s": 0.0, "compile_cache": str(cache) if cache else ""}
+    timings = {"programs": 0, "compile_s": 0.0, "train_s": 0.0, "compile_cache": "on" if cache else ""}
     trained = Trained({}, timings)
     done = 0
 
@@ -86,7 +86,7 @@ def run_plan(plan: StudyPlan, progress: Progress | None = None, store: ChunkStor
 def _run_loss(plan: StudyPlan, spec: LossSpec, pool: ThreadPoolExecutor, trained: Trained,
               store: ChunkStore | None, report: Callable[[int, str], None]) -> np.ndarray:
     """All seeds of one loss, in chunks of ``plan.chunk`` runs; returns (runs, epochs, 2, 3)."""
-    chunks = [plan.seeds[i:i + plan.chunk] for i in range(0, len(plan.seeds), plan.chunk)]
+    chunks = plan.chunks()
     kept = {chunk: store.get(spec.name, chunk) if store else None for chunk in chunks}
     missing = [chunk for chunk in chunks if kept[chunk] is None]
     reused = sum(len(chunk) for chunk in chunks if kept[chunk] is not None)

@@ -75,6 +75,10 @@ class StudyPlan:
     def n_runs(self) -> int:
         return len(self.specs) * len(self.seeds)
 
+    def chunks(self) -> list[tuple[int, ...]]:
+        """The seeds of each compiled chunk, in order: ``plan.chunk`` at a time."""
+        return [self.seeds[i:i + self.chunk] for i in range(0, len(self.seeds), self.chunk)]
+
     def output_units(self, spec: LossSpec) -> int:
         """Output units of ``spec``'s model on this problem."""
         return spec.output_units(self.problem.n_classes)
