@@ -62,3 +62,10 @@ def test_wide_prints_the_losses_table_whole(tmp_path: Path) -> None:
     assert narrow.exit_code == wide.exit_code == 0
     assert max(map(len, narrow.stdout.splitlines())) <= 100
     assert max(map(len, wide.stdout.splitlines())) > 100 and "sparse_categorical_crossentropy" in wide.stdout
+
+
+def test_version() -> None:
+    import losslab
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"losslab {losslab.__version__}"

@@ -638,3 +638,14 @@ def test_a_split_seed_of_none_is_refused_not_drawn_at_random():
 def test_the_largest_split_seed_is_accepted():
     problem = Problem.from_frame(_frame(), "label", seed=np.int64(2**32 - 1))
     assert problem.preparation["seed"] == 2**32 - 1
+
+
+def test_a_semicolon_file_with_decimal_commas_is_read_as_meant(tmp_path) -> None:
+    (tmp_path / "eu.csv").write_text("size;rooms;city;price\n55,5;2;Paris;310000,5\n72,0;3;Lyon;250000\n40,25;1;Paris;199000\n")
+    frame = load_table(tmp_path / "eu.csv")
+    assert list(frame.columns) == ["size", "rooms", "city", "price"]
+    assert frame["size"].tolist() == [55.5, 72.0, 40.25] and frame["price"].tolist() == [310000.5, 250000.0, 199000.0]
+    (tmp_path / "dot.csv").write_text("size;price\n55.5;310000\n72.0;250000\n")
+    assert load_table(tmp_path / "dot.csv")["size"].tolist() == [55.5, 72.0]  # dots stay decimal points
+    (tmp_path / "quoted.csv").write_text('a,b\n"1,5",2\n"3,5",4\n')
+    assert load_table(tmp_path / "quoted.csv")["a"].tolist() == ["1,5", "3,5"]  # a comma file keeps its text

@@ -110,6 +110,22 @@ app = typer.Typer(
 )
 
 
+def _print_version(given: bool) -> None:
+    if given:
+        from losslab._version import __version__
+
+        print(f"losslab {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", help="Print losslab's version and exit.", is_eager=True,
+                                          callback=_print_version)] = False,
+) -> None:
+    """Configure what a neural network optimizes: losses, output layers, repeated comparisons."""
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the library's user-input errors into one red line and exit code 2; show the library's

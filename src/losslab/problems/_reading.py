@@ -33,7 +33,9 @@ def load_table(path: str | Path) -> pd.DataFrame:
     """Read a ``.csv``, ``.tsv`` or ``.parquet``/``.pq`` file into a DataFrame.
 
     CSV and TSV files may be compressed (``.csv.gz`` and the like) and must be UTF-8 text. A
-    ``.csv`` whose header holds semicolons or tabs instead of commas is read with that separator.
+    ``.csv`` whose header holds semicolons, tabs or bars instead of commas is read with that
+    separator, and a semicolon file whose numbers use decimal commas (``1,5``, as European
+    spreadsheets write them) is read with ``decimal=","``.
     Every problem with the file raises :class:`DataError` with a one-line message saying what
     to do.
     """
@@ -83,12 +85,11 @@ def _read_text(path: Path, sep: str, compressed: bool) -> pd.DataFrame:
     try:
         if path.suffix.lower() == ".zip":
             _check_zip(path)
-        frame = _parse_text(path, sep)
-        if sep == "," and frame.shape[1] == 1:  # a European ';' CSV reads as one column
-            for other in (";", "\t", "|"):
-                if other in str(frame.columns[0]):
-                    return _parse_text(path, other)
-        return frame
+        if sep == ",":
+            sep, decimal = _sniffed(path)
+        else:
+            decimal = "."
+        return _parse_text(path, sep, decimal)
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{str(path)!r} is empty: no header and no rows; write the data to it again") from exc
     except UnicodeDecodeError as exc:
@@ -137,12 +138,28 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _parse_text(path: Path, sep: str) -> pd.DataFrame:
+def _parse_text(path: Path, sep: str, decimal: str = ".") -> pd.DataFrame:
     # index_col=False: without it pandas silently turns the first column into the index when the
     # first data row has one field more than the header; with it pandas warns, and we refuse.
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
-        return pd.read_csv(path, sep=sep, index_col=False)
+        return pd.read_csv(path, sep=sep, decimal=decimal, index_col=False)
+
+
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+
+
+def _sniffed(path: Path) -> tuple[str, str]:
+    """The separator of a ``.csv`` (``,`` unless the header holds none of them but ``;``, a tab or
+    ``|``) and its decimal mark (``,`` when a ``;`` file's fields look like ``1,5``)."""
+    lines = pd.read_csv(path, sep="\x1f", header=None, nrows=21, dtype=str, engine="python",
+                        skip_blank_lines=True, quoting=csv.QUOTE_NONE)[0].dropna().tolist()
+    if not lines or "," in lines[0]:
+        return ",", "."
+    sep = next((other for other in (";", "\t", "|") if other in lines[0]), ",")
+    fields = [field.strip().strip('"') for line in lines[1:] for field in line.split(sep)]
+    decimal = "," if sep == ";" and any(_DECIMAL_COMMA.match(field) for field in fields) else "."
+    return sep, decimal
 
 
 def _refuse_binary(path: Path) -> None:
