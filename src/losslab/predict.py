@@ -101,19 +101,13 @@ def prepare_rows(problem: Problem, frame: pd.DataFrame) -> np.ndarray:
     return np.hstack(blocks)
 
 
-def _chunks_of(plan: StudyPlan, seeds: tuple[int, ...]) -> list[tuple[int, ...]]:
-    chunk = plan.chunk
-    return [plan.seeds[i:i + chunk] for i in range(0, len(plan.seeds), chunk)
-            if set(plan.seeds[i:i + chunk]) & set(seeds)]
-
-
 def _mean_outputs(plan: StudyPlan, spec: LossSpec, path: Path, seeds: tuple[int, ...], X: np.ndarray) -> np.ndarray:
     """The activated outputs (rows, units), averaged over ``seeds``' models."""
     directory = StudyDirectory(path, plan, key="")
     template = plan.model.init(np.zeros((1, 2), np.uint32), X.shape[1], spec.output_units(plan.problem.n_classes))
     treedef = jax.tree_util.tree_structure(template)
     total, count = 0.0, 0
-    for chunk in _chunks_of(plan, seeds):
+    for chunk in (c for c in plan.chunks() if set(c) & set(seeds)):
         with np.load(directory.params_path(spec.name, chunk), allow_pickle=False) as kept:
             leaves = [kept[f"leaf{i}"] for i in range(len(kept.files))]
         rows = np.array([i for i, s in enumerate(chunk) if s in seeds])

@@ -159,12 +159,12 @@ def _judged_finals(case: CaseStudy, study: Study) -> pd.DataFrame:
     """Per finished seed, the final train and test figures the claim is judged on: the tutorial's
     rounding accuracy for tanh outputs, the metric otherwise."""
     runs = study.runs[(study.runs["loss"] == case.loss) & ~study.runs["diverged"]].set_index("seed")
-    column = "rounding_accuracy" if case.spec().activation == "tanh" else "metric"
+    column = "rounding_accuracy" if study.plan.spec(case.loss).activation == "tanh" else "metric"
     return pd.DataFrame({"train": runs[f"train_{column}"], "test": runs[f"test_{column}"]}).dropna()
 
 
 def _case_row(case: CaseStudy, study: Study, judged: dict[str, pd.DataFrame]) -> dict[str, object]:
-    spec = case.spec()
+    spec = study.plan.spec(case.loss)
     runs = study.runs[study.runs["loss"] == case.loss]
     ok = runs[~runs["diverged"]]
     test = ok["test_metric"].to_numpy(float)

@@ -9,7 +9,7 @@ for the tutorial's problems, their own for data.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sized
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from numbers import Real
 
@@ -103,18 +103,16 @@ def _check_real(what: str, value: object) -> None:
         raise SettingsError(f"{what} must be a number, got {value!r} ({type(value).__name__})")
 
 
-def check_seeds(seeds: Iterable[int], max_seeds: int | None = None) -> tuple[int, ...]:
+def check_seeds(seeds: Iterable[int]) -> tuple[int, ...]:
     """Seeds as a tuple of distinct integers from 0 to 2**32 - 1.
 
     A fractional seed is refused, not truncated; a single integer is refused with the fix
-    (``range(n)``); more than ``max_seeds`` seeds are refused before they are materialised.
+    (``range(n)``). How many seeds fit in memory is the plan's to check.
     """
     if isinstance(seeds, int | np.integer):
         raise SettingsError(f"seeds is a collection of seeds; for {seeds} repeats pass range({seeds})")
     if seeds is None or isinstance(seeds, str) or not isinstance(seeds, Iterable):
         raise SettingsError(f"seeds must be a collection of whole numbers such as range(30), got {seeds!r}")
-    if max_seeds is not None and isinstance(seeds, Sized) and len(seeds) > max_seeds:
-        raise SettingsError(f"{len(seeds):,} seeds is more than this machine can hold; the most that fits is {max_seeds:,}")
     seeds = tuple(seeds)
     if not all(isinstance(s, int | np.integer) and not isinstance(s, bool) for s in seeds):
         raise SettingsError(f"seeds must be whole numbers, got {', '.join(map(repr, seeds[:5]))}")

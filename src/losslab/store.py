@@ -252,7 +252,7 @@ def _recorded_plan(path: Path, manifest: dict) -> StudyPlan:
     specs = tuple(_recorded_loss(entry) for entry in manifest["losses"])
     settings_fields = {k: tuple(v) if isinstance(v, list) else v for k, v in described["settings"].items()}
     settings = Settings(**settings_fields)
-    model = _recorded_model(described["model"], settings)
+    model = _recorded_model(described["model"])
     return StudyPlan(problem, specs, tuple(described["seeds"]), settings, model, {}, described["target_centred"])
 
 
@@ -286,7 +286,7 @@ class RecordedModel(Model):
         return json.loads(self.description)
 
 
-def _recorded_model(described: dict, settings: Settings) -> Model:
+def _recorded_model(described: dict) -> Model:
     if described.get("kind") == "MLP":
         return MLP(tuple(described["hidden"]), described["activation"])
     return RecordedModel(json.dumps(described, sort_keys=True))

@@ -75,6 +75,10 @@ class StudyPlan:
     def n_runs(self) -> int:
         return len(self.specs) * len(self.seeds)
 
+    def spec(self, loss: str) -> LossSpec:
+        """The spec of the study's loss named ``loss`` (its canonical name)."""
+        return self.specs[self.losses.index(loss)]
+
     def chunks(self) -> list[tuple[int, ...]]:
         """The seeds of each compiled chunk, in order: ``plan.chunk`` at a time."""
         return [self.seeds[i:i + self.chunk] for i in range(0, len(self.seeds), self.chunk)]
