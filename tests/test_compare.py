@@ -59,7 +59,8 @@ def make_study(finals: dict[str, np.ndarray], name: str = "blobs", diverged: fro
                 }))
             runs.append({
                 "problem": name, "loss": loss, "seed": seed, "diverged": (loss, seed) in diverged,
-                "diverged_epoch": 10 if (loss, seed) in diverged else np.nan, "metric": metric,
+                "diverged_epoch": 10 if (loss, seed) in diverged else np.nan, "collapsed": False,
+                "collapse_reason": "", "metric": metric,
                 **{f"{split}_{kind}": curves[split, f"{kind}_value"][-1]
                    for split in ("train", "test") for kind in ("loss", "metric")},
                 "train_rounding_accuracy": np.nan, "test_rounding_accuracy": np.nan,
@@ -203,7 +204,7 @@ def test_diverged_runs_are_counted_reported_and_left_out() -> None:
     assert (row["n_runs"], row["n"], row["n_diverged"]) == (8, 6, 2)
     assert row["test_metric_mean"] == pytest.approx(np.delete(a + 0.001, [2, 5]).mean())
     assert result.pairs["n_pairs"].item() == 6
-    assert "hinge: 2 of 8 runs diverged and are left out of the statistics." in result.verdicts
+    assert "hinge: 2 diverged of 8 runs; left out of the statistics." in result.flags
     assert result.diagnostics["diverged"].sum() == 2
     assert result.diagnostics_summary.set_index("loss").loc["hinge", "n_diverged"] == 2
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -11,9 +12,11 @@ import pytest
 from losslab.errors import DataError, LosslabError, SettingsError, TargetError, UnknownNameError
 from losslab.planning import default_settings, own_data_settings
 from losslab.problems import (
+    DataNote,
     Problem,
     get_problem,
     infer_kind,
+    is_count_like,
     load_table,
     problem_names,
 )
@@ -649,3 +652,281 @@ def test_a_semicolon_file_with_decimal_commas_is_read_as_meant(tmp_path) -> None
     assert load_table(tmp_path / "dot.csv")["size"].tolist() == [55.5, 72.0]  # dots stay decimal points
     (tmp_path / "quoted.csv").write_text('a,b\n"1,5",2\n"3,5",4\n')
     assert load_table(tmp_path / "quoted.csv")["a"].tolist() == ["1,5", "3,5"]  # a comma file keeps its text
+
+
+# ------------------------------------------------------------------------- choosing the features
+
+
+def test_features_names_the_columns_to_use_in_that_order():
+    problem = Problem.from_frame(_frame(60), "price", features=["colour", "a"])
+    assert problem.feature_names == ("a", "colour_blue", "colour_green", "colour_red")  # numbers first, as always
+    assert problem.preparation["dropped_columns"] == {"b": "not named in features", "label": "not named in features"}
+
+
+def test_drop_leaves_columns_out_and_records_them():
+    problem = Problem.from_frame(_frame(60), "price", drop=["b", "label"])
+    assert problem.feature_names == ("a", "colour_blue", "colour_green", "colour_red")
+    assert problem.preparation["dropped_columns"] == {"b": "named in drop", "label": "named in drop"}
+    assert Problem.from_frame(_frame(60), "price").preparation["dropped_columns"] == {}
+
+
+def test_features_and_drop_in_from_arrays_use_the_feature_names():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    assert Problem.from_arrays(X, X[:, 1], features=["x1", "x2"]).feature_names == ("x1", "x2")
+    named = Problem.from_arrays(X, X[:, 1], feature_names=["f", "g", "h"], drop=["g"])
+    assert named.feature_names == ("f", "h")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"features": ["a", "colur"]}, "features names 'colur', which is not a column of the data; did you mean 'colour'"
+                                       r"\? Columns: "),
+        ({"drop": ["prise"]}, "drop names 'prise', which is not a column .*did you mean 'price'"),
+        ({"features": ["a", "price"]}, "features names the target column 'price'; the target is never a feature"),
+        ({"drop": ["price"]}, "drop names the target column 'price'"),
+        ({"features": ["a", "b"], "drop": ["b"]}, "column 'b' is named in both features and drop"),
+        ({"features": []}, "features is empty; name the feature columns to use, or leave features out"),
+        ({"features": "a"}, r"features must be a list of column names, e.g. features=\['a'\]; got 'a'"),
+        ({"drop": 3}, r"drop must be a list of column names, e.g. drop=\['column'\]; got 3"),
+        ({"drop": ["a", "b", "colour", "label"]}, "no feature columns are left besides the target 'price' "
+                                                  r"\(left out: 'a', 'b', 'colour', 'label'\); name the columns"),
+    ],
+)
+def test_bad_feature_choices_are_refused_with_the_fix(options, message):
+    with pytest.raises(DataError, match=message) as info:
+        Problem.from_frame(_frame(40), "price", **options)
+    assert "\n" not in str(info.value)
+
+
+# ------------------------------------------------- columns a file holds that cannot help predict
+
+
+def _messy_csv(tmp_path, n: int = 40):
+    """A CSV with a row ID, pandas' index, a constant, an empty column and a separator at the end of each line."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "id": np.arange(1, n + 1),
+        "code": [f"C-{i:04d}" for i in rng.permutation(n)],
+        "size": rng.uniform(50, 200, n).round(2),
+        "country": "FR",
+        "notes": np.nan,
+        "y": rng.normal(size=n).round(3),
+    })
+    path = tmp_path / "messy.csv"
+    text = frame.sample(frac=1, random_state=1).to_csv()  # shuffled: the index is still 0..n-1, out of order
+    path.write_text("".join(line + ",\n" for line in text.splitlines()))
+    return path
+
+
+def test_row_ids_constants_and_empty_columns_of_a_file_are_left_out_with_a_note(tmp_path):
+    with pytest.warns(DataNote) as notes:
+        problem = Problem.from_file(_messy_csv(tmp_path), "y")
+    assert problem.feature_names == ("size",)
+    dropped = dict(problem.preparation["dropped_columns"])
+    assert re.fullmatch(r"a row ID \(a different text in every row, such as 'C-00\d\d'\)", dropped.pop("code"))
+    assert dropped == {
+        "Unnamed: 0": "a row ID (a different whole number in every row, 0 to 39)",
+        "id": "a row ID (a different whole number in every row, 1 to 40)",
+        "country": "constant (the same value, FR, in every row)",
+        "notes": "empty (no values)",
+        "Unnamed: 7": "empty, with no header and no values (a separator at the end of each line makes one)",
+    }
+    [note] = [str(n.message) for n in notes if n.category is DataNote]
+    assert note.startswith("left out 6 columns that cannot help predict: 'Unnamed: 0' is a row ID")
+    assert note.endswith("to choose the feature columns yourself, pass features=[...] (--features on the command line)")
+    assert "'notes' is empty (no values)" in note and "\n" not in note
+
+
+def test_a_row_id_named_in_features_is_kept_but_a_constant_or_empty_one_is_refused(tmp_path):
+    path = _messy_csv(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataNote)  # named columns are used as they are, with no note
+        problem = Problem.from_file(path, "y", features=["id", "size"])
+    assert problem.feature_names == ("id", "size")
+    with pytest.raises(DataError, match=r"feature column 'country' is constant \(the same value, FR, in every row\), so "
+                                        "it cannot help predict; take it out of features"):
+        Problem.from_file(path, "y", features=["size", "country"])
+    with pytest.raises(DataError, match="feature column 'notes' is empty \\(no values\\), so it cannot help predict"):
+        Problem.from_file(path, "y", features=["notes"])
+
+
+def test_only_files_have_columns_left_out_a_dataframe_is_taken_as_it_is(tmp_path):
+    frame = pd.read_csv(_messy_csv(tmp_path)).drop(columns=["notes", "Unnamed: 7"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataNote)
+        problem = Problem.from_frame(frame, "y", drop=["code"])
+    assert "id" in problem.feature_names and "country_FR" in problem.feature_names
+
+
+def test_short_tables_gaps_and_spaces_are_no_row_ids(tmp_path):
+    rng = np.random.default_rng(2)
+    n = 30
+    frame = pd.DataFrame({
+        "step": np.arange(n),  # 0..n-1, but in a file too short to tell an ID from a count
+        "year": np.arange(1990, 1990 + n),  # a run, but not from 0 or 1
+        "sparse": np.arange(n) * 3,  # unique whole numbers with gaps
+        "x": rng.normal(size=n),
+        "y": rng.normal(size=n),
+    })
+    frame.iloc[:19].to_csv(tmp_path / "short.csv", index=False)
+    assert "step" in Problem.from_file(tmp_path / "short.csv", "y").feature_names
+    frame.to_csv(tmp_path / "long.csv", index=False)
+    with pytest.warns(DataNote, match="'step' is a row ID"):
+        problem = Problem.from_file(tmp_path / "long.csv", "y")
+    assert problem.feature_names == ("year", "sparse", "x")
+    frame.assign(name=[f"person number {i}" for i in range(n)]).to_csv(tmp_path / "text.csv", index=False)
+    with pytest.raises(DataError, match="'name' has 30 different text values in 30 rows.*free text or an ID"):
+        Problem.from_file(tmp_path / "text.csv", "y", drop=["step"])  # words with spaces: free text, not an ID
+
+
+# ------------------------------------------------------------------------------------ dates
+
+
+@pytest.mark.parametrize("dates", [
+    [f"2024-01-{d:02d}" for d in range(1, 29)] * 2,
+    [f"{d:02d}/03/2023" for d in range(1, 29)] * 2,
+    [f"2023-05-{d:02d}T10:30:00" for d in range(1, 29)] * 2,
+    [f"{d} Mar 2023" for d in range(1, 29)] * 2,
+])
+def test_date_text_is_refused_naming_the_column_and_the_fix(tmp_path, dates):
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"when": dates, "x": rng.normal(size=56), "y": rng.normal(size=56)})
+    frame.loc[5, "when"] = "unknown"  # nearly every row is enough
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(DataError, match=r"feature column 'when' holds dates \(e.g. '.+'\); leave the column out with "
+                                        r"drop=\['when'\] \(--drop on the command line\), or derive numbers from it "
+                                        "yourself, such as the year"):
+        Problem.from_file(tmp_path / "d.csv", "y")
+    assert Problem.from_file(tmp_path / "d.csv", "y", drop=["when"]).feature_names == ("x",)
+
+
+def test_datetime_columns_and_parquet_dates_are_refused(tmp_path):
+    frame = _frame(40).assign(when=pd.date_range("2024-01-01", periods=40))
+    with pytest.raises(DataError, match=r"'when' holds dates or times; leave the column out with drop=\['when'\]"):
+        Problem.from_frame(frame, "price")
+    frame.assign(day=frame["when"].dt.date).drop(columns="when").to_parquet(tmp_path / "d.parquet")
+    with pytest.raises(DataError, match=r"feature column 'day' holds dates; leave the column out"):
+        Problem.from_file(tmp_path / "d.parquet", "price")
+
+
+def test_text_with_a_few_dates_is_a_category():
+    frame = _frame(60).assign(shift=["early", "late", "2024-01-01"] * 20)
+    assert "shift_2024-01-01" in Problem.from_frame(frame, "price").feature_names
+
+
+# ------------------------------------------------------------------- numbers with stray text
+
+
+def test_a_numeric_target_with_a_few_text_values_is_refused_naming_them(tmp_path):
+    lines = ["x,y"] + [f"{i * 0.7},{i % 3}" for i in range(40)]
+    lines[8], lines[20] = "5.6,three", "13.3,n.a"
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"target 'y' holds numbers except for 2 of its 40 values \('three', 'n.a'\); "
+                                        r"correct those values or drop those rows \(if the values are class labels, "
+                                        r"pass kind='multiclass'\)"):
+        Problem.from_file(tmp_path / "d.csv", "y")
+    with pytest.raises(DataError, match="holds numbers except for 2"):
+        Problem.from_file(tmp_path / "d.csv", "y", kind="regression")
+    lines[30] = "20.3,three"
+    lines[31] = "20.4,n.a"
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    labels = Problem.from_file(tmp_path / "labels.csv", "y", kind="multiclass")  # labels, as the kind says
+    assert labels.class_names == ("0", "1", "2", "n.a", "three")
+
+
+def test_a_numeric_feature_with_a_few_text_values_names_the_drop_fix(tmp_path):
+    lines = ["x,z,y"] + [f"{i * 1.5},{i % 4},{i * 0.1}" for i in range(30)]
+    lines[3] = "oops,1,0.2"
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"'x' is mostly numbers but 1 of 30 values are text \(e.g. 'oops'\); fix or "
+                                        r"blank out those values, or leave the column out with drop=\['x'\]"):
+        Problem.from_file(tmp_path / "d.csv", "y")
+
+
+def test_mostly_text_target_stays_classes():
+    frame = _frame(60).assign(grade=["A", "B", "3"] * 20)
+    assert Problem.from_frame(frame, "grade").class_names == ("3", "A", "B")
+
+
+# ------------------------------------------------------------------ whole-number targets: the kind
+
+
+def _independent_counts(values) -> bool:
+    """The definition of counts the registry uses, written out again."""
+    from scipy.stats import skew
+
+    values = np.asarray(values, dtype=float)
+    distinct = np.unique(values)
+    return bool(values.min() >= 0 and len(distinct) >= 5 and (0 in distinct or skew(values, bias=True) >= 1.0))
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        ([0, 1, 2, 3, 4, 0, 1, 0, 2, 7] * 3, "regression"),  # counts with zeros
+        ([1, 1, 1, 1, 2, 2, 3, 4, 9, 15] * 3, "regression"),  # no zero, but skewed right: counts
+        ([0, 1, 2, 3] * 10, "multiclass"),  # four values: too few to be counts
+        ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10] * 4, "multiclass"),  # a 1-10 rating: classes, as before
+        ([-2, -1, 0, 1, 2] * 8, "multiclass"),  # negative: not counts
+        (list(range(1, 26)) * 2, "regression"),  # 25 values, 2 rows each: a quantity
+        ([v - 12 for v in range(25)] * 6, "regression"),  # many repeated values, some negative: a quantity
+        ([1, 1] * 20, "binary"),  # one value: left to the target checks
+        ([3, 7] * 20, "binary"),
+    ],
+)
+def test_whole_number_targets_follow_the_counts_rule(values, kind):
+    assert infer_kind(values) == kind
+    assert is_count_like(values) == _independent_counts(values)
+
+
+def test_is_count_like_at_the_skew_threshold():
+    from scipy.stats import skew
+
+    below, above = [*range(1, 13), 20], [*range(1, 13), 21]
+    assert skew(below, bias=True) < 1.0 <= skew(above, bias=True)
+    assert (is_count_like(below), is_count_like(above)) == (False, True)
+    assert not is_count_like([True, False, True, True, False]) and not is_count_like([0.5, 1.5, 2, 3, 4])
+
+
+def test_counts_are_regression_with_a_note_and_kind_multiclass_takes_them_as_labels():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(80, 2))
+    y = rng.poisson(2.0, 80)
+    assert len(np.unique(y)) >= 5 and 0 in y
+    with pytest.warns(DataNote, match=rf"target 'y' reads as counts \(whole numbers >= 0, {len(np.unique(y))} different "
+                                      r"values\), so it is taken as a quantity to predict \(regression\); if they are "
+                                      r"class labels, pass kind='multiclass' \(--kind multiclass on the command line\)"):
+        counts = Problem.from_arrays(X, y)
+    assert counts.kind == "regression" and counts.preparation["kind_from"] == "inferred from the target"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataNote)  # an explicit kind wins, with nothing to say
+        labels = Problem.from_arrays(X, np.clip(y, 0, 4), kind="multiclass")
+        assert labels.kind == "multiclass" and labels.n_classes == 5
+        assert Problem.from_arrays(X, y, kind="regression").kind == "regression"
+
+
+def test_many_repeated_whole_numbers_ask_for_the_kind():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(150, 2))
+    y = np.repeat(np.arange(1, 26), 6)  # 25 values from 1, 6 rows each, not skewed: labels or amounts?
+    with pytest.raises(DataError, match=r"target 'y' holds 25 different whole numbers from 1 to 25, each in 6 rows on "
+                                        r"average, so they could be class labels or a quantity; pass kind='multiclass' "
+                                        r"if they are labels or kind='regression' if they are amounts \(--kind"):
+        Problem.from_arrays(X, y)
+    with pytest.raises(DataError, match="the target holds 25 different whole numbers"):
+        infer_kind(y)
+    assert Problem.from_arrays(X, y, kind="multiclass").n_classes == 25
+    assert Problem.from_arrays(X, y, kind="regression").kind == "regression"
+
+
+def test_bundled_and_tutorial_problems_keep_their_kinds_without_notes():
+    expected = {"diabetes": "regression", "breast_cancer": "binary", "iris": "multiclass", "wine": "multiclass",
+                "digits": "multiclass", "regression": "regression", "circles": "binary", "blobs": "multiclass",
+                "positive_regression": "regression"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataNote)
+        kinds = {name: get_problem(name).kind for name in expected}
+    assert kinds == expected
+    assert get_problem("digits").n_features == 64  # its constant pixels stay: a DataFrame is taken as it is

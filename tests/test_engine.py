@@ -22,7 +22,7 @@ from losslab.engine._program import batches, epoch_orders
 from losslab.errors import IncompatibleLossError, SettingsError, UnknownNameError
 from losslab.planning import default_settings
 from losslab.problems import Problem, get_problem
-from losslab.results import HISTORY_COLUMNS, RUN_COLUMNS
+from losslab.results import HISTORY_COLUMNS, run_columns
 from losslab.settings import Settings
 
 BLOBS = get_problem("blobs")
@@ -67,7 +67,7 @@ def test_history_has_one_row_per_run_epoch_and_split_with_the_documented_columns
 
 def test_runs_has_one_row_per_loss_and_seed_with_the_final_epoch(blobs_study) -> None:
     runs = blobs_study.runs
-    assert tuple(runs.columns) == RUN_COLUMNS
+    assert tuple(runs.columns) == run_columns(blobs_study.plan)
     assert blobs_study.n_runs == len(runs) == 9
     assert runs[["loss", "seed"]].values.tolist() == [
         [loss, seed] for loss in ("categorical_crossentropy", "kl_divergence", "categorical_hinge") for seed in SEEDS
@@ -262,7 +262,7 @@ def test_sgd_with_momentum_matches_a_numpy_reimplementation(kind, loss, batch_si
     problem = _tiny_problem(kind)
     seed = 5
     settings = Settings(epochs=3, batch_size=batch_size, hidden=hidden, learning_rate=0.05, momentum=0.9)
-    study = losslab.train(problem, [loss], seeds=[seed], settings=settings)
+    study = losslab.train(problem, [loss], seeds=[seed], settings=settings, split="fixed", validation=0)
     init = MLP(hidden).keras_params(seed_keys([seed])[0], problem.n_features, 3 if loss == "cce" else 1)
     expected = _numpy_training(problem, loss, init, settings, seed)
     history = study.history  # one run: rows in (epoch, split) order, train before test
@@ -438,7 +438,7 @@ def test_hidden_sizes_given_as_a_list_work_like_a_tuple() -> None:
 
 def test_save_writes_parquet_csv_and_json_that_read_back_equal(diverging_study, tmp_path) -> None:
     files = diverging_study.save(tmp_path / "out", "st")
-    assert [f.name for f in files] == ["st_history.parquet", "st_history.csv", "st_runs.csv", "st.json"]
+    assert [f.name for f in files] == ["st_history.parquet", "st_history.csv", "st_runs.csv", "st_baselines.csv", "st.json"]
     assert all(f.exists() for f in files) and not list((tmp_path / "out").glob("*.partial"))
     history = diverging_study.history
     assert history["loss_value"].isna().any()  # NaN must survive the round trip
@@ -447,10 +447,11 @@ def test_save_writes_parquet_csv_and_json_that_read_back_equal(diverging_study, 
     assert list(from_csv.columns) == list(HISTORY_COLUMNS)
     pd.testing.assert_frame_equal(from_csv, history, check_dtype=False, rtol=1e-6)
     runs = pd.read_csv(files[2])
-    assert list(runs.columns) == list(RUN_COLUMNS)
+    runs["collapse_reason"] = runs["collapse_reason"].astype("string").fillna("")  # CSV reads an empty reason as NaN
+    assert list(runs.columns) == list(run_columns(diverging_study.plan))
     expected = diverging_study.runs.astype({"diverged_epoch": float})
     pd.testing.assert_frame_equal(runs, expected, check_dtype=False, rtol=1e-6)
-    meta = json.loads(files[3].read_text())
+    meta = json.loads(files[4].read_text())
     assert meta["problem"] == "regression" and meta["losses"] == [MAPE, MSE] and meta["seeds"] == [0, 1]
     assert meta["settings"]["epochs"] == 6 and meta["settings"]["hidden"] == [25]
     assert meta["n_train"] == 500 and meta["n_test"] == 500
@@ -489,7 +490,7 @@ def test_each_optimizer_steps_as_optax_applied_by_hand(optimizer: str) -> None:
     X = rng.normal(size=(40, 3))
     problem = Problem.from_arrays(X, X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=40), kind="regression")
     settings = Settings(epochs=2, learning_rate=0.05, batch_size=64, hidden=(6,), optimizer=optimizer)
-    history = losslab.train(problem, ["mean_squared_error"], seeds=[3], settings=settings).history
+    history = losslab.train(problem, ["mean_squared_error"], seeds=[3], settings=settings, split="fixed", validation=0).history
 
     model = MLP(hidden=(6,), activation="relu")
     params = model.init(jnp.asarray(seed_keys([3])), problem.n_features, 1)

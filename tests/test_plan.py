@@ -329,7 +329,7 @@ def test_verify_trains_the_recommendation_and_the_usable_alternatives() -> None:
     # MSLE is set aside even though the tutorial's problem only warns: half its targets are negative
     assert len(verification.skipped) == 1 and "mean_squared_logarithmic_error needs non-negative" in verification.skipped[0]
     assert len(verification.comparison.verdicts) == 3
-    assert "verdicts=" in repr(verification) and len(repr(verification)) < 2000
+    assert "choice=" in repr(verification) and len(repr(verification)) < 2000
 
 
 def test_recommend_refuses_training_options_without_verify_and_checks_alpha_before_training(tmp_path) -> None:

@@ -41,8 +41,8 @@ def test_one_seed_s_predictions_reproduce_its_test_metric(tmp_path, losses, cent
     study_plan = losslab.plan(problem, losses, seeds=range(2), settings=Settings(epochs=30))
     assert study_plan.centred is centred  # MSLE un-centres the target; the prediction then adds no mean back
     stored = run_stored(study_plan, tmp_path, "diabetes", save_models=True)
-    _, test = _split_rows(DIABETES, problem)
-    rows = DIABETES.iloc[test]
+    pool = np.concatenate(_split_rows(DIABETES, problem))  # the pool: the train rows, then the test rows
+    rows = DIABETES.iloc[pool[study_plan.rows(1).test]]  # seed 1's own test rows
     for loss in study_plan.losses:
         predicted = predict(stored.path, rows, loss=loss, seed=1)["prediction"].to_numpy()
         mse = float(np.mean((predicted - rows["target"].to_numpy()) ** 2))
@@ -99,3 +99,16 @@ def test_unseen_categories_are_warned_about_and_hinge_scores_are_not_called_prob
         table = predict(stored.path, frame.assign(colour="green"))
     assert list(table.columns) == ["prediction", "score_1"]
     assert ((table["score_1"] > 0) == (table["prediction"] == "1")).all()
+
+
+def test_columns_left_out_in_training_may_be_given_again(tmp_path) -> None:
+    frame = IRIS.assign(id=np.arange(1, len(IRIS) + 1))  # a row ID: left out of the features when read
+    path = tmp_path / "iris.csv"
+    frame.to_csv(path, index=False)
+    with pytest.warns(UserWarning, match="row ID"):
+        problem = losslab.Problem.from_file(path, "species")
+    assert "id" not in problem.feature_names
+    stored = run_stored(losslab.plan(problem, ["cce"], seeds=range(2), settings=Settings(epochs=3)), tmp_path,
+                        "iris", save_models=True)
+    table = predict(stored.path, frame.drop(columns="species"))
+    assert len(table) == len(frame)

@@ -12,9 +12,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from scipy import stats
 
 from losslab import losses
 from losslab.errors import IncompatibleLossError, LosslabError, TargetError, UnknownNameError
+from losslab.problems import Problem
 from losslab.registry import (
     DOMAINS,
     ENCODINGS,
@@ -22,6 +24,7 @@ from losslab.registry import (
     LossSpec,
     TargetWarning,
     check_compatible,
+    describe_target,
     encode_targets,
     get_loss,
     loss_names,
@@ -319,6 +322,40 @@ def test_targets_a_loss_cannot_use_well_raise_or_warn(name, y):
     np.testing.assert_array_equal(encoded[:, 0], y.astype(np.float32))  # kept as they are, as Keras would
 
 
+@pytest.mark.parametrize("y", [np.array([-1.5, 0.3, 2.0]), np.array([0.0, 1.0, 2.0]), np.array([-2.0, 0.0])])
+def test_mape_refuses_a_target_that_crosses_or_touches_zero(y):
+    spec = get_loss("mape")
+    with pytest.raises(TargetError, match="mean_absolute_percentage_error needs .*(one sign|non-zero)"):
+        encode_targets(spec, y)
+    with pytest.warns(TargetWarning, match="continuing as Keras would"):
+        encode_targets(spec, y, policy="warn")
+
+
+def test_mape_message_for_a_target_crossing_zero_counts_the_negatives():
+    with pytest.raises(TargetError) as info:
+        encode_targets(get_loss("mape"), np.array([-1.0, -0.2, 0.5, 3.0]))
+    assert str(info.value) == ("mean_absolute_percentage_error needs targets of one sign, away from zero; 2 of 4 are "
+                               "negative and the rest positive, so the target crosses zero. Use mean_absolute_error, "
+                               "or shift the target away from zero")
+
+
+@pytest.mark.parametrize("y", [np.array([0.5, 1.0, 20.0]), np.array([-3.0, -0.1])])
+def test_mape_takes_a_target_of_one_sign_away_from_zero(y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        encode_targets(get_loss("mape"), y)
+
+
+def test_a_centred_target_is_refused_for_mape_as_for_msle_and_poisson():
+    y = np.linspace(1.0, 5.0, 9)
+    centred = (y - y.mean()) / y.std()  # no value is exactly zero here, yet half are negative
+    centred = centred[centred != 0]
+    for name in ("mape", "msle", "poisson"):
+        with pytest.raises(TargetError, match=get_loss(name).name):
+            encode_targets(get_loss(name), centred)
+        encode_targets(get_loss(name), y / y.std())  # divided by its deviation only: signs and zeros kept
+
+
 def test_negative_msle_targets_message_counts_them():
     with pytest.raises(TargetError, match="2 of 4 are negative"):
         encode_targets(get_loss("msle"), np.array([1.0, -1.0, -2.0, 3.0]))
@@ -413,6 +450,131 @@ def test_recommend_gives_the_tutorial_defaults(kind, loss):
 def test_recommend_unknown_kind():
     with pytest.raises(LosslabError, match="regression, binary, multiclass"):
         recommend("clustering")
+
+
+# --- recommend reads the target -----------------------------------------------------------------------
+
+
+def problem_with(y: np.ndarray, kind: str = "regression", **options) -> Problem:
+    """A problem with target ``y`` and two noise features; ``kind`` always given, never inferred."""
+    X = np.random.default_rng(1).normal(size=(len(y), 2))
+    return Problem.from_arrays(X, y, kind=kind, **options)
+
+
+def assert_alternatives_fit(advice, problem: Problem, raw: np.ndarray) -> None:
+    """Every alternative fits the problem's kind, and takes its raw target without complaint."""
+    for alternative, _when in advice.alternatives:
+        check_compatible(get_loss(alternative), problem.kind, problem.n_classes)
+        if problem.kind == "regression":
+            encode_targets(get_loss(alternative), raw)
+
+
+@pytest.mark.parametrize("center_target", [True, False])
+def test_a_poisson_count_target_gets_the_poisson_loss(center_target):
+    y = np.random.default_rng(0).poisson(2.0, size=400)
+    problem = problem_with(y, center_target=center_target)
+    assert problem.y_train.min() < 0 or not center_target  # stored standardised: read in its own units
+    advice = recommend(problem)
+    spec = get_loss("poisson")
+    assert (advice.target, advice.loss) == ("counts", spec.name)
+    assert (advice.output_layer, advice.encoding) == (spec.output_layer, spec.encoding)
+    assert advice.output_layer == "1 unit, exponential"
+    assert "maximum likelihood for counts" in advice.reason.lower()
+    assert dict(advice.alternatives)["mean_squared_error"].startswith("as alternative")
+    assert advice.notes == (f"Read as counts: whole numbers from 0 to {y.max()}, {np.mean(y == 0):.0%} zeros, "
+                            f"skew {stats.skew(y):.1f}.",)
+    assert_alternatives_fit(advice, problem, y.astype(float))
+    assert describe_target(problem) == "counts"
+
+
+def test_counts_without_zeros_need_a_right_skew():
+    rng = np.random.default_rng(0)
+    skewed = 1 + rng.geometric(0.3, size=400)  # 2, 3, ...: no zero, skew ~ 2
+    assert stats.skew(skewed) >= 1 and recommend(problem_with(skewed)).target == "counts"
+    flat = rng.integers(1, 11, size=400)  # 1..10 uniformly, like a rating: a quantity
+    assert recommend(problem_with(flat)).target == "quantity"
+    few = rng.integers(0, 4, size=400)  # only 4 distinct values, zeros or not
+    assert recommend(problem_with(few)).target == "quantity"
+    negative = rng.poisson(2.0, size=400) - 1
+    assert recommend(problem_with(negative)).target == "quantity"
+
+
+def test_a_lognormal_target_gets_msle_and_the_log_target_alternative():
+    y = np.random.default_rng(0).lognormal(0.0, 1.5, size=400)
+    problem = problem_with(y)
+    advice = recommend(problem)
+    assert (advice.target, advice.loss) == ("positive, right-skewed", "mean_squared_logarithmic_error")
+    assert (advice.output_layer, advice.encoding) == (get_loss("msle").output_layer, "raw")
+    assert "relative" in advice.reason and "orders of magnitude" in advice.reason
+    (note,) = advice.notes
+    assert "log-transformed target" in note and "mean_squared_error" in note
+    assert_alternatives_fit(advice, problem, y)
+
+
+def test_a_positive_target_within_one_order_of_magnitude_is_a_quantity():
+    y = np.random.default_rng(0).lognormal(3.0, 0.3, size=400)  # skewed, but max / min well under 100
+    assert y.max() / y.min() < 100
+    advice = recommend(problem_with(y))
+    assert advice == dataclasses.replace(recommend("regression"), target="quantity")
+
+
+def test_a_proportion_keeps_mse_with_a_note_on_bounding_the_output():
+    y = np.random.default_rng(0).beta(2.0, 5.0, size=400)
+    advice = recommend(problem_with(y))
+    assert (advice.target, advice.loss) == ("proportion", "mean_squared_error")
+    assert advice.output_layer == "1 unit, linear"  # no built-in regression loss has a sigmoid output
+    assert not [s for s in map(get_loss, loss_names()) if s.kind == "regression" and s.activation == "sigmoid"]
+    assert len(advice.notes) == 1 and "clip the predictions to [0, 1]" in advice.notes[0]
+    assert "sigmoid" in advice.notes[0]
+
+
+def test_a_gaussian_target_gets_the_tutorial_s_answer():
+    y = np.random.default_rng(0).normal(5.0, 2.0, size=400)
+    advice = recommend(problem_with(y))
+    assert advice.target == "quantity" and advice.notes == ()
+    assert dataclasses.replace(advice, target="") == recommend("regression")
+
+
+def test_imbalanced_binary_classes_get_a_note_on_accuracy():
+    y = np.array([0] * 180 + [1] * 20)
+    advice = recommend(problem_with(y, kind="binary"))
+    assert (advice.target, advice.loss) == ("imbalanced classes", "binary_crossentropy")
+    assert advice.notes == ("Accuracy is misleading here: the majority class (0) alone scores 90.0%, and the smallest "
+                            "(1) holds 10.0% of the rows; judge models by F1 or ROC AUC (--metric f1 or --metric roc_auc).",)
+
+
+def test_balanced_binary_classes_get_the_tutorial_s_answer():
+    advice = recommend(problem_with(np.array([0] * 110 + [1] * 90), kind="binary"))
+    assert advice == dataclasses.replace(recommend("binary"), target="balanced classes")
+
+
+@pytest.mark.parametrize(("counts", "target"), [((95, 90, 15), "imbalanced classes"),  # smallest < 0.2 of largest
+                                                ((80, 80, 40), "balanced classes")])
+def test_multiclass_imbalance_points_to_macro_f1(counts, target):
+    y = np.repeat(np.arange(3), counts)
+    advice = recommend(problem_with(y, kind="multiclass"))
+    assert (advice.target, advice.loss) == (target, "categorical_crossentropy")
+    assert bool(advice.notes) == (target == "imbalanced classes")
+    assert all("macro-F1 (--metric macro_f1)" in note and "alone scores 47.5%" in note for note in advice.notes)
+
+
+def test_a_majority_of_80_percent_is_imbalanced_even_when_the_smallest_is_not_tiny():
+    y = np.array([0] * 160 + [1] * 40)  # smallest / largest = 0.25, but the majority holds 80%
+    assert describe_target(problem_with(y, kind="binary")) == "imbalanced classes"
+
+
+def test_recommend_reads_the_tutorial_s_problems():
+    from losslab.problems import get_problem
+
+    assert recommend(get_problem("regression")).target == "quantity"  # standardised, crossing zero
+    assert recommend(get_problem("circles")).target == "balanced classes"
+
+
+def test_recommend_for_a_kind_reads_no_target():
+    advice = recommend("regression")
+    assert advice.target == "" and advice.notes == ()
+    with pytest.raises(LosslabError, match="or a losslab.Problem"):
+        recommend(3)
 
 
 # --- user losses -------------------------------------------------------------------------------------
@@ -565,7 +727,9 @@ def test_a_user_loss_domain_drives_the_target_check():
     with pytest.warns(TargetWarning, match="log_quartic needs non-negative targets"):
         encode_targets(spec, y, policy="warn")
     non_zero = register_loss("rel_quartic", quartic, kind="regression", domain="non-zero")
-    encode_targets(non_zero, y)  # negatives are fine away from zero
+    encode_targets(non_zero, -np.abs(y))  # negatives are fine away from zero, all of one sign
+    with pytest.raises(TargetError, match="rel_quartic needs targets of one sign, away from zero; 2 of 3 are negative"):
+        encode_targets(non_zero, y)  # crossing zero: values near it make relative errors explode
     with pytest.raises(TargetError, match="rel_quartic needs non-zero targets; 1 of 2 are zero"):
         encode_targets(non_zero, np.array([0.0, 2.0]))
     # the same targets pass a loss of the default domain

@@ -9,7 +9,19 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from losslab.analysis import bootstrap_ci, holm, paired_tests, repeats_needed, tost_paired
+from losslab.analysis import (
+    bootstrap_ci,
+    corrected_resampled_ttest,
+    corrected_tost,
+    holm,
+    interquartile_mean,
+    iqm_ci,
+    paired_tests,
+    probability_of_improvement,
+    repeats_needed,
+    splits_needed,
+    tost_paired,
+)
 
 
 def test_bootstrap_ci_covers_the_known_mean_of_a_normal_sample() -> None:
@@ -151,3 +163,191 @@ def test_repeats_needed_for_equivalence_reaches_the_stated_power() -> None:
 def test_repeats_needed_gives_up_at_the_margin_and_is_two_without_noise() -> None:
     assert repeats_needed(0.01, 0.5, margin=0.01) is None
     assert repeats_needed(0.01, 0.0, margin=0.01) == 2
+
+
+def test_corrected_ttest_with_ratio_zero_is_scipys_paired_t_test() -> None:
+    rng = np.random.default_rng(8)
+    for n in (2, 5, 15):
+        a, b = rng.normal(0.3, 0.1, n), rng.normal(0.25, 0.1, n)
+        result, scipy_result = corrected_resampled_ttest(a, b, 0.0), stats.ttest_rel(a, b)
+        assert result.n == n and result.df == scipy_result.df
+        assert result.t == pytest.approx(scipy_result.statistic, rel=1e-12)
+        assert result.pvalue == pytest.approx(scipy_result.pvalue, rel=1e-12)
+
+
+def test_corrected_ttest_hand_worked_example() -> None:
+    # d = [1, 0.5, 1, 1.5]: mean 1, sd^2 = 1/6; ratio 1/4: se^2 = (1/4 + 1/4) / 6 = 1/12, t = sqrt(12).
+    result = corrected_resampled_ttest([1.0, 2.0, 3.0, 4.0], [0.0, 1.5, 2.0, 2.5], test_fraction_ratio=0.25)
+    assert (result.mean_diff, result.df) == (1.0, 3)
+    assert result.sd_diff == pytest.approx(math.sqrt(1 / 6))
+    assert result.se == pytest.approx(math.sqrt(1 / 12))
+    assert result.t == pytest.approx(math.sqrt(12))
+    assert result.pvalue == pytest.approx(2 * stats.t.sf(math.sqrt(12), 3))
+
+
+def test_corrected_ttest_for_repeated_k_fold_inflates_the_plain_se() -> None:
+    # Bouckaert & Frank: 10 x 10-fold CV, J = 100, ratio 1/9; se^2 = (1/100 + 1/9) sd^2.
+    d = np.random.default_rng(9).normal(0.01, 0.02, 100)
+    result = corrected_resampled_ttest(d, np.zeros(100), 1 / 9)
+    assert result.se == pytest.approx(math.sqrt((1 / 100 + 1 / 9) * d.var(ddof=1)))
+    assert result.t == pytest.approx(stats.ttest_1samp(d, 0.0).statistic / math.sqrt(1 + 100 / 9))
+    assert result.pvalue > stats.ttest_1samp(d, 0.0).pvalue
+
+
+def test_corrected_ttest_degenerate_cases() -> None:
+    a = np.array([0.8, 0.82, 0.79, 0.81])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        same = corrected_resampled_ttest(a, a.copy(), 0.25)
+        shifted = corrected_resampled_ttest(np.full(4, 0.7), np.full(4, 0.75), 0.25)
+        one, none = corrected_resampled_ttest([0.8], [0.7], 0.25), corrected_resampled_ttest([], [], 0.25)
+    assert (same.t, same.pvalue, same.se) == (0.0, 1.0, 0.0)
+    assert (shifted.t, shifted.pvalue, shifted.se) == (-math.inf, 0.0, 0.0)
+    assert one.n == 1 and one.mean_diff == pytest.approx(0.1)
+    assert all(math.isnan(x) for x in (one.sd_diff, one.t, one.pvalue, one.df, one.se, none.mean_diff, none.pvalue))
+
+
+def test_corrected_tost_with_ratio_zero_is_tost_paired_and_widens_with_the_ratio() -> None:
+    rng = np.random.default_rng(10)
+    for _ in range(20):
+        a, b = rng.normal(0.0, 0.01, 15), rng.normal(0.0, 0.01, 15)
+        assert corrected_tost(a, b, 0.01, 0.0) == tost_paired(a, b, 0.01)
+        plain, corrected = tost_paired(a, b, 0.01), corrected_tost(a, b, 0.01, 1 / 3)
+        inflation = math.sqrt(1 + 15 / 3)  # se ratio: sqrt((1/J + r) / (1/J))
+        assert corrected.ci_high - corrected.ci_low == pytest.approx((plain.ci_high - plain.ci_low) * inflation)
+        assert corrected.pvalue >= plain.pvalue
+
+
+def test_corrected_tost_degenerate_cases() -> None:
+    assert all(math.isnan(x) for x in (corrected_tost([0.1], [0.0], 0.05, 0.25).pvalue,
+                                       corrected_tost([], [], 0.05, 0.25).ci_low))
+    assert corrected_tost(np.full(5, 0.02), np.zeros(5), 0.05, 0.25).pvalue == 0.0
+    assert corrected_tost(np.full(5, 0.08), np.zeros(5), 0.05, 0.25).pvalue == 1.0
+
+
+def test_splits_needed_without_the_correction_is_repeats_needed() -> None:
+    for mean, sd, margin in ((0.5, 1.0, 0.01), (0.3, 1.0, 0.05), (0.0, 1.0, 0.5), (0.01, 0.5, 0.01), (0.2, 0.0, 0.1)):
+        assert splits_needed(mean, sd, margin, 0.0) == repeats_needed(mean, sd, margin)
+
+
+def test_splits_needed_is_the_first_count_with_the_power_of_the_corrected_t_test() -> None:
+    mean, sd, ratio = 1.0, 1.0, 1 / 9  # the ceiling below, mean / (sqrt(ratio) sd) = 3, is reachable
+
+    def power(j: int) -> float:
+        shift, crit = mean / (sd * math.sqrt(1 / j + ratio)), stats.t.ppf(0.975, j - 1)
+        return stats.nct.sf(crit, j - 1, shift) + stats.nct.cdf(-crit, j - 1, shift)
+
+    j = splits_needed(mean, sd, margin=0.01, test_fraction_ratio=ratio)
+    assert j is not None and j > repeats_needed(mean, sd, margin=0.01)
+    assert power(j) >= 0.8 > power(j - 1)
+
+
+def test_splits_needed_gives_up_when_more_splits_cannot_reach_the_power() -> None:
+    # ratio 1/3: se >= sd / sqrt(3); the power never exceeds the z-test's at 0.5 sqrt(3) = 0.87, about 0.14.
+    ceiling = stats.norm.cdf(0.5 * math.sqrt(3) - stats.norm.ppf(0.975))
+    assert ceiling < 0.8
+    assert splits_needed(0.5, 1.0, margin=0.01, test_fraction_ratio=1 / 3) is None
+    assert splits_needed(0.5, 1.0, margin=0.01, test_fraction_ratio=1 / 3, power=ceiling / 2) is not None
+    assert splits_needed(0.5, 0.0, margin=0.01, test_fraction_ratio=1 / 3) == 2
+
+
+def test_probability_of_improvement_is_the_mann_whitney_u_over_all_pairs() -> None:
+    rng = np.random.default_rng(11)
+    a, b = rng.integers(0, 6, 9).astype(float), rng.integers(1, 7, 13).astype(float)  # ties on purpose
+    estimate, low, high = probability_of_improvement(a, b)
+    assert estimate == pytest.approx(stats.mannwhitneyu(a, b).statistic / (9 * 13), rel=1e-12)
+    by_hand = np.mean([(x > y) + 0.5 * (x == y) for x in a for y in b])
+    assert estimate == pytest.approx(by_hand)
+    assert 0.0 <= low <= estimate <= high <= 1.0
+    assert probability_of_improvement(-a, -b)[0] == pytest.approx(1 - estimate)  # lower is better
+
+
+def test_probability_of_improvement_closed_cases() -> None:
+    assert probability_of_improvement([3.0, 4.0, 5.0], [1.0, 2.0]) == (1.0, 1.0, 1.0)
+    assert probability_of_improvement([1.0, 2.0], [3.0, 4.0, 5.0]) == (0.0, 0.0, 0.0)
+    assert probability_of_improvement([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])[0] == 0.5
+    single = probability_of_improvement([2.0], [1.0, 3.0])
+    assert single[0] == 0.5 and math.isnan(single[1]) and math.isnan(single[2])
+    assert all(math.isnan(x) for x in probability_of_improvement([], [1.0, 2.0]))
+
+
+def test_probability_of_improvement_interval_covers_the_true_value() -> None:
+    # A ~ N(0.5, 1), B ~ N(0, 1): P(A > B) = Phi(0.5 / sqrt(2)) = 0.638.
+    rng = np.random.default_rng(12)
+    estimate, low, high = probability_of_improvement(rng.normal(0.5, 1.0, 30), rng.normal(0.0, 1.0, 30))
+    assert low < stats.norm.cdf(0.5 / math.sqrt(2)) < high
+    assert high - low < 0.4
+    assert probability_of_improvement(np.arange(5.0), np.arange(5.0) - 0.5, seed=3) == \
+        probability_of_improvement(np.arange(5.0), np.arange(5.0) - 0.5, seed=3)
+
+
+def test_interquartile_mean_hand_computed() -> None:
+    assert interquartile_mean([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]) == 4.5  # drop 2 each end: 3..6
+    assert interquartile_mean([7.0, 100.0, 1.0, 4.0, 2.0, 6.0, 3.0, 5.0]) == 4.5  # order and outlier do not matter
+    assert interquartile_mean(np.arange(1.0, 11.0)) == 5.5  # n = 10: drop 2 each end, mean of 3..8
+    assert interquartile_mean([1.0, 2.0, 3.0, 4.0, 50.0]) == 3.0  # n = 5: drop 1 each end
+    assert interquartile_mean([0.7]) == 0.7
+    assert math.isnan(interquartile_mean([]))
+
+
+def test_iqm_ci_hand_computed_and_degenerate() -> None:
+    # Two values: the IQM is the mean; resamples {0,0}, {0,1}, {1,0}, {1,1} give 0, 0.5, 0.5, 1, so the
+    # 2.5% and 97.5% percentiles are 0 and 1.
+    assert iqm_ci([0.0, 1.0]) == (0.0, 1.0)
+    assert iqm_ci([0.8, 0.8, 0.8]) == (interquartile_mean([0.8, 0.8, 0.8]),) * 2 == pytest.approx((0.8, 0.8))
+    assert all(math.isnan(x) for x in iqm_ci([0.8]))
+    values = np.random.default_rng(13).normal(0.0, 1.0, 40)
+    low, high = iqm_ci(values)
+    assert low < interquartile_mean(values) < high and low < 0.0 < high
+
+
+#: Resampled-split simulation: a data set of N rows, J random splits with N_TEST rows held out.
+N, J, N_TEST = 200, 15, 50
+RATIO = N_TEST / (N - N_TEST)
+
+
+def split_differences(rng: np.random.Generator, trials: int, advantage: float) -> np.ndarray:
+    """Differences in test MSE, learner A minus learner B, on ``J`` random splits of one data set
+    per trial: shape ``(trials, J)``.
+
+    Each trial draws a fresh data set, ``y = x @ beta + noise`` with four independent standard
+    normal features. Learner A is least squares on features 0 and 1, B on features 2 and 3. With
+    ``advantage = 0`` all four coefficients are 1, so the two learners are exchangeable and their
+    expected generalisation errors are equal: a true null. A positive ``advantage`` raises A's
+    coefficients, which makes A truly better (B misses more of the signal).
+    """
+    x = rng.normal(size=(trials, N, 4))
+    y = x @ np.array([1.0 + advantage, 1.0 + advantage, 1.0, 1.0]) + rng.normal(size=(trials, N))
+    held_out = rng.random((trials, J, N)).argsort(axis=-1)[..., :N_TEST]
+    train = np.ones((trials, J, N), dtype=bool)
+    np.put_along_axis(train, held_out, False, axis=-1)
+    mse = []
+    for features in (x[..., :2], x[..., 2:]):
+        # Every split's normal equations at once: X_train' X_train coef = X_train' y_train.
+        masked = train[..., None] * features[:, None]
+        gram, moment = np.einsum("tjnp,tnq->tjpq", masked, features), np.einsum("tjnp,tn->tjp", masked, y)
+        coef = np.linalg.solve(gram, moment[..., None])[..., 0]
+        residuals = y[:, None] - np.einsum("tnp,tjp->tjn", features, coef)
+        mse.append(np.where(train, 0.0, residuals**2).sum(axis=-1) / N_TEST)
+    return mse[0] - mse[1]
+
+
+def test_corrected_resampled_ttest_is_calibrated_where_the_naive_one_is_not() -> None:
+    """Under a true null on overlapping splits, the corrected test rejects about 5% of the time and
+    the plain paired t-test far more often, because it takes J correlated splits for J independent
+    samples."""
+    differences = split_differences(np.random.default_rng(20240602), 400, advantage=0.0)
+    zeros = np.zeros(J)
+    corrected = np.mean([corrected_resampled_ttest(d, zeros, RATIO).pvalue < 0.05 for d in differences])
+    naive = np.mean([paired_tests(d, zeros).t_pvalue < 0.05 for d in differences])
+    # In 10,000 trials this design gives 0.051 for the corrected test and 0.40 for the naive one. With
+    # 400 trials the binomial sd is 0.011 and 0.025, so each bound sits about 4 sd from its rate: a
+    # different seed will not fail, but leaving out the correction (rate 0.40) or doubling it (0.01) does.
+    assert 0.01 <= corrected <= 0.10
+    assert naive >= 0.30
+
+
+def test_corrected_resampled_ttest_detects_a_truly_better_learner() -> None:
+    differences = split_differences(np.random.default_rng(20240603), 100, advantage=0.5)
+    results = [corrected_resampled_ttest(d, np.zeros(J), RATIO) for d in differences]
+    assert np.mean([r.pvalue < 0.05 and r.mean_diff < 0 for r in results]) >= 0.8  # about 0.96

@@ -68,7 +68,8 @@ def prepare_rows(problem: Problem, frame: pd.DataFrame) -> np.ndarray:
     """New rows as the model's inputs, with the training rows' recorded preparation.
 
     Refuses, naming them, feature columns that are missing or that training did not have (the
-    target column may be present and is ignored).
+    target column and the columns left out in training, such as a row ID, may be present and
+    are ignored).
     """
     preparation = problem.preparation
     if "scaled_columns" not in preparation:
@@ -76,7 +77,7 @@ def prepare_rows(problem: Problem, frame: pd.DataFrame) -> np.ndarray:
                            "generated problems); predictions need a study of your own data or a bundled data set")
     numeric, categorical = list(preparation["scaled_columns"]), list(preparation["one_hot"])
     expected = set(numeric) | set(categorical)
-    given = {str(c) for c in frame.columns} - {problem.target_name}
+    given = {str(c) for c in frame.columns} - {problem.target_name} - set(preparation.get("dropped_columns", {}))
     missing, extra = sorted(expected - given), sorted(given - expected)
     if missing or extra:
         said = [f"missing {', '.join(missing)}" if missing else "", f"not in training {', '.join(extra)}" if extra else ""]

@@ -10,21 +10,31 @@ column             meaning
 =================  ======================================================================
 problem            problem name
 loss               canonical loss name
-seed               the run's seed (paired across losses)
+seed               the run's seed (paired across losses: same weights, batches and split)
 epoch              1..epochs, evaluated after the epoch's updates
-split              ``"train"`` or ``"test"``
+split              ``"train"``, ``"validation"`` (when the plan holds one out) or ``"test"``
 loss_value         the loss on the whole split (mean of per-sample losses, Keras form)
 metric             ``"accuracy"`` or ``"mse"``
 metric_value       the metric on the whole split
 rounding_accuracy  one-unit classifiers only: the tutorial's Keras ``round(output) == label``
 =================  ======================================================================
 
-``runs`` has one row per run: ``problem, loss, seed, diverged, diverged_epoch`` and the final
-``train_loss, test_loss, train_metric, test_metric, metric`` (plus ``train_rounding_accuracy``
-and ``test_rounding_accuracy``, and for a regression target that was scaled,
-``train_metric_target_units`` and ``test_metric_target_units``: the MSE times
-``problem.target_scale**2``). A diverged run has NaN from its ``diverged_epoch`` on.
+``runs`` has one row per run: ``problem, loss, seed, diverged, diverged_epoch, collapsed,
+collapse_reason`` and the final ``<split>_loss``, ``<split>_metric`` of every split (plus
+``train_rounding_accuracy`` and ``test_rounding_accuracy``, and for a regression target that
+was scaled, ``train_metric_target_units`` and ``test_metric_target_units``: the MSE times
+``problem.target_scale**2``), then the scores practitioners report on the validation and test
+splits, ``<split>_<score>`` (:data:`losslab.scores.SCORES`: MSE, RMSE, MAE, R2 and Poisson
+deviance in the target's units; accuracy, log-loss, ROC AUC and F1; accuracy, log-loss and
+macro-F1). A diverged run has NaN from its ``diverged_epoch`` on.
 
+A run is *collapsed* when it trained but learned nothing usable (:func:`collapse_reasons`): it
+never moved, it ends no better than a constant prediction on its own training rows, or it
+trained on a handful of rows. Collapsed and diverged runs are results to flag, never to average.
+
+``baselines`` has one row per seed, baseline and evaluated split: what scikit-learn's simple
+models (the training mean or majority class, a linear or logistic model, a Poisson GLM for counts)
+score on the same split, in the same units.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from losslab.engine import Progress, Trained, run_plan
+from losslab.scores import SCORES, binary_scores, fit_baselines, multiclass_scores, regression_scores
 from losslab._plain import plain
 from losslab.errors import LosslabError
 from losslab.models import Model
@@ -48,16 +59,25 @@ from losslab.problems import Problem
 from losslab.registry import LossSpec
 from losslab.settings import Settings
 
-SPLITS = ("train", "test")
-
 HISTORY_COLUMNS = (
     "problem", "loss", "seed", "epoch", "split", "loss_value", "metric", "metric_value", "rounding_accuracy",
 )
-RUN_COLUMNS = (
-    "problem", "loss", "seed", "diverged", "diverged_epoch", "metric",
-    "train_loss", "test_loss", "train_metric", "test_metric", "train_rounding_accuracy", "test_rounding_accuracy",
-    "train_metric_target_units", "test_metric_target_units",
-)
+def run_columns(study_plan: StudyPlan) -> tuple[str, ...]:
+    """The columns of a plan's ``runs`` table, in order (see the module docstring)."""
+    splits = study_plan.splits
+    return (
+        "problem", "loss", "seed", "diverged", "diverged_epoch", "collapsed", "collapse_reason", "metric",
+        *(f"{split}_{what}" for split in splits for what in ("loss", "metric")),
+        "train_rounding_accuracy", "test_rounding_accuracy", "train_metric_target_units", "test_metric_target_units",
+        *(f"{split}_{score}" for split in splits[1:] for score in SCORES[study_plan.problem.kind]),
+    )
+
+
+#: Fewer training rows than this and a run is collapsed: a handful of rows fits anything.
+MIN_TRAIN_ROWS = 10
+#: A regression run that explains less than this share of its training targets' variance
+#: learned nothing a constant would not.
+MIN_EXPLAINED = 0.01
 
 
 @dataclass
@@ -68,6 +88,7 @@ class Study:
     history: pd.DataFrame
     runs: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+    baselines: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def problem(self) -> Problem:
@@ -119,6 +140,7 @@ class Study:
             atomic_write(out / f"{stem}_history.parquet", lambda p: self.history.to_parquet(p, index=False)),
             atomic_write(out / f"{stem}_history.csv", lambda p: self.history.to_csv(p, index=False)),
             atomic_write(out / f"{stem}_runs.csv", lambda p: self.runs.to_csv(p, index=False)),
+            atomic_write(out / f"{stem}_baselines.csv", lambda p: self.baselines.to_csv(p, index=False)),
             atomic_write(out / f"{stem}.json", lambda p: p.write_text(json.dumps(plain(self.metadata()), indent=2))),
         ]
 
@@ -130,7 +152,7 @@ def run(study_plan: StudyPlan, progress: Progress | None = None) -> Study:
     """
     trained = run_plan(study_plan, progress)
     history, runs = tables(study_plan, trained)
-    return Study(study_plan, history, runs, trained.timings)
+    return Study(study_plan, history, runs, trained.timings, baselines(study_plan))
 
 
 def train(
@@ -139,18 +161,22 @@ def train(
     seeds: Iterable[int] = (0,),
     settings: Settings | None = None,
     progress: Progress | None = None,
+    *,
+    split: str | None = None,
+    validation: float | None = None,
 ) -> Study:
     """Plan and train one model per (loss, seed) on ``problem``: ``run(plan(...))`` in one call.
 
     ``settings`` default to :func:`~losslab.planning.default_settings` (the tutorial's set-up
-    for the tutorial's problems).
+    for the tutorial's problems); ``split`` and ``validation`` are the split design (see
+    :func:`~losslab.planning.plan`: resampled per seed for data, fixed for the tutorial's problems).
 
     >>> from losslab.problems import get_problem
     >>> study = train(get_problem("blobs"), ["categorical_crossentropy"], seeds=[0, 1], settings=Settings(epochs=2))
     >>> study.runs[["loss", "seed"]].values.tolist()
     [['categorical_crossentropy', 0], ['categorical_crossentropy', 1]]
     """
-    return run(plan(problem, losses, seeds, settings), progress)
+    return run(plan(problem, losses, seeds, settings, split=split, validation=validation), progress)
 
 
 def tables(study_plan: StudyPlan, trained: Trained) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -159,7 +185,7 @@ def tables(study_plan: StudyPlan, trained: Trained) -> tuple[pd.DataFrame, pd.Da
     Values from a run's divergence epoch on are set to NaN, so no half-diverged number is
     reported as a score.
     """
-    problem, seeds = study_plan.problem, study_plan.seeds
+    problem, seeds, splits = study_plan.problem, study_plan.seeds, study_plan.splits
     names = [name for name in study_plan.losses for _ in seeds]
     run_seeds = [seed for _ in study_plan.losses for seed in seeds]
     values = np.concatenate([trained.values[name] for name in study_plan.losses]).astype(np.float64)  # (runs, epochs, splits, 3)
@@ -172,26 +198,145 @@ def tables(study_plan: StudyPlan, trained: Trained) -> tuple[pd.DataFrame, pd.Da
     runs["diverged"] = diverged_at <= n_epochs
     runs["diverged_epoch"] = pd.array(np.where(runs["diverged"], diverged_at, 0), dtype="Int64")
     runs.loc[~runs["diverged"], "diverged_epoch"] = pd.NA
+    reasons = collapse_reasons(study_plan, values, run_seeds)
+    runs["collapsed"] = [bool(reason) and not diverged for reason, diverged in zip(reasons, runs["diverged"])]
+    runs["collapse_reason"] = np.where(runs["collapsed"], reasons, "")
     runs["metric"] = metric
-    for s, split in enumerate(SPLITS):
-        runs[f"{split}_loss"] = values[:, -1, s, 0]
-        runs[f"{split}_metric"] = values[:, -1, s, 1]
-    for s, split in enumerate(SPLITS):
-        runs[f"{split}_rounding_accuracy"] = values[:, -1, s, 2]
+    for s, split in enumerate(splits):
+        runs[f"{split}_loss"], runs[f"{split}_metric"] = values[:, -1, s, 0], values[:, -1, s, 1]
+    for split in ("train", "test"):
+        runs[f"{split}_rounding_accuracy"] = values[:, -1, splits.index(split), 2]
     units_factor = problem.target_scale**2 if problem.target_scale is not None else np.nan
-    for split in SPLITS:
+    for split in ("train", "test"):
         runs[f"{split}_metric_target_units"] = runs[f"{split}_metric"] * units_factor
+    outputs = np.concatenate([trained.outputs[name] for name in study_plan.losses])
+    scores = pd.DataFrame([_run_scores(study_plan, study_plan.spec(name), seed, out)
+                           for name, seed, out in zip(names, run_seeds, outputs)])
+    runs = pd.concat([runs, scores.set_index(runs.index)], axis=1)[list(run_columns(study_plan))]
     flat = values.reshape(-1, 3)  # rows in (run, epoch, split) order
     history = pd.DataFrame({
         "problem": problem.name,
         "loss": np.repeat(names, n_epochs * n_splits),
         "seed": np.repeat(run_seeds, n_epochs * n_splits),
         "epoch": np.tile(np.repeat(epochs, n_splits), n_runs),
-        "split": np.tile(SPLITS, n_runs * n_epochs),
+        "split": np.tile(splits, n_runs * n_epochs),
         "loss_value": flat[:, 0], "metric": metric,
         "metric_value": flat[:, 1], "rounding_accuracy": flat[:, 2],
     })
-    return history[list(HISTORY_COLUMNS)], runs[list(RUN_COLUMNS)]
+    return history[list(HISTORY_COLUMNS)], runs
+
+
+def collapse_reasons(study_plan: StudyPlan, values: np.ndarray, run_seeds: Sequence[int]) -> list[str]:
+    """Why each run is collapsed, or ``""``; ``values`` as in :func:`tables` (runs first).
+
+    - *trained on a handful of rows*: fewer than :data:`MIN_TRAIN_ROWS` training rows;
+    - *never moved*: its training loss was the same after every epoch (a learning rate that
+      underflows to 0 in float32, e.g. 1e-50, leaves the weights where they started);
+    - *no better than a constant*: on its own training rows, an accuracy within one row of the
+      majority class's share, or an MSE that explains less than :data:`MIN_EXPLAINED` of the
+      training targets' variance (chance, or the mean).
+    """
+    n_train = study_plan.split.sizes(study_plan.problem).train
+    if n_train < MIN_TRAIN_ROWS:
+        return [f"trained on {n_train} rows"] * len(values)
+    constant = {seed: _constant_train_metric(study_plan, seed) for seed in set(run_seeds)}
+    higher = study_plan.metric == "accuracy"
+    reasons = []
+    for run, seed in zip(values, run_seeds):
+        train_loss, train_metric = run[:, 0, 0], run[-1, 0, 1]
+        if len(train_loss) > 1 and np.ptp(train_loss) == 0:
+            reasons.append("never moved (its training loss did not change)")
+        elif higher and train_metric <= constant[seed] + 1 / n_train:
+            reasons.append(f"at chance (training accuracy {train_metric:.1%}, the majority class {constant[seed]:.1%})")
+        elif not higher and train_metric >= (1 - MIN_EXPLAINED) * constant[seed]:
+            reasons.append(f"at the mean (training MSE {train_metric:.3g}, the training targets' variance {constant[seed]:.3g})")
+        else:
+            reasons.append("")
+    return reasons
+
+
+def _constant_train_metric(study_plan: StudyPlan, seed: int) -> float:
+    """The best constant's metric on seed ``seed``'s training rows: the majority class's share,
+    or the variance of the targets as trained (the MSE of their mean)."""
+    y = _pooled_targets(study_plan)[study_plan.rows(seed).train]
+    if study_plan.problem.kind == "regression":
+        return float(np.var(y))
+    return float(np.bincount(y.astype(np.int64)).max() / len(y))
+
+
+def _pooled_targets(study_plan: StudyPlan) -> np.ndarray:
+    """Every pool row's target: class indices, or a regression target in the units the losses
+    train on (centred or not, as the plan says)."""
+    problem = study_plan.problem
+    y = np.concatenate([problem.y_train, problem.y_test])
+    if problem.kind == "regression" and study_plan.centred is False and problem.target_mean is not None:
+        y = y + problem.target_mean / problem.target_scale
+    return y
+
+
+def _target_units(study_plan: StudyPlan) -> tuple[float, float]:
+    """``(scale, offset)`` turning a regression target as trained into the target's own units."""
+    problem = study_plan.problem
+    scale = problem.target_scale or 1.0
+    offset = problem.target_mean if study_plan.centred and problem.target_mean is not None else 0.0
+    return scale, offset
+
+
+def _run_scores(study_plan: StudyPlan, spec: LossSpec, seed: int, outputs: np.ndarray) -> dict[str, float]:
+    """The reported scores of one run on its validation and test rows, from its final outputs."""
+    rows, y = study_plan.rows(seed), _pooled_targets(study_plan)
+    kind = study_plan.problem.kind
+    result, start = {}, 0
+    for split in study_plan.splits[1:]:
+        idx = getattr(rows, split)
+        out = outputs[start:start + len(idx)].astype(np.float64)
+        start += len(idx)
+        finite = bool(np.isfinite(out).all())
+        scores = _scores(study_plan, spec, y[idx], out) if finite else dict.fromkeys(SCORES[kind], np.nan)
+        result.update({f"{split}_{name}": value for name, value in scores.items()})
+    return result
+
+
+def _scores(study_plan: StudyPlan, spec: LossSpec, y: np.ndarray, out: np.ndarray) -> dict[str, float]:
+    """Scores of one split's outputs: probabilities for sigmoid and softmax outputs, margin
+    scores for the others (a tanh output's sign is its class), values in the target's units."""
+    problem = study_plan.problem
+    if problem.kind == "regression":
+        scale, offset = _target_units(study_plan)
+        return regression_scores(y * scale + offset, out[:, 0] * scale + offset)
+    if problem.kind == "binary":
+        if spec.activation == "softmax":
+            return binary_scores(y, out[:, 1] - out[:, 0], proba=out[:, 1])
+        proba = out[:, 0] if spec.activation == "sigmoid" else None
+        return binary_scores(y, out[:, 0] if proba is None else out[:, 0] - 0.5, proba=proba)
+    return multiclass_scores(y, out, spec.activation == "softmax", problem.n_classes)
+
+
+def baselines(study_plan: StudyPlan) -> pd.DataFrame:
+    """What scikit-learn's baselines score on every seed's split (one fit per distinct split):
+    columns ``seed, baseline, split`` and the scores of :func:`_scores`, in the target's units."""
+    problem = study_plan.problem
+    X = np.concatenate([problem.X_train, problem.X_test])
+    y = _pooled_targets(study_plan)
+    if problem.kind == "regression":
+        scale, offset = _target_units(study_plan)
+        y = y * scale + offset
+    counts = problem.kind == "regression" and _whole_non_negative(y)
+    fitted: dict[object, list[dict]] = {}
+    rows = []
+    for seed in study_plan.seeds:
+        split = study_plan.rows(seed)
+        key = 0 if not study_plan.split.varies else seed
+        if key not in fitted:
+            evaluated = {name: getattr(split, name) for name in study_plan.splits[1:]}
+            fitted[key] = fit_baselines(problem.kind, X, y, split.train, evaluated, problem.n_classes, counts)
+        rows.extend({"seed": seed, **row} for row in fitted[key])
+    return pd.DataFrame(rows)
+
+
+def _whole_non_negative(y: np.ndarray) -> bool:
+    """Whether a target reads as counts (whole numbers, none negative): a Poisson GLM applies."""
+    return bool(np.all(y >= 0) and np.allclose(y, np.round(y), rtol=0, atol=1e-6))
 
 
 def _divergence_epochs(values: np.ndarray) -> np.ndarray:

@@ -9,12 +9,14 @@ gets a different directory, so two plans never mix. Inside:
 ==========================  ==============================================================
 ``manifest.json``           the plan, its fingerprint and ``"status"``: ``"running"`` until
                             everything else is written, then ``"complete"``
-``chunks/*.npy``            each chunk of runs as it finished (the engine's raw values)
+``chunks/*.npy``            each chunk of runs as it finished (the engine's raw values;
+                            ``*.outputs.npy`` its final outputs on the evaluated rows)
 ``chunks/*.params.npz``     with ``save_models``, each chunk's trained parameters
 ``problem.npz``, ``.json``  the problem's arrays and description, so the study loads alone
 ``.lock``                   held by the process writing the study
 ``history.parquet``         the tidy tables (see :mod:`losslab.results`)
 ``runs.parquet``
+``baselines.parquet``
 ==========================  ==============================================================
 
 Every file is written to a name unique to the process and renamed into place, so a reader never
@@ -37,19 +39,21 @@ import numpy as np
 import pandas as pd
 
 from losslab._plain import plain
-from losslab.engine import Progress, run_plan
+from losslab.engine import Chunk, Progress, run_plan
 from losslab.errors import LosslabError
 from losslab.models import MLP, Model
-from losslab.planning import StudyPlan
+from losslab.planning import SplitDesign, StudyPlan
 from losslab.problems import Problem
 from losslab.registry import LossSpec, get_loss, probability_form
-from losslab.results import Study, atomic_write, ensure_out_dir, tables
+from losslab.results import Study, atomic_write, baselines, ensure_out_dir, tables
 from losslab.settings import Settings
 
 MANIFEST = "manifest.json"
 #: The folder under a command's ``--out`` that holds its study directories.
 STUDIES = "studies"
-FORMAT = 1  # the layout's version; a directory of another version is refused, not misread
+#: The tables a complete study directory holds, each as ``<name>.parquet``.
+TABLES = ("history", "runs", "baselines")
+FORMAT = 2  # the layout's version; a directory of another version is refused, not misread
 
 
 def fingerprint(plan: StudyPlan) -> str:
@@ -104,24 +108,28 @@ class StudyDirectory:
     def params_path(self, loss: str, seeds: tuple[int, ...]) -> Path:
         return self._chunk_path(loss, seeds).with_suffix(".params.npz")
 
-    def get(self, loss: str, seeds: tuple[int, ...]) -> np.ndarray | None:
+    def outputs_path(self, loss: str, seeds: tuple[int, ...]) -> Path:
+        return self._chunk_path(loss, seeds).with_suffix(".outputs.npy")
+
+    def get(self, loss: str, seeds: tuple[int, ...]) -> Chunk | None:
         path = self._chunk_path(loss, seeds)
         if not path.exists() or (self.save_models and not self.params_path(loss, seeds).exists()):
             return None
         try:
-            values = np.load(path, allow_pickle=False)
+            chunk = Chunk(np.load(path, allow_pickle=False), np.load(self.outputs_path(loss, seeds), allow_pickle=False))
         except (OSError, ValueError):  # unreadable: train the chunk again rather than trust it
             return None
-        expected = (len(seeds), self.plan.settings.epochs, 2, 3)
-        return values if values.shape == expected else None
+        expected = (len(seeds), self.plan.settings.epochs, len(self.plan.splits), 3)
+        return chunk if chunk.values.shape == expected and len(chunk.outputs) == len(seeds) else None
 
-    def put(self, loss: str, seeds: tuple[int, ...], values: np.ndarray, params: list[np.ndarray]) -> None:
+    def put(self, loss: str, seeds: tuple[int, ...], chunk: Chunk, params: list[np.ndarray]) -> None:
         path = self._chunk_path(loss, seeds)
         path.parent.mkdir(exist_ok=True)
-        if self.save_models:  # the parameters first: a chunk whose values exist is complete
+        if self.save_models:  # the parameters and outputs first: a chunk whose values exist is complete
             leaves = {f"leaf{i}": leaf for i, leaf in enumerate(params)}
             atomic_write(self.params_path(loss, seeds), lambda p: _write_binary(p, np.savez, **leaves))
-        atomic_write(path, lambda p: _write_binary(p, np.save, values, allow_pickle=False))
+        atomic_write(self.outputs_path(loss, seeds), lambda p: _write_binary(p, np.save, chunk.outputs, allow_pickle=False))
+        atomic_write(path, lambda p: _write_binary(p, np.save, chunk.values, allow_pickle=False))
 
     def chunks(self) -> list[tuple[str, tuple[int, ...]]]:
         """Every (loss, seeds) chunk of the plan, in the engine's order."""
@@ -179,17 +187,19 @@ def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress 
         directory = StudyDirectory(path, plan, key, save_models)
         if existing and existing.get("status") == "complete" and (existing.get("models") or not save_models):
             # complete already: read it, never mark it running again
-            history, runs = pd.read_parquet(path / "history.parquet"), pd.read_parquet(path / "runs.parquet")
-            return StoredStudy(Study(plan, history, runs, {"programs": 0, "compile_s": 0.0, "train_s": 0.0}), path, len(runs))
+            history, runs, fitted = (pd.read_parquet(path / f"{name}.parquet") for name in TABLES)
+            timings = {"programs": 0, "compile_s": 0.0, "train_s": 0.0}
+            return StoredStudy(Study(plan, history, runs, timings, fitted), path, len(runs))
         directory.write_manifest("running")
         trained = run_plan(plan, progress, store=directory)
         history, runs = tables(plan, trained)
-        atomic_write(path / "history.parquet", lambda p: history.to_parquet(p, index=False))
-        atomic_write(path / "runs.parquet", lambda p: runs.to_parquet(p, index=False))
+        fitted = baselines(plan)
+        for name, frame in zip(TABLES, (history, runs, fitted)):
+            atomic_write(path / f"{name}.parquet", lambda p, frame=frame: frame.to_parquet(p, index=False))
         _save_problem(path, plan.problem)
         models = all(directory.params_path(loss, seeds).exists() for loss, seeds in directory.chunks())
         directory.write_manifest("complete", runs=len(runs), reused=trained.reused, timings=trained.timings, models=models)
-    return StoredStudy(Study(plan, history, runs, trained.timings), path, trained.reused)
+    return StoredStudy(Study(plan, history, runs, trained.timings, fitted), path, trained.reused)
 
 
 def _write_binary(path: Path, save, *args, **kwargs) -> None:
@@ -238,8 +248,8 @@ def load(path: str | Path) -> Study:
         raise LosslabError(f"the study in {str(path)!r} is incomplete (it was interrupted); run the same command "
                            "again to finish it")
     plan = _recorded_plan(path, manifest)
-    return Study(plan, pd.read_parquet(path / "history.parquet"), pd.read_parquet(path / "runs.parquet"),
-                 dict(manifest.get("timings", {})))
+    history, runs, fitted = (pd.read_parquet(path / f"{name}.parquet") for name in TABLES)
+    return Study(plan, history, runs, dict(manifest.get("timings", {})), fitted)
 
 
 def _recorded_plan(path: Path, manifest: dict) -> StudyPlan:
@@ -253,7 +263,8 @@ def _recorded_plan(path: Path, manifest: dict) -> StudyPlan:
     settings_fields = {k: tuple(v) if isinstance(v, list) else v for k, v in described["settings"].items()}
     settings = Settings(**settings_fields)
     model = _recorded_model(described["model"])
-    return StudyPlan(problem, specs, tuple(described["seeds"]), settings, model, {}, described["target_centred"])
+    return StudyPlan(problem, specs, tuple(described["seeds"]), settings, model, {}, described["target_centred"],
+                     SplitDesign(**described["split"]))
 
 
 def _recorded_loss(entry: dict) -> LossSpec:

@@ -44,7 +44,7 @@ from losslab._plain import plain
 from losslab._version import __version__
 from losslab.analysis import Comparison
 from losslab.errors import LosslabError
-from losslab.results import SPLITS, Study
+from losslab.results import Study
 
 DEFAULT_URI = "sqlite:///mlruns.db"
 ARTIFACT_FOLDER = "mlartifacts"  # beside a SQLite store, so nothing goes to a server
@@ -304,7 +304,7 @@ def _runs(study: Study) -> Iterator[tuple[tuple[str, int], dict, list[tuple[str,
                 keep = np.isfinite(data)
                 labels = np.char.add(splits.astype(str), f"_{name}")
                 values += zip(labels[keep].tolist(), epochs[keep].tolist(), data[keep].tolist())
-        for split in SPLITS:
+        for split in ("train", "test"):
             units = row.get(f"{split}_metric_target_units")
             if units is not None and math.isfinite(units):
                 values.append((f"{split}_{metric}_target_units", last, float(units)))

@@ -88,25 +88,27 @@ def metric_gap(train_metric: float, test_metric: float, metric: str) -> float:
     return gap if metric == "accuracy" else -gap
 
 
-def curve_diagnostics(history: pd.DataFrame) -> pd.DataFrame:
+def curve_diagnostics(history: pd.DataFrame, held_out: str = "test") -> pd.DataFrame:
     """One row of diagnostics per run (``problem, loss, seed``) of a ``history`` table.
 
-    Columns: ``epochs`` (finite epochs), ``diverged``, ``convergence_epoch`` (train loss,
-    :func:`convergence_epoch`), ``overfit`` and ``overfitting_onset`` (test loss,
+    ``held_out`` is the split the held-out curves are read from: ``"validation"`` when the study
+    has one (so nothing is chosen on the test rows), else ``"test"``. Columns: ``epochs``
+    (finite epochs), ``diverged``, ``convergence_epoch`` (train loss,
+    :func:`convergence_epoch`), ``overfit`` and ``overfitting_onset`` (held-out loss,
     :func:`overfitting_onset`), ``bumpiness`` (train loss, :func:`bumpiness`),
-    ``final_train_metric``, ``final_test_metric`` (last finite epoch; NaN if diverged) and
-    ``metric_gap`` (:func:`metric_gap`).
+    ``final_train_metric``, ``final_test_metric`` (the held-out split's; last finite epoch; NaN if
+    diverged) and ``metric_gap`` (:func:`metric_gap`).
     """
     ordered = history.sort_values(RUN_KEYS + ["split", "epoch"])
-    rows = [_run_row(key, run) for key, run in ordered.groupby(RUN_KEYS, sort=True)]
+    rows = [_run_row(key, run, held_out) for key, run in ordered.groupby(RUN_KEYS, sort=True)]
     return pd.DataFrame(rows, columns=[*RUN_KEYS, "metric", "epochs", "diverged", "convergence_epoch", "overfit",
                                        "overfitting_onset", "bumpiness", "final_train_metric",
                                        "final_test_metric", "metric_gap"])
 
 
-def _run_row(key: tuple, run: pd.DataFrame) -> dict[str, object]:
+def _run_row(key: tuple, run: pd.DataFrame, held_out: str) -> dict[str, object]:
     train = run[run["split"] == "train"]
-    test = run[run["split"] == "test"]
+    test = run[run["split"] == held_out]
     train_loss = train["loss_value"].to_numpy(float)
     test_loss = test["loss_value"].to_numpy(float)
     train_metric = train["metric_value"].to_numpy(float)

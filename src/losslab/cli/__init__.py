@@ -161,6 +161,13 @@ Kind = Annotated[str | None, typer.Option("--kind", help="regression, binary or 
 TestSize = Annotated[float | None, typer.Option("--test-size", help="Fraction of rows held out for testing (own data and scikit-learn datasets; default 0.25).", show_default=False)]
 SplitSeed = Annotated[int | None, typer.Option("--split-seed", help="Seed of the train/test split (own data and scikit-learn datasets; default 0).", show_default=False)]
 Dropna = Annotated[bool, typer.Option("--dropna", help="Drop rows with missing or infinite values instead of refusing them.")]
+Features = Annotated[str | None, typer.Option("--features", help="Use only these columns of --data as features, e.g. age,income.", show_default=False)]
+Drop = Annotated[str | None, typer.Option("--drop", help="Leave these columns of --data out, e.g. id,notes.", show_default=False)]
+Sep = Annotated[str | None, typer.Option("--sep", help="The CSV's field separator (default: sniffed, e.g. ',' or ';').", show_default=False)]
+Decimal = Annotated[str | None, typer.Option("--decimal", help="The CSV's decimal mark (default: sniffed, '.' or ',').", show_default=False)]
+Encoding = Annotated[str | None, typer.Option("--encoding", help="The file's text encoding, e.g. latin-1 (default: UTF-8, or UTF-16 with a byte-order mark).", show_default=False)]
+Split = Annotated[str | None, typer.Option("--split", help="resample (a new stratified train/validation/test split per seed; default for data), fixed (one split; default for the tutorial's problems) or cv:K (repeated K-fold).", show_default=False)]
+Metric = Annotated[str | None, typer.Option("--metric", help="The score the verdicts use: the tutorial's (accuracy or mse) by default; f1, roc_auc, log_loss, macro_f1, mae, rmse, r2 or poisson_deviance.", show_default=False)]
 Epochs = Annotated[int | None, typer.Option("--epochs", help="Training epochs (default: the tutorial's for its problems; about 400 SGD updates for data).")]
 Lr = Annotated[float | None, typer.Option("--lr", help="Learning rate (default 0.01).")]
 Momentum = Annotated[float | None, typer.Option("--momentum", help="SGD momentum (default 0.9).")]
@@ -209,7 +216,8 @@ def run(
     epochs: Epochs = None, lr: Lr = None, momentum: Momentum = None, batch_size: BatchSize = None,
     hidden: Hidden = None, optimizer: Optimizer = None, activation: Activation = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
-    split_seed: SplitSeed = None, dropna: Dropna = False,
+    split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
+    sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, split: Split = None,
     out: Out = Path("losslab-out"), json: Json = False, save_models: SaveModels = False,
     report: Report = False, mlflow: Mlflow = None, wide: Wide = False,
 ) -> None:
@@ -218,8 +226,9 @@ def run(
     Example: losslab run circles --loss binary_crossentropy
     """
     with user_errors():
-        source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
-        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation)
+        source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
+                                  decimal, encoding)
+        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation, split)
         _commands.run_one(source, loss, seed, settings, out, json, save_models, _extras(report, mlflow, wide))
 
 
@@ -248,19 +257,21 @@ def compare(
     epochs: Epochs = None, lr: Lr = None, momentum: Momentum = None, batch_size: BatchSize = None,
     hidden: Hidden = None, optimizer: Optimizer = None, activation: Activation = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
-    split_seed: SplitSeed = None, dropna: Dropna = False,
+    split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
+    sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, split: Split = None, metric: Metric = None,
     out: Out = Path("losslab-out"), json: Json = False, save_models: SaveModels = False,
     report: Report = False, mlflow: Mlflow = None, wide: Wide = False,
 ) -> None:
-    """Compare losses over repeated paired runs: statistics, verdicts and curve diagnostics.
+    """Compare losses over repeated paired runs: statistics, baselines, verdicts and curve diagnostics.
 
     Example: losslab compare blobs --loss categorical_crossentropy --loss kl_divergence --repeats 30
     """
     with user_errors():
-        source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
-        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation)
+        source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
+                                  decimal, encoding)
+        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation, split)
         _commands.compare_losses(source, loss, repeats, margin, alpha, settings, out, json, save_models,
-                                 _extras(report, mlflow, wide))
+                                 _extras(report, mlflow, wide), metric)
 
 
 @app.command()
@@ -270,7 +281,8 @@ def recommend(
     repeats: Annotated[int | None, typer.Option("--repeats", "-n", help="Paired seeds per loss with --verify (default 10).", show_default=False)] = None,
     epochs: Epochs = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
-    split_seed: SplitSeed = None, dropna: Dropna = False,
+    split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
+    sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, split: Split = None, metric: Metric = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Directory for figures and result files with --verify (default losslab-out).", show_default=False)] = None,
     json: Json = False, report: Report = False, mlflow: Mlflow = None, wide: Wide = False,
 ) -> None:
@@ -279,9 +291,10 @@ def recommend(
     Example: losslab recommend --data houses.csv --target price --verify
     """
     with user_errors():
-        source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna)
-        _commands.recommend_loss(source, verify, repeats, _commands.SettingsOptions(epochs), out, json,
-                                 _extras(report, mlflow, wide))
+        source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
+                                  decimal, encoding)
+        options = _commands.SettingsOptions(epochs, split=split)
+        _commands.recommend_loss(source, verify, repeats, options, out, json, _extras(report, mlflow, wide), metric)
 
 
 @app.command()

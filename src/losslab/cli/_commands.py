@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from losslab.analysis import Comparison, check_levels, compare, verify
+from losslab.analysis import Comparison, check_levels, check_metric, compare, verify
 from losslab.cli._render import console, err_console, fmt, frame_table, mean_sd, print_json, table
 from losslab.errors import LosslabError
 from losslab.outputs import save_comparison, save_replication, save_run
@@ -47,9 +47,15 @@ class Source:
     test_size: float | None
     split_seed: int | None
     dropna: bool
+    features: str | None = None
+    drop: str | None = None
+    sep: str | None = None
+    decimal: str | None = None
+    encoding: str | None = None
 
     def load(self) -> Problem:
-        """The problem, checked and prepared."""
+        """The problem, checked and prepared; a problem from a file is named after the file and
+        its target, so that two targets of one file never share output files."""
         if self.data is not None and self.name is not None:
             raise LosslabError(f"give either a problem name ({self.name!r}) or --data, not both")
         if self.data is None and self.target is not None:
@@ -59,13 +65,15 @@ class Source:
         if self.data is not None:
             if self.target is None:
                 raise LosslabError(f"--data {self.data} needs --target COLUMN: the column to predict")
-            return problem_from_file(self.data, self.target, kind=self.kind, dropna=self.dropna, **split)
+            return problem_from_file(self.data, self.target, name=f"{self.data.stem}-{self.target}", kind=self.kind,
+                                     dropna=self.dropna, **split, **self._reading())
         if self.name is None:
             raise LosslabError(f"give a problem ({', '.join(problem_names())}) or --data FILE --target COLUMN")
-        if self.kind is not None:
-            raise LosslabError("--kind applies to --data only; built-in problems have a fixed kind")
-        if self.dropna:
-            raise LosslabError("--dropna applies to --data only; the built-in problems have no missing values")
+        for flag, value in (("--kind", self.kind), ("--dropna", self.dropna or None), ("--features", self.features),
+                            ("--drop", self.drop), ("--sep", self.sep), ("--decimal", self.decimal),
+                            ("--encoding", self.encoding)):
+            if value is not None:
+                raise LosslabError(f"{flag} applies to --data only; the built-in problem {self.name!r} is fixed")
         if split and is_tutorial_problem(self.name):
             given = " and ".join(f"--{'split-seed' if k == 'seed' else 'test-size'}" for k in split)
             raise LosslabError(
@@ -73,6 +81,18 @@ class Source:
                 "(first 500 rows train, last 500 test); they apply to the scikit-learn data sets and to --data"
             )
         return get_problem(self.name, **split)
+
+    def _reading(self) -> dict[str, object]:
+        """How to read and which columns to use, as given: ``--features A,B``, ``--drop C``,
+        ``--sep``, ``--decimal``, ``--encoding``."""
+        given = {"features": _names(self.features), "drop": _names(self.drop), "sep": self.sep,
+                 "decimal": self.decimal, "encoding": self.encoding}
+        return {k: v for k, v in given.items() if v is not None}
+
+
+def _names(text: str | None) -> list[str] | None:
+    """``"a, b"`` as ``["a", "b"]``."""
+    return None if text is None else [name.strip() for name in text.split(",") if name.strip()]
 
 
 @dataclass(frozen=True)
@@ -86,6 +106,7 @@ class SettingsOptions:
     hidden: str | None = None
     optimizer: str | None = None
     activation: str | None = None
+    split: str | None = None
 
     def apply(self, defaults: Settings) -> Settings:
         return defaults.updated(
@@ -101,7 +122,11 @@ def _plan(source: Source, losses: Sequence[str], seeds: range, options: Settings
         if ":" not in name:
             get_loss(name)
     problem = source.load()
-    return plan(problem, losses, seeds, options.apply(default_settings(problem)))
+    study_plan = plan(problem, losses, seeds, options.apply(default_settings(problem)), split=options.split)
+    if source.split_seed is not None and study_plan.split.varies:
+        raise LosslabError(f"--split-seed fixes one train/test split; with --split {study_plan.split.label()} every seed "
+                           "draws its own, so leave --split-seed out or add --split fixed")
+    return study_plan
 
 
 @dataclass(frozen=True)
@@ -252,7 +277,7 @@ def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsO
         if study_plan.specs[0].activation == "tanh":
             console.print(f"As the tutorial's Keras scored it (round(output) == label): Train: "
                           f"{row['train_rounding_accuracy']:.3f}, Test: {row['test_rounding_accuracy']:.3f}")
-    console.print(f"metric: {row['metric']}; learning curves: {files[4]}; history: {files[0]}, {files[1]}")
+    console.print(f"metric: {row['metric']}; learning curves: {files[-1]}; history: {files[0]}, {files[1]}")
     for line in said:
         console.print(line)
     console.print(_timing_line([stored]))
@@ -318,18 +343,20 @@ def _print_replication(result: Replication) -> None:
 # compare ----------------------------------------------------------------------------------------
 def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: float | None, alpha: float,
                    options: SettingsOptions, out: Path, as_json: bool, save_models: bool = False,
-                   extras: Extras = Extras()) -> None:
+                   extras: Extras = Extras(), metric: str | None = None) -> None:
     if len(losses) < 2:
         raise LosslabError("compare needs at least two losses: --loss A --loss B")
     check_levels(margin, alpha)  # before the training, not after it
     study_plan = _plan(source, losses, seeds_for(repeats), options)
+    check_metric(study_plan.problem.kind, study_plan.metric, metric)
     extras.check()
     out = ensure_out_dir(out)
     with _progress(f"training {len(losses)} losses x {repeats} seeds on {study_plan.problem.name}", not as_json) as update:
         stored = run_stored(study_plan, out / STUDIES, f"compare_{slug(study_plan.problem.name)}", update,
                             save_models=save_models)
-    comparison = compare(stored.study, margin=margin, alpha=alpha)
-    atomic_write(stored.path / COMPARE_OPTIONS, lambda p: p.write_text(json.dumps({"margin": margin, "alpha": alpha})))
+    comparison = compare(stored.study, margin=margin, alpha=alpha, metric=metric)
+    atomic_write(stored.path / COMPARE_OPTIONS,
+                 lambda p: p.write_text(json.dumps({"margin": margin, "alpha": alpha, "metric": metric})))
     stem = f"compare_{slug(study_plan.problem.name)}"
     with _exporting(out):
         files = save_comparison(stored.study, comparison, out)
@@ -347,28 +374,42 @@ def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: 
 
 def print_comparison(study: Study, comparison: Comparison) -> None:
     metric = comparison.metric
-    scale = study.problem.target_scale
-    units = study.runs.groupby("loss")["test_metric_target_units"].mean()
     rows = []
     for r in comparison.summary.to_dict(orient="records"):
-        row = [r["loss"], f"{r['n']}/{r['n_runs']}",
-               mean_sd(r["train_metric_mean"], r["train_metric_sd"]),
-               mean_sd(r["test_metric_mean"], r["test_metric_sd"]),
-               f"[{fmt(r['test_metric_ci_low'])}, {fmt(r['test_metric_ci_high'])}]",
-               mean_sd(r["test_loss_mean"], r["test_loss_sd"])]
-        rows.append(row + ([f"{units[r['loss']]:.4g}"] if scale is not None else []))
-    columns = ["loss", "runs", f"train {metric}", f"test {metric}", "test 95% CI", "test loss"]
-    columns += [f"test {metric} in {study.problem.target_name}'s units"] if scale is not None else []
-    console.print(table(f"{study.problem.name}: final {metric} over {len(study.seeds)} paired seeds", columns, rows))
+        rows.append([r["loss"], _runs_cell(r), mean_sd(r["score_mean"], r["score_sd"]),
+                     f"{fmt(r['score_iqm'])} [{fmt(r['score_iqm_low'])}, {fmt(r['score_iqm_high'])}]",
+                     mean_sd(r["train_metric_mean"], r["train_metric_sd"])])
+    level = f"{100 * (1 - comparison.alpha):.0f}%"
+    columns = ["loss", "runs", f"test {metric}", f"IQM [{level}]", f"train {study.metric}"]
+    rows += [[f"baseline: {r['baseline']}", f"{r['n']}", mean_sd(r["mean"], r["sd"]), "", ""]
+             for r in comparison.baselines.to_dict(orient="records")]
+    console.print(table(f"{study.problem.name}: final {metric} over {len(study.seeds)} paired seeds "
+                        f"(split {comparison.split})", columns, rows))
+    scale = study.problem.target_scale
+    if metric == study.metric == "mse" and scale is not None:
+        console.print(f"[dim]MSE of {study.problem.target_name} divided by {scale:.4g}: times {scale**2:.4g} in its own "
+                      "units (the runs' test_mse column).[/dim]", soft_wrap=True)
     diag = comparison.diagnostics_summary
     rows = [[r["loss"], fmt(r["convergence_epoch_mean"], 1), f"{fmt(r['overfit_fraction'], 2)}",
              fmt(r["overfitting_onset_mean"], 1), fmt(r["bumpiness_mean"], 4), fmt(r["metric_gap_mean"], 3)]
             for r in diag.to_dict(orient="records")]
-    console.print(table("Learning-curve diagnostics (means over runs)",
-                        ["loss", "convergence epoch", "runs overfitting", "overfitting onset", "bumpiness", "train-test gap"], rows))
+    held_out = study.plan.selection_split
+    console.print(table(f"Learning-curve diagnostics (means over runs; held-out curves: {held_out})",
+                        ["loss", "convergence epoch", "runs overfitting", "overfitting onset", "bumpiness",
+                         f"train-{held_out} gap"], rows))
+    for flag in comparison.flags:
+        console.print(f"[yellow]warning:[/yellow] {flag}", soft_wrap=True)
+    for note in comparison.notes:
+        console.print(f"[dim]{note}[/dim]", soft_wrap=True)
     console.print("[bold]Verdicts[/bold]")
     for verdict in comparison.verdicts:  # one line each, whatever the width: the terminal wraps it
         console.print(f"- {verdict}", soft_wrap=True)
+
+
+def _runs_cell(row: dict) -> str:
+    """Finished runs of all, with what was left out."""
+    left = [f"{row[k]} {word}" for k, word in (("n_diverged", "diverged"), ("n_collapsed", "collapsed")) if row[k]]
+    return f"{row['n']}/{row['n_runs']}" + (f" ({', '.join(left)})" if left else "")
 
 
 # show -------------------------------------------------------------------------------------------
@@ -491,10 +532,11 @@ def load_studies(path: Path) -> dict[Path, Study]:
 
 # recommend --------------------------------------------------------------------------------------
 def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options: SettingsOptions, out: Path | None,
-                   as_json: bool, extras: Extras = Extras()) -> None:
+                   as_json: bool, extras: Extras = Extras(), metric: str | None = None) -> None:
     if not verify_it:
         given = [flag for flag, value in (("--repeats", repeats), ("--epochs", options.epochs), ("--report", extras.report),
-                                          ("--mlflow", extras.mlflow)) if value not in (None, False)]
+                                          ("--mlflow", extras.mlflow), ("--split", options.split), ("--metric", metric))
+                 if value not in (None, False)]
         if given:
             one = len(given) == 1
             raise LosslabError(f"{' and '.join(given)} {'is' if one else 'are'} only used with --verify, which trains; "
@@ -502,30 +544,37 @@ def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options
     repeats, out = repeats or 10, out or Path("losslab-out")
     extras.check()
     problem = source.load()
-    advice = recommend(problem.kind)
-    payload = {"problem": problem.name, "kind": problem.kind, "n_classes": problem.n_classes, "loss": advice.loss,
-               "output_layer": advice.output_layer, "targets": advice.encoding, "reason": advice.reason,
+    advice = recommend(problem)
+    payload = {"problem": problem.name, "kind": problem.kind, "n_classes": problem.n_classes, "target": advice.target,
+               "loss": advice.loss, "output_layer": advice.output_layer, "targets": advice.encoding,
+               "reason": advice.reason, "notes": list(advice.notes),
                "alternatives": [{"loss": loss, "when": why} for loss, why in advice.alternatives]}
     verification = None
     if verify_it:
+        check_metric(problem.kind, "accuracy" if problem.kind != "regression" else "mse", metric)
         seeds = seeds_for(repeats)
         out = ensure_out_dir(out)
         with _progress(f"verifying on {problem.name}", not as_json) as update:
             verification = verify(problem, seeds, options.apply(default_settings(problem)), progress=update,
-                                  store=out / STUDIES)
+                                  store=out / STUDIES, split=options.split, metric=metric)
         payload["skipped"] = verification.skipped
         with _exporting(out):
             payload["files"] = save_comparison(verification.study, verification.comparison, out)
             payload["said"] = extras.finish(out, f"recommend_{slug(problem.name)}", f"{problem.name}: the recommended loss, verified",
                                             [verification.study], payload["files"], verification=verification)
         payload["verification"] = verification.comparison.to_dict()
+        payload["selection"] = verification.selection.to_dict()
+        payload["use"], payload["conclusion"] = verification.choice, verification.sentence
     if as_json:
         print_json(payload)
         return
     kind = problem.kind if problem.kind == "regression" else f"{problem.kind} classification ({problem.n_classes} classes)"
-    console.print(f"[bold]{problem.name}[/bold]: {kind}, {problem.n_train} training rows, {problem.n_features} features")
+    read = f"; the target reads as {advice.target}" if advice.target else ""
+    console.print(f"[bold]{problem.name}[/bold]: {kind}, {problem.n_train} training rows, {problem.n_features} features{read}")
     console.print(f"Recommended loss: [bold]{advice.loss}[/bold]; output layer: {advice.output_layer}; targets: {advice.encoding}")
     console.print(f"Why: {advice.reason}")
+    for note in advice.notes:
+        console.print(f"Note: {note}", soft_wrap=True)
     console.print(table("Alternatives worth trying", ["loss", "when"], advice.alternatives))
     for note in payload.get("skipped", []):
         console.print(f"- not verified: {note}")
@@ -533,3 +582,4 @@ def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options
         print_comparison(verification.study, verification.comparison)
         for line in payload["said"]:
             console.print(line)
+        console.print(f"[bold]{verification.sentence}[/bold]", soft_wrap=True)

@@ -28,30 +28,42 @@ from losslab.registry import LossSpec
 Progress = Callable[[int, int, str], None]  # (runs done, runs in all, what is running)
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """What one chunk of runs of one loss produced: ``values`` ``(seeds, epochs, splits, 3)`` (see
+    :class:`Trained`) and ``outputs``, the final activated outputs on each seed's evaluated rows
+    (validation then test), ``(seeds, rows, units)``."""
+
+    values: np.ndarray
+    outputs: np.ndarray
+
+
 class ChunkStore(Protocol):
     """Where finished chunks are kept, so that an interrupted study resumes where it stopped.
 
-    ``get`` returns a chunk's values (``(len(seeds), epochs, 2, 3)``) if they were kept, else
-    None; ``put`` keeps them as soon as the chunk finishes. A chunk is identified by its loss and
-    its seeds: the same seeds always train the same way (``plan.chunk`` runs per program).
-    ``params`` are the trained parameters' leaves (``jax.tree_util`` order), one row per seed.
+    ``get`` returns a :class:`Chunk` if it was kept, else None; ``put`` keeps it as soon as the
+    chunk finishes. A chunk is identified by its loss and its seeds: the same seeds always train
+    the same way (``plan.chunk`` runs per program). ``params`` are the trained parameters'
+    leaves (``jax.tree_util`` order), one row per seed.
     """
 
-    def get(self, loss: str, seeds: tuple[int, ...]) -> np.ndarray | None: ...
+    def get(self, loss: str, seeds: tuple[int, ...]) -> Chunk | None: ...
 
-    def put(self, loss: str, seeds: tuple[int, ...], values: np.ndarray, params: list[np.ndarray]) -> None: ...
+    def put(self, loss: str, seeds: tuple[int, ...], chunk: Chunk, params: list[np.ndarray]) -> None: ...
 
 
 @dataclass
 class Trained:
     """What the engine returns: per loss, the values of every seed's run, and the timings.
 
-    ``values[loss]`` has shape ``(seeds, epochs, 2 splits (train, test), 3)``: the loss (Keras's
-    probability form), the metric and the tutorial's rounding accuracy (NaN where it does not
-    apply), each on the whole split after the epoch.
+    ``values[loss]`` has shape ``(seeds, epochs, splits, 3)``, the splits in ``plan.splits``
+    order: the loss (Keras's probability form), the metric and the tutorial's rounding accuracy
+    (NaN where it does not apply), each on the whole split after the epoch. ``outputs[loss]`` are
+    the final activated outputs on each seed's validation and test rows ``(seeds, rows, units)``.
     """
 
     values: dict[str, np.ndarray]
+    outputs: dict[str, np.ndarray]
     timings: dict[str, float]
     reused: int = field(default=0)  # runs taken from the chunk store instead of trained
 
@@ -66,7 +78,7 @@ def run_plan(plan: StudyPlan, progress: Progress | None = None, store: ChunkStor
     """
     cache = enable_compilation_cache()
     timings = {"programs": 0, "compile_s": 0.0, "train_s": 0.0, "compile_cache": "on" if cache else ""}
-    trained = Trained({}, timings)
+    trained = Trained({}, {}, timings)
     done = 0
 
     def report(runs: int, what: str) -> None:
@@ -78,14 +90,16 @@ def run_plan(plan: StudyPlan, progress: Progress | None = None, store: ChunkStor
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for spec in plan.specs:
             report(0, spec.name)
-            trained.values[spec.name] = _run_loss(plan, spec, pool, trained, store, report)
+            chunks = _run_loss(plan, spec, pool, trained, store, report)
+            trained.values[spec.name] = np.concatenate([chunk.values for chunk in chunks])
+            trained.outputs[spec.name] = np.concatenate([chunk.outputs for chunk in chunks])
     report(0, "done")
     return trained
 
 
 def _run_loss(plan: StudyPlan, spec: LossSpec, pool: ThreadPoolExecutor, trained: Trained,
-              store: ChunkStore | None, report: Callable[[int, str], None]) -> np.ndarray:
-    """All seeds of one loss, in chunks of ``plan.chunk`` runs; returns (runs, epochs, 2, 3)."""
+              store: ChunkStore | None, report: Callable[[int, str], None]) -> list[Chunk]:
+    """All seeds of one loss, in chunks of ``plan.chunk`` runs, in order."""
     chunks = plan.chunks()
     kept = {chunk: store.get(spec.name, chunk) if store else None for chunk in chunks}
     missing = [chunk for chunk in chunks if kept[chunk] is None]
@@ -95,12 +109,12 @@ def _run_loss(plan: StudyPlan, spec: LossSpec, pool: ThreadPoolExecutor, trained
         report(reused, spec.name)
     if missing:
         kept.update(_train_chunks(plan, spec, missing, pool, trained.timings, store, report))
-    return np.concatenate([kept[chunk] for chunk in chunks])
+    return [kept[chunk] for chunk in chunks]
 
 
 def _train_chunks(plan: StudyPlan, spec: LossSpec, chunks: list[tuple[int, ...]], pool: ThreadPoolExecutor,
                   timings: dict[str, float], store: ChunkStore | None,
-                  report: Callable[[int, str], None]) -> dict[tuple[int, ...], np.ndarray]:
+                  report: Callable[[int, str], None]) -> dict[tuple[int, ...], Chunk]:
     """Compile the loss's program once and train ``chunks`` on the pool, keeping each as it ends."""
     problem = plan.problem
     data = Data.of(problem.X_train, problem.X_test, plan.targets[spec.name])
@@ -111,13 +125,13 @@ def _train_chunks(plan: StudyPlan, spec: LossSpec, chunks: list[tuple[int, ...]]
     timings["programs"] += 1
     start = time.perf_counter()
 
-    def train(chunk: tuple[int, ...]) -> np.ndarray:
-        history, final = compiled(data, *_chunk_inputs(plan, chunk))
-        values = np.asarray(history)[: len(chunk)]
+    def train(seeds: tuple[int, ...]) -> Chunk:
+        history, final, outputs = compiled(data, *_chunk_inputs(plan, seeds))
+        chunk = Chunk(np.asarray(history)[: len(seeds)], np.asarray(outputs)[: len(seeds)])
         if store:
-            store.put(spec.name, chunk, values, [np.asarray(leaf)[: len(chunk)] for leaf in jax.tree_util.tree_leaves(final)])
-        report(len(chunk), spec.name)
-        return values
+            store.put(spec.name, seeds, chunk, [np.asarray(leaf)[: len(seeds)] for leaf in jax.tree_util.tree_leaves(final)])
+        report(len(seeds), spec.name)
+        return chunk
 
     results = dict(zip(chunks, pool.map(train, chunks)))
     timings["train_s"] += time.perf_counter() - start
@@ -146,14 +160,19 @@ def seed_keys(seeds: Sequence[int]) -> np.ndarray:
 
 
 def _chunk_inputs(plan: StudyPlan, seeds: Sequence[int], shapes_only: bool = False):
-    """Keys and epoch orders of one chunk, padded to ``plan.chunk`` runs by repeating its first seed."""
-    epochs, n_train = plan.settings.epochs, plan.problem.n_train
+    """Keys, epoch orders (pool rows) and split rows of one chunk, padded to ``plan.chunk`` runs
+    by repeating its first seed."""
+    epochs, sizes = plan.settings.epochs, plan.split.sizes(plan.problem)
+    counts = [getattr(sizes, split) for split in plan.splits]
     if shapes_only:
         return (jax.ShapeDtypeStruct((plan.chunk, 2), np.uint32),
-                jax.ShapeDtypeStruct((plan.chunk, epochs, n_train), np.int32))
+                jax.ShapeDtypeStruct((plan.chunk, epochs, sizes.train), np.int32),
+                tuple(jax.ShapeDtypeStruct((plan.chunk, n), np.int32) for n in counts))
     padded = list(seeds) + [seeds[0]] * (plan.chunk - len(seeds))
-    orders = np.stack([epoch_orders(s, epochs, n_train) for s in padded])
-    return seed_keys(padded), orders
+    rows = {seed: plan.rows(seed) for seed in set(padded)}
+    orders = np.stack([rows[s].train[epoch_orders(s, epochs, sizes.train)] for s in padded])
+    splits = tuple(np.stack([getattr(rows[s], split) for s in padded]) for split in plan.splits)
+    return seed_keys(padded), orders, splits
 
 
-__all__ = ["ChunkStore", "Progress", "Trained", "run_plan", "seed_keys"]
+__all__ = ["Chunk", "ChunkStore", "Progress", "Trained", "run_plan", "seed_keys"]

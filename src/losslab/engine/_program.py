@@ -45,7 +45,8 @@ def make_optimizer(settings: Settings) -> optax.GradientTransformation:
 
 
 def epoch_orders(seed: int, epochs: int, n_rows: int) -> np.ndarray:
-    """The row order of every epoch for ``seed``: ``(epochs, n_rows)`` int32 permutations.
+    """The order of every epoch for ``seed``: ``(epochs, n_rows)`` int32 permutations of the
+    positions of the seed's training rows.
 
     Drawn on the host with NumPy's Fisher-Yates shuffle from ``default_rng(seed)``: XLA's CPU sort,
     which ``jax.random.permutation`` needs, made shuffling half of the training time. A seed's
@@ -74,32 +75,31 @@ def batches(order: Array, batch_size: int) -> tuple[Array, Array]:
 
 @dataclass(frozen=True)
 class Data:
-    """The arrays a program reads: train rows, all rows (train then test), encoded targets."""
+    """The arrays a program reads: every row of the pool (train rows, then test rows) and its
+    encoded targets; each run's split picks its rows from them."""
 
-    X_train: Array
-    X_all: Array
-    y_train: Array
-    y_all: Array
+    X: Array
+    y: Array
 
     @classmethod
     def of(cls, X_train: np.ndarray, X_test: np.ndarray, targets: Targets) -> Data:
-        X_tr = jnp.asarray(X_train, jnp.float32)
-        return cls(
-            X_tr,
-            jnp.concatenate([X_tr, jnp.asarray(X_test, jnp.float32)]),
-            jnp.asarray(targets.train),
-            jnp.concatenate([jnp.asarray(targets.train), jnp.asarray(targets.test)]),
-        )
+        return cls(jnp.concatenate([jnp.asarray(X_train, jnp.float32), jnp.asarray(X_test, jnp.float32)]),
+                   jnp.asarray(targets.pool))
 
 
-jax.tree_util.register_dataclass(Data, data_fields=["X_train", "X_all", "y_train", "y_all"], meta_fields=[])
+jax.tree_util.register_dataclass(Data, data_fields=["X", "y"], meta_fields=[])
 
 
 @functools.cache
 def build_program(spec: LossSpec, units: int, settings: Settings, model: Model):
-    """A jit-compiled function of ``(data, keys (runs, 2), orders (runs, epochs, n_train))``
-    returning the history ``(runs, epochs, 2, 3)`` and the final parameters (the model's pytree,
-    runs first): ``model`` trained on loss ``spec`` with ``settings``.
+    """A jit-compiled function of ``(data, keys (runs, 2), orders (runs, epochs, n_train), splits)``
+    returning the history ``(runs, epochs, n_splits, 3)``, the final parameters (the model's
+    pytree, runs first) and the final activated outputs on the evaluated rows
+    ``(runs, n_evaluated, units)``: ``model`` trained on loss ``spec`` with ``settings``.
+
+    ``orders`` are each epoch's training rows of the pool in batch order; ``splits`` is a tuple
+    of ``(runs, n_rows)`` pool rows, one per reported split (train first); the final outputs are
+    those of every split after the first, concatenated.
 
     Cached on its static configuration, so a second study of the same shape reuses the traced
     program (and JAX's persistent cache skips the compilation across processes).
@@ -112,24 +112,27 @@ def build_program(spec: LossSpec, units: int, settings: Settings, model: Model):
         dz = jax.grad(lambda z: jnp.sum(spec.objective(y, z) * weights))(jnp.swapaxes(z_t, 1, 2))
         return jax.lax.optimization_barrier(jnp.swapaxes(dz, 1, 2))
 
-    def report(z_t: Array, data: Data) -> Array:
+    def report(out: Array, data: Data, splits: tuple[Array, ...]) -> Array:
         """Per run and split: mean loss (Keras's probability form), metric, rounding accuracy."""
-        out = spec.activate(jnp.swapaxes(z_t, 1, 2))  # (runs, rows, units)
-        y = jnp.broadcast_to(data.y_all, out.shape[:1] + data.y_all.shape)
+        y = jnp.broadcast_to(data.y, out.shape[:1] + data.y.shape)
         rounding = rounding_accuracy(y, out) if one_unit_classifier else jnp.full(out.shape[:2], jnp.nan)
-        per_row = jnp.stack([spec.fn(y, out), spec.metric_fn(y, out), rounding], axis=-1)
-        n_train = data.X_train.shape[0]
-        return jnp.stack([per_row[:, :n_train].mean(axis=1), per_row[:, n_train:].mean(axis=1)], axis=1)
+        per_row = jnp.stack([spec.fn(y, out), spec.metric_fn(y, out), rounding], axis=-1)  # (runs, rows, 3)
+        return jnp.stack([jnp.take_along_axis(per_row, rows[:, :, None], axis=1).mean(axis=1) for rows in splits],
+                         axis=1)
 
-    def program(data: Data, keys: Array, orders: Array) -> tuple[Array, object]:
-        params = model.init(keys, data.X_train.shape[1], units)
+    def program(data: Data, keys: Array, orders: Array, splits: tuple[Array, ...]):
+        params = model.init(keys, data.X.shape[1], units)
+
+        def outputs(params) -> Array:
+            z_t, _ = model.forward(params, data.X)
+            return spec.activate(jnp.swapaxes(z_t, 1, 2))  # (runs, rows, units)
 
         def step(carry, batch):
             params, opt_state = carry
             rows, mask = batch  # rows (runs, batch), mask (batch,)
-            x = data.X_train[rows]
+            x = data.X[rows]
             z_t, cache = model.forward(params, x)
-            dz = output_gradient(z_t, data.y_train[rows], mask / jnp.sum(mask))
+            dz = output_gradient(z_t, data.y[rows], mask / jnp.sum(mask))
             grads = model.backward(params, x, cache, dz)
             updates, opt_state = optimizer.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), None
@@ -137,10 +140,11 @@ def build_program(spec: LossSpec, units: int, settings: Settings, model: Model):
         def epoch(carry, order):
             rows, mask = jax.vmap(lambda o: batches(o, settings.batch_size))(order)
             carry, _ = jax.lax.scan(step, carry, (jnp.swapaxes(rows, 0, 1), mask[0]))
-            z_t, _ = model.forward(carry[0], data.X_all)
-            return carry, report(z_t, data)
+            return carry, report(outputs(carry[0]), data, splits)
 
         (final, _), history = jax.lax.scan(epoch, (params, optimizer.init(params)), jnp.swapaxes(orders, 0, 1))
-        return jnp.swapaxes(history, 0, 1), final
+        evaluated = jnp.concatenate(splits[1:], axis=1)
+        final_outputs = jnp.take_along_axis(outputs(final), evaluated[:, :, None], axis=1)
+        return jnp.swapaxes(history, 0, 1), final, final_outputs
 
     return jax.jit(program)

@@ -76,3 +76,9 @@ def draw_mean_curve(ax: Axes, rows: pd.DataFrame, column: str, colour: str, labe
         low, high = np.nanpercentile(values, BAND, axis=1)
     ax.plot(epochs, mean, style, color=colour, label=label)
     ax.fill_between(epochs, low, high, color=colour, alpha=alpha, linewidth=0)
+
+
+def held_out(history: pd.DataFrame) -> str:
+    """The held-out split a curve shows: validation when the history has one (choices are read
+    off it, never off the test rows), else test."""
+    return "validation" if (history["split"] == "validation").any() else "test"

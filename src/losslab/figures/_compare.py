@@ -11,10 +11,11 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
 from losslab.figures._axes import apply_log_y, integer_epochs
-from losslab.figures._canvas import BAND, METRIC_LABELS, diverged_message, draw_mean_curve, has_curve, new_figure, save
+from losslab.figures._canvas import (BAND, METRIC_LABELS, diverged_message, draw_mean_curve, has_curve, held_out,
+                                     new_figure, save)
 from losslab.results import Study
 
-SPLIT_STYLES = {"test": "-", "train": "--"}
+SPLIT_STYLES = {"held out": "-", "train": "--"}
 
 
 def plot_mean_curves(study: Study, path: str | Path | None = None, *, log_y: bool | None = None) -> Figure:
@@ -23,7 +24,7 @@ def plot_mean_curves(study: Study, path: str | Path | None = None, *, log_y: boo
     One loss panel per loss (small multiples, up to three in a row), each with its own y scale,
     since the values of different losses are not on one scale; below them one metric panel
     shared by all losses, since the metric is common. One colour per loss, test solid and train
-    dashed: each loss panel has two lines and the metric panel ``2 * len(study.losses)``. Epochs
+    dashed (held out: the validation split when the study has one, else test): each loss panel has two lines and the metric panel ``2 * len(study.losses)``. Epochs
     where a run has diverged (NaN) are left out of that epoch's mean and band; a loss whose runs
     all diverged within two epochs gets a panel that says so and no line in the metric panel.
 
@@ -51,6 +52,7 @@ def plot_mean_curves(study: Study, path: str | Path | None = None, *, log_y: boo
             handles.append(Line2D([], [], color=colour, label=f"{loss} (every run diverged)"))
         else:
             for split, style in SPLIT_STYLES.items():
+                split = held_out(runs) if split == "held out" else split
                 rows = runs[runs["split"] == split]
                 alpha = 0.15 if style == "-" else 0.08
                 draw_mean_curve(ax, rows, "loss_value", colour, f"{loss} ({split})", style, alpha)

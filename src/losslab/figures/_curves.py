@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from losslab.figures._axes import apply_log_y, integer_epochs
 from losslab.figures._canvas import (METRIC_LABELS, TEST_COLOUR, TRAIN_COLOUR, diverged_message, draw_mean_curve,
-                                     has_curve, new_figure, save)
+                                     has_curve, held_out, new_figure, save)
 from losslab.problems import Problem
 
 
@@ -19,7 +19,9 @@ def plot_learning_curves(history: pd.DataFrame, title: str, path: str | Path | N
                          log_y: bool | None = None) -> Figure:
     """The tutorial's learning-curve figure for one loss on one problem.
 
-    Top panel the loss, bottom panel the metric; train in blue, test in orange. With one seed the
+    Top panel the loss, bottom panel the metric; train in blue, the held-out split in orange (the
+    validation split when the study holds one out, so nothing is read off the test rows; else
+    test). With one seed the
     curves are that run's; with several, the mean over seeds with a band from the 10th to the
     90th percentile. Epochs after a run diverged (NaN) are left out of the mean and band.
 
@@ -35,7 +37,7 @@ def plot_learning_curves(history: pd.DataFrame, title: str, path: str | Path | N
     metric = str(history["metric"].iloc[0])
     if not has_curve(history):
         return save(_every_run_diverged(fig, (ax_loss, ax_metric), history, title), path)
-    for split, colour in (("train", TRAIN_COLOUR), ("test", TEST_COLOUR)):
+    for split, colour in (("train", TRAIN_COLOUR), (held_out(history), TEST_COLOUR)):
         rows = history[history["split"] == split]
         draw_mean_curve(ax_loss, rows, "loss_value", colour, split)
         draw_mean_curve(ax_metric, rows, "metric_value", colour, split)

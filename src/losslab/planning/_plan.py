@@ -23,6 +23,7 @@ from losslab.errors import LosslabError, SettingsError, TargetError
 from losslab.models import Model
 from losslab.planning._defaults import default_settings
 from losslab.planning._memory import StudySize, check_memory, largest_seeds
+from losslab.planning._splits import Rows, SplitDesign, split_design
 from losslab.problems import Problem
 from losslab.registry import LossSpec, check_compatible, encode_targets, get_loss, metric_for_kind
 from losslab.settings import Settings, check_seeds
@@ -41,6 +42,11 @@ class Targets:
     train: np.ndarray
     test: np.ndarray
 
+    @property
+    def pool(self) -> np.ndarray:
+        """Every row's target, train rows then test rows: the pool the splits index."""
+        return np.concatenate([self.train, self.test])
+
 
 @dataclass(frozen=True, eq=False)
 class StudyPlan:
@@ -49,7 +55,8 @@ class StudyPlan:
     ``specs`` are the losses (each checked against the problem), ``seeds`` the paired seeds,
     ``targets[loss]`` that loss's encoded targets, ``centred`` whether a regression target is
     centred (False when a loss in the study needs its signs and zeros), ``chunk`` the runs per
-    compiled program.
+    compiled program, ``split`` the split design (which rows each seed trains, selects and is
+    judged on; see :mod:`losslab.planning._splits`).
     """
 
     problem: Problem
@@ -59,6 +66,7 @@ class StudyPlan:
     model: Model
     targets: Mapping[str, Targets]
     centred: bool | None
+    split: SplitDesign = SplitDesign()
     chunk: int = CHUNK
 
     @property
@@ -74,6 +82,20 @@ class StudyPlan:
     @property
     def n_runs(self) -> int:
         return len(self.specs) * len(self.seeds)
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The splits every run reports: ``("train", "test")`` or ``("train", "validation", "test")``."""
+        return self.split.splits
+
+    @property
+    def selection_split(self) -> str:
+        """The split that curves, diagnostics and choices read: validation when there is one."""
+        return "validation" if "validation" in self.splits else "test"
+
+    def rows(self, seed: int) -> Rows:
+        """Seed ``seed``'s train, validation and test rows of the pool (train rows, then test rows)."""
+        return self.split.rows(self.problem, seed)
 
     def spec(self, loss: str) -> LossSpec:
         """The spec of the study's loss named ``loss`` (its canonical name)."""
@@ -105,6 +127,7 @@ class StudyPlan:
             "n_test": problem.n_test,
             "preparation": preparation,
             "target_centred": self.centred,
+            "split": self.split.describe(),
             "settings": settings,
             "model": self.model.describe(),
             "losses": list(self.losses),
@@ -121,6 +144,8 @@ def plan(
     *,
     model: Model | None = None,
     center_target: bool | None = None,
+    split: str | SplitDesign | None = None,
+    validation: float | None = None,
 ) -> StudyPlan:
     """Resolve and check a study of ``losses`` x ``seeds`` on ``problem``; nothing is trained.
 
@@ -130,6 +155,11 @@ def plan(
     when a loss of the study needs signs and zeros kept (MSLE, Poisson, MAPE), so every loss of
     the study sees the same targets; ``center_target=True`` keeps it centred, and such a loss is
     then judged on the centred targets.
+
+    ``split`` is ``"resample"`` (each seed draws its own stratified split: the default for data),
+    ``"fixed"`` (the problem's own split for every seed: the default for the tutorial's problems)
+    or ``"cv:K"`` (repeated K-fold); ``validation`` is the share of each seed's training rows held
+    out for validation (default 0.2 for data, 0 for the tutorial's problems).
 
     >>> from losslab.problems import get_problem
     >>> p = plan(get_problem("blobs"), ["cce", "kld"], seeds=range(3))
@@ -144,11 +174,12 @@ def plan(
     model = settings.model if model is None else model
     if not isinstance(model, Model):
         raise SettingsError(f"model must be a losslab.models.Model such as MLP((50,)), got {type(model).__name__}")
+    design = split_design(problem, split, validation)
     seeds = _seeds_within_memory(problem, specs, seeds, settings, model)
     centred = _centring(problem, specs, center_target)
     y_train, y_test = _regression_targets(problem, centred)
     targets = {spec.name: _encode(spec, problem, y_train, y_test) for spec in specs}
-    return StudyPlan(problem, specs, seeds, settings, model, MappingProxyType(targets), centred)
+    return StudyPlan(problem, specs, seeds, settings, model, MappingProxyType(targets), centred, design)
 
 
 def usable_losses(problem: Problem, losses: Sequence[str | LossSpec]) -> tuple[list[LossSpec], list[str]]:

@@ -4,7 +4,9 @@
 ``blobs``, exactly as the tutorial sets them up, or one of scikit-learn's bundled data sets
 (``diabetes``, ``breast_cancer``, ``iris``, ``wine``, ``digits``), prepared like your own data.
 Your own data: ``Problem.from_file(path, target)``, ``Problem.from_frame(df, target)`` or
-``Problem.from_arrays(X, y)``; ``load_table(path)`` reads a CSV or Parquet file.
+``Problem.from_arrays(X, y)``; ``load_table(path)`` reads a CSV or Parquet file. What losslab
+does with your data on its own (a column left out, a target read as counts) it says in a
+:class:`DataNote` warning.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from losslab._names import did_you_mean, normalize
 from losslab.errors import DataError, UnknownNameError
 from losslab.problems._bundled import BUNDLED_DATASETS, dataset_names, load_dataset
-from losslab.problems._checks import MAX_INTEGER_CLASSES, infer_kind
+from losslab.problems._checks import MAX_INTEGER_CLASSES, DataNote, infer_kind, is_count_like
 from losslab.problems._problem import KINDS, Kind, Problem
 from losslab.problems._reading import load_table
 from losslab.problems._tabular import problem_from_arrays, problem_from_file, problem_from_frame
@@ -74,6 +76,7 @@ def get_problem(
 
 __all__ = [
     "BUNDLED_DATASETS",
+    "DataNote",
     "KINDS",
     "Kind",
     "MAX_INTEGER_CLASSES",
@@ -84,6 +87,7 @@ __all__ = [
     "dataset_names",
     "get_problem",
     "infer_kind",
+    "is_count_like",
     "is_tutorial_problem",
     "load_dataset",
     "load_table",

@@ -1,34 +1,57 @@
 """Checking a table once, at the boundary: ``validate`` (DataFrame -> checked data).
 
-:func:`validate` checks the target column, the feature types, missing and infinite values, the
-kind of problem, the class sizes and the row counts. Every error a user can fix is raised there
-as a one-line :class:`~losslab.errors.DataError` (the data),
+:func:`validate` chooses the feature columns, then checks the target column, the feature types,
+missing and infinite values, the kind of problem, the class sizes and the row counts. Every error
+a user can fix is raised there as a one-line :class:`~losslab.errors.DataError` (the data),
 :class:`~losslab.errors.TargetError` (the target's values) or
 :class:`~losslab.errors.SettingsError` (``test_size``, the split's ``seed``); what passes is returned as
-:class:`Checked` data, which the preparation in :mod:`losslab.problems._tabular` trusts.
+:class:`Checked` data, which the preparation in :mod:`losslab.problems._tabular` trusts. What
+losslab decides on its own and a user may want to undo is said in a :class:`DataNote` warning.
+
+Feature columns: ``features=[...]`` names the ones to use, ``drop=[...]`` the ones to leave out;
+by default every column but the target. A table read from a file (``detect_columns``) also has
+its useless columns left out with a note, each recorded with its reason: row IDs (a different
+whole number in every row, running from 0 or 1 with few gaps, or a different short text without
+spaces in every row, in tables of ``MIN_ID_ROWS`` rows or more), constant columns, empty columns
+and the nameless empty columns (``Unnamed: 3``) a separator at the end of each line makes. A
+column named in ``features`` is never left out: a constant or empty one is refused. A DataFrame
+handed in is taken as it is. Dates (a datetime column, or text that reads as dates in nearly
+every row) are refused, not dropped: leaving them out or turning them into numbers (the year, the
+day of the year) is the user's choice. So are columns of lists or records (from Parquet), and
+columns of numbers with a few text values among them (target or feature): those are typing
+errors, not categories.
 
 Kind of problem, when ``kind`` is not given (:func:`infer_kind`):
 
 - text, categorical or boolean target: ``binary`` with exactly two classes, else ``multiclass``;
 - numeric target with exactly two distinct values: ``binary``;
-- numeric target whose values are all whole numbers, with at most ``MAX_INTEGER_CLASSES`` (20)
-  distinct values and each value in two rows or more on average: ``multiclass``;
+- whole-number target that reads as counts (:func:`is_count_like`: all >= 0, five or more
+  distinct values, and a 0 among them or a right skew of 1 or more): ``regression``, with a note;
+- other whole-number target with at most ``MAX_INTEGER_CLASSES`` (20) distinct values, each in
+  two rows or more on average: ``multiclass``;
+- whole-number target >= 0 with more than 20 distinct values, each in five rows or more on
+  average: refused, as it could be either; ``kind`` says which;
 - any other numeric target: ``regression``.
 
-So a count or a 1-10 rating is taken as classes; pass ``kind="regression"`` to treat it as a
-quantity. Class labels are kept in ``Problem.class_names`` and ``y`` holds their indices 0..K-1,
-in sorted order (categorical targets keep their categories' order).
+So a 1-10 rating is taken as classes; pass ``kind="regression"`` to treat it as a quantity, or
+``kind="multiclass"`` to take counts as labels. Class labels are kept in ``Problem.class_names``
+and ``y`` holds their indices 0..K-1, in sorted order (categorical targets keep their categories'
+order).
 """
 
 from __future__ import annotations
 
+import datetime
 import math
-from collections.abc import Sequence
+import re
+import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
+from scipy import stats
 
 from losslab._names import did_you_mean, normalize
 from losslab.errors import DataError, SettingsError, TargetError
@@ -40,6 +63,17 @@ MAX_INTEGER_CLASSES = 20
 MAX_CATEGORIES = 50
 #: Fewer rows than this cannot give a meaningful train and test set.
 MIN_ROWS = 10
+#: A column with a different value in every row is taken for a row ID from this many rows on.
+MIN_ID_ROWS = 20
+#: Counts: whole numbers >= 0 with at least this many distinct values ...
+MIN_COUNT_VALUES = 5
+#: ... and a 0 among them or at least this sample skewness (``scipy.stats.skew``, biased).
+COUNT_SKEW = 1.0
+
+
+class DataNote(UserWarning):
+    """Something losslab did with the data on its own that the user may want to undo (a column
+    left out, a target read as counts); the message says how."""
 
 
 # ------------------------------------------------------------------------------- kind inference
@@ -48,24 +82,72 @@ MIN_ROWS = 10
 def infer_kind(y: pd.Series | np.ndarray | Sequence[object]) -> Kind:
     """The kind of problem a target column describes (see the module docstring for the rule).
 
+    Raises :class:`~losslab.errors.DataError` for many whole numbers that could be class labels
+    or a quantity alike.
+
     >>> infer_kind([0.5, 1.25, 3.0, 2.2])
     'regression'
     >>> infer_kind(["cat", "dog", "cat"])
     'binary'
     >>> infer_kind([0, 1, 2, 2, 1, 0])
     'multiclass'
+    >>> infer_kind([0, 3, 1, 0, 7, 2, 0, 12])
+    'regression'
+    """
+    return _inferred_kind(pd.Series(y).dropna(), "the target")
+
+
+def is_count_like(y: pd.Series | np.ndarray | Sequence[object]) -> bool:
+    """Whether a target reads as counts: whole numbers (not booleans), all >= 0, at least
+    ``MIN_COUNT_VALUES`` (5) distinct, and a 0 among them or a sample skewness
+    (``scipy.stats.skew``, ``bias=True``) of at least ``COUNT_SKEW`` (1.0).
+
+    >>> is_count_like([0, 1, 1, 2, 5, 3, 0, 9])
+    True
+    >>> is_count_like([1, 2, 3, 4, 5] * 4)
+    False
     """
     values = pd.Series(y).dropna()
+    whole = _whole_numbers(values)
+    return whole is not None and _counts(whole)
+
+
+def _inferred_kind(values: pd.Series, what: str) -> Kind:
+    """The rule of :func:`infer_kind` for present values; ``what`` names the target in an error."""
     n_distinct = values.nunique()
     if not _is_number_column(values):
         return "binary" if n_distinct <= 2 else "multiclass"
     if n_distinct <= 2:
         return "binary"
-    as_float = values.to_numpy(dtype=np.float64)
-    few = n_distinct <= MAX_INTEGER_CLASSES and n_distinct <= len(values) / 2
-    if few and np.all(np.mod(as_float[np.isfinite(as_float)], 1) == 0):
+    whole = _whole_numbers(values)
+    if whole is None or _counts(whole):
+        return "regression"
+    rows_per_value = len(whole) / n_distinct
+    if n_distinct <= MAX_INTEGER_CLASSES and rows_per_value >= 2:
         return "multiclass"
+    if n_distinct > MAX_INTEGER_CLASSES and whole.min() >= 0 and rows_per_value >= 5:
+        raise DataError(
+            f"{what} holds {n_distinct} different whole numbers from {_label(whole.min())} to {_label(whole.max())}, "
+            f"each in {rows_per_value:.0f} rows on average, so they could be class labels or a quantity; pass "
+            "kind='multiclass' if they are labels or kind='regression' if they are amounts (--kind on the command line)"
+        )
     return "regression"
+
+
+def _whole_numbers(values: pd.Series) -> np.ndarray | None:
+    """The finite values as float64 if they are all whole numbers (booleans are not), else None."""
+    if not _is_number_column(values):
+        return None
+    as_float = values.to_numpy(dtype=np.float64)
+    finite = as_float[np.isfinite(as_float)]  # infinities are refused elsewhere; they say nothing about the kind
+    return finite if np.all(np.mod(finite, 1) == 0) else None
+
+
+def _counts(whole: np.ndarray) -> bool:
+    distinct = np.unique(whole)
+    if len(distinct) < MIN_COUNT_VALUES or distinct[0] < 0:
+        return False
+    return bool(distinct[0] == 0 or stats.skew(whole, bias=True) >= COUNT_SKEW)
 
 
 def _is_number_column(values: pd.Series) -> bool:
@@ -88,10 +170,26 @@ class Checked:
     n_rows_in: int
     dropped_by_column: dict[str, int]
     n_dropped: int
+    dropped_columns: dict[str, str]  # column -> why it is not a feature
 
 
-def validate(frame: object, target: str, kind: str | None, test_size: float, dropna: bool, *, seed: int) -> Checked:
-    """Check everything about a table and its target once; raise one clear error or return clean data."""
+def validate(
+    frame: object,
+    target: str,
+    kind: str | None,
+    test_size: float,
+    dropna: bool,
+    *,
+    seed: int,
+    features: Sequence[str] | None = None,
+    drop: Sequence[str] | None = None,
+    detect_columns: bool = False,
+) -> Checked:
+    """Check everything about a table and its target once; raise one clear error or return clean data.
+
+    ``features`` and ``drop`` choose the feature columns; ``detect_columns`` (for a table read
+    from a file) also leaves out, with a :class:`DataNote`, the columns that cannot help predict.
+    """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(
             f"expected a pandas DataFrame, got {type(frame).__name__}; for NumPy arrays use Problem.from_arrays(X, y)"
@@ -109,12 +207,16 @@ def validate(frame: object, target: str, kind: str | None, test_size: float, dro
     target = str(target)
     if target not in frame.columns:
         raise DataError(_missing_target_message(target, list(frame.columns)))
-    features = [c for c in frame.columns if c != target]
-    if not features:
-        raise DataError(f"the data has no feature columns besides the target {target!r}; add the inputs to predict from")
+    chosen, left_out = _chosen_columns(list(frame.columns), target, features, drop)
+    converted = {c: _convert_feature(frame[c], c) for c in chosen}
+    if detect_columns:
+        useless = _useless_columns(frame, converted, named=features is not None)
+        converted = {c: s for c, s in converted.items() if c not in useless}
+        left_out |= useless
+    if not converted:
+        raise DataError(_no_features_message(target, left_out))
 
-    converted = {c: _convert_feature(frame[c], c) for c in features}
-    y_raw = _convert_target(frame[target])
+    y_raw = _convert_target(frame[target], target, kind)
     bad_rows, dropped_by_column = _bad_values(converted, target, y_raw, dropna)
     n_rows_in = len(frame)
     keep = ~bad_rows
@@ -142,6 +244,7 @@ def validate(frame: object, target: str, kind: str | None, test_size: float, dro
         n_rows_in=n_rows_in,
         dropped_by_column=dropped_by_column,
         n_dropped=n_rows_in - n_rows,
+        dropped_columns=left_out,
     )
 
 
@@ -155,11 +258,124 @@ def _check_split_seed(seed: object) -> None:
 
 
 def _missing_target_message(target: str, columns: list[str]) -> str:
-    message = did_you_mean(target, {normalize(c): c for c in columns}, "column")
+    return f"no target column {target!r} in the data{_close_columns(target, columns)}"
+
+
+def _close_columns(name: str, columns: list[str]) -> str:
+    """'; did you mean ...? Columns: ...' for an unknown column ``name``, the listing cut at 20."""
+    message = did_you_mean(name, {normalize(c): c for c in columns}, "column")
     head, _, listing = message.partition(" Known columns: ")
     if len(columns) > 20:
         listing = ", ".join(columns[:20]) + f", ... ({len(columns)} columns)"
-    return f"no target column {target!r} in the data{head.removeprefix(f'unknown column {target!r}')} Columns: {listing}"
+    return f"{head.removeprefix(f'unknown column {name!r}')} Columns: {listing}"
+
+
+# ------------------------------------------------------------------------------ feature columns
+
+
+def _chosen_columns(
+    columns: list[str], target: str, features: Sequence[str] | None, drop: Sequence[str] | None
+) -> tuple[list[str], dict[str, str]]:
+    """The feature columns ``features`` and ``drop`` choose, and the others with why they are left out."""
+    named = _column_names(features, "features", columns, target)
+    dropped = _column_names(drop, "drop", columns, target) or []
+    both = [c for c in named or [] if c in dropped]
+    if both:
+        raise DataError(f"column {both[0]!r} is named in both features and drop; name it in one of them only")
+    if named == []:
+        raise DataError("features is empty; name the feature columns to use, or leave features out to use every "
+                        "column but the target")
+    left_out = {c: "named in drop" for c in dropped}
+    if named is None:
+        return [c for c in columns if c != target and c not in left_out], left_out
+    left_out |= {c: "not named in features" for c in columns if c not in (target, *named, *left_out)}
+    return named, left_out
+
+
+def _column_names(given: Sequence[str] | None, option: str, columns: list[str], target: str) -> list[str] | None:
+    """The column names in the ``features`` or ``drop`` option, each checked to be a column and not the target."""
+    if given is None:
+        return None
+    if isinstance(given, str) or not isinstance(given, Iterable):
+        shown = repr(given) if isinstance(given, str) else "'column'"
+        raise DataError(f"{option} must be a list of column names, e.g. {option}=[{shown}]; got {given!r}")
+    names = list(dict.fromkeys(str(name) for name in given))  # a name given twice is meant once
+    for name in names:
+        if name not in columns:
+            close = _close_columns(name, columns)
+            raise DataError(f"{option} names {name!r}, which is not a column of the data{close}")
+        if name == target:
+            raise DataError(f"{option} names the target column {target!r}; the target is never a feature, so take it "
+                            f"out of {option}")
+    return names
+
+
+def _no_features_message(target: str, left_out: dict[str, str]) -> str:
+    if not left_out:
+        return f"the data has no feature columns besides the target {target!r}; add the inputs to predict from"
+    shown = ", ".join(map(repr, list(left_out)[:10])) + (", ..." if len(left_out) > 10 else "")
+    return (f"no feature columns are left besides the target {target!r} (left out: {shown}); name the columns to "
+            "use with features=[...] (--features on the command line)")
+
+
+#: A row ID's values may miss up to a tenth of the run 0..n-1 or 1..n (rows filtered out).
+_ID_SPAN = 1.1
+#: pandas' name for a column with no header, such as the one a separator at the end of each line makes.
+_NAMELESS = re.compile(r"Unnamed: \d+")
+
+
+def _useless_columns(frame: pd.DataFrame, converted: dict[str, pd.Series], *, named: bool) -> dict[str, str]:
+    """The columns of a table read from a file that cannot help predict, with why, said in a
+    :class:`DataNote`. Columns the user ``named`` in ``features`` are kept if they are row IDs
+    and refused if they are empty or constant."""
+    useless = {}
+    for name, column in converted.items():
+        reason = _uselessness(frame[name], column, name, ids=not named)
+        if reason and named:
+            raise DataError(f"feature column {name!r} is {reason}, so it cannot help predict; take it out of features")
+        if reason:
+            useless[name] = reason
+    if useless:
+        parts = "; ".join(f"{name!r} is {reason}" for name, reason in useless.items())
+        warnings.warn(
+            f"left out {len(useless)} column{'s' if len(useless) > 1 else ''} that cannot help predict: {parts}; to "
+            "choose the feature columns yourself, pass features=[...] (--features on the command line)",
+            DataNote, stacklevel=2,
+        )
+    return useless
+
+
+def _uselessness(raw: pd.Series, converted: pd.Series, name: str, *, ids: bool) -> str | None:
+    """Why a feature column cannot help predict (empty, constant, or with ``ids`` a row ID), or None."""
+    present = raw.dropna()
+    if present.empty and len(raw):
+        if _NAMELESS.fullmatch(name):
+            return "empty, with no header and no values (a separator at the end of each line makes one)"
+        return "empty (no values)"
+    if present.nunique() == 1:
+        rows = "every row" if len(present) == len(raw) else "every row that has a value"
+        return f"constant (the same value, {_label(present.iloc[0])}, in {rows})"
+    return _row_id(raw, converted) if ids else None
+
+
+def _row_id(raw: pd.Series, converted: pd.Series) -> str | None:
+    """How a column reads as a row ID: a different value in every row, either whole numbers
+    running from 0 or 1 with few gaps, or short text without spaces (not numbers); else None."""
+    n = len(raw)
+    if n < MIN_ID_ROWS or raw.isna().any() or raw.nunique() != n:
+        return None
+    if ptypes.is_integer_dtype(raw.dtype):
+        low, high = int(raw.min()), int(raw.max())
+        if low in (0, 1) and high - low + 1 <= _ID_SPAN * n:
+            return f"a row ID (a different whole number in every row, {low} to {high})"
+        return None
+    text = converted.astype(str)
+    if not ptypes.is_float_dtype(converted.dtype) and not text.str.contains(r"\s").any():
+        return f"a row ID (a different text in every row, such as {text.iloc[0]!r})"
+    return None
+
+
+# ------------------------------------------------------------------------------- column values
 
 
 def _value_kinds(values: pd.Series) -> set[str]:
@@ -171,6 +387,12 @@ def _value_kinds(values: pd.Series) -> set[str]:
             kinds.add("number")
         elif isinstance(value, str):
             kinds.add("text")
+        elif isinstance(value, (datetime.date, np.datetime64)):  # pandas' Timestamp is a datetime
+            kinds.add("date")
+        elif isinstance(value, (list, tuple, set, np.ndarray)):  # Parquet list columns hold arrays
+            kinds.add("list")
+        elif isinstance(value, dict):  # Parquet struct columns
+            kinds.add("record")
         else:
             kinds.add(type(value).__name__)
     return kinds
@@ -180,9 +402,7 @@ def _convert_feature(column: pd.Series, name: str) -> pd.Series:
     """A float64 Series for a numeric feature, or an object Series of str for a categorical one."""
     dtype = column.dtype
     if ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
-        raise DataError(
-            f"feature column {name!r} holds dates or times; turn it into numbers (e.g. day of year) or drop it"
-        )
+        raise DataError(_dates_message(name, "dates or times"))
     if ptypes.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
         return _as_text(column)
     if ptypes.is_complex_dtype(dtype):
@@ -191,6 +411,10 @@ def _convert_feature(column: pd.Series, name: str) -> pd.Series:
         return column.astype(np.float64)
     present = column.dropna()
     kinds = _value_kinds(present)
+    _refuse_nested(kinds, f"feature column {name!r}",
+                   f"spread it into one column per item (or one row per item, DataFrame.explode), or {_drop_fix(name)}")
+    if kinds == {"date"}:
+        raise DataError(_dates_message(name, "dates"))
     if len(kinds) > 1:
         raise DataError(
             f"feature column {name!r} mixes value types ({', '.join(sorted(kinds))}); make it all numbers or all "
@@ -201,29 +425,89 @@ def _convert_feature(column: pd.Series, name: str) -> pd.Series:
     if n_numbers == len(present):
         return pd.to_numeric(column, errors="coerce").astype(np.float64)
     if n_numbers >= len(present) / 2:
-        examples = ", ".join(repr(str(v)) for v in present[numbers.isna()].unique()[:3])
         raise DataError(
             f"feature column {name!r} is mostly numbers but {len(present) - n_numbers} of {len(present)} values "
-            f"are text (e.g. {examples}); fix or blank out those values, or drop the column"
+            f"are text (e.g. {_examples(present[numbers.isna()])}); fix or blank out those values, or "
+            f"{_drop_fix(name)}"
         )
+    if _reads_as_dates(present):
+        raise DataError(_dates_message(name, f"dates (e.g. {present.iloc[0]!r})"))
     return _as_text(column)
+
+
+def _drop_fix(name: str) -> str:
+    return f"leave the column out with drop=[{name!r}] (--drop on the command line)"
+
+
+def _dates_message(name: str, what: str) -> str:
+    return (f"feature column {name!r} holds {what}; {_drop_fix(name)}, or derive numbers from it yourself, such as "
+            "the year or the day of the year")
+
+
+def _examples(values: pd.Series, shown: int = 3) -> str:
+    return ", ".join(repr(str(v)) for v in values.unique()[:shown])
+
+
+def _refuse_nested(kinds: set[str], what: str, fix: str) -> None:
+    """Refuse a column of lists or records (dicts), as Parquet's list and struct columns hold."""
+    nested = [word for kind, word in (("list", "lists"), ("record", "records (key-value pairs)")) if kind in kinds]
+    if nested:
+        raise DataError(f"{what} holds {' and '.join(nested)}, not one value per row; {fix}")
+
+
+#: Dates and times as ISO 8601 (2024-01-31, 2024-01-31T12:00:00Z), with slashes or dots
+#: (31/01/2024, 01-31-24, 2024/1/31, 31.01.2024), or with a month's name (31 Jan 2024, January 31, 2024).
+_DATE = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}/\d{1,2}/\d{1,2})(?: \d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|\d{1,2} [A-Za-z]{3,9}\.? \d{4}|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}"
+)
+#: Text reads as dates when at least this share of its values do.
+_DATE_SHARE = 0.95
+
+
+def _reads_as_dates(present: pd.Series) -> bool:
+    """Whether nearly every one of these text values (``_DATE_SHARE``) is a date."""
+    if present.empty:
+        return False
+    counts = present.astype(str).str.strip().value_counts()
+    dated = counts[counts.index.str.fullmatch(_DATE)]
+    if dated.sum() < _DATE_SHARE * len(present):
+        return False  # most text is not date-shaped: no need to parse it
+    with warnings.catch_warnings():  # pandas warns when it guesses day-first; any reading will do here
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(dated.index.to_series(), format="mixed", errors="coerce")
+    return dated[parsed.notna().to_numpy()].sum() >= _DATE_SHARE * len(present)
 
 
 def _as_text(column: pd.Series) -> pd.Series:
     return column.astype(object).map(str, na_action="ignore").astype(object)
 
 
-def _convert_target(column: pd.Series) -> pd.Series:
-    """Numbers as float64 (booleans and categories untouched), text that is all numbers as numbers."""
+def _convert_target(column: pd.Series, target: str, kind: str | None) -> pd.Series:
+    """Numbers as float64 (booleans and categories untouched), text that is all numbers as numbers.
+
+    Numbers with a few text values among them are refused unless ``kind`` says the target holds
+    classes: a value such as 'three' among 0, 1, 2 is a typing error, not a fourth class.
+    """
     dtype = column.dtype
     if ptypes.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
         return column
     if ptypes.is_numeric_dtype(dtype):
         return column.astype(np.float64)
     present = column.dropna()
+    kinds = _value_kinds(present)
+    _refuse_nested(kinds, f"target {target!r}", "choose a target column with one value per row")
     numbers = pd.to_numeric(present, errors="coerce")
-    if len(present) and numbers.notna().all() and _value_kinds(present) <= {"number", "text"}:
+    n_numbers = int(numbers.notna().sum())
+    if len(present) and n_numbers == len(present) and kinds <= {"number", "text"}:
         return pd.to_numeric(column, errors="coerce").astype(np.float64)
+    if kind in (None, "regression") and n_numbers and n_numbers >= len(present) / 2:
+        raise DataError(
+            f"target {target!r} holds numbers except for {len(present) - n_numbers} of its {len(present)} values "
+            f"({_examples(present[numbers.isna()], 5)}); correct those values or drop those rows (if the values are "
+            "class labels, pass kind='multiclass')"
+        )
     return _as_text(column)
 
 
@@ -279,7 +563,14 @@ def _encode_target(y: pd.Series, target: str, kind: str | None) -> tuple[Kind, n
         raise TargetError(
             f"target {target!r} has only one class ({only!r}) in all {len(y)} rows; a classifier needs at least two"
         )
-    kind_used: Kind = kind if kind is not None else infer_kind(y)  # type: ignore[assignment]
+    kind_used: Kind = kind if kind is not None else _inferred_kind(y, f"target {target!r}")  # type: ignore[assignment]
+    if kind is None and kind_used == "regression" and is_count_like(y):
+        warnings.warn(
+            f"target {target!r} reads as counts (whole numbers >= 0, {n_distinct} different values), so it is taken "
+            "as a quantity to predict (regression); if they are class labels, pass kind='multiclass' (--kind "
+            "multiclass on the command line)",
+            DataNote, stacklevel=2,
+        )
     if kind_used == "regression":
         if not numeric and not ptypes.is_bool_dtype(y.dtype):
             example = _label(y.iloc[0])

@@ -98,15 +98,20 @@ class Problem:
 
         ``kind`` (regression, binary, multiclass) is inferred from the target when None (the
         default): text, categorical or boolean targets, and whole numbers with at most 20
-        distinct values each in two rows or more on average, are classes; other numbers are a
-        quantity. The rows are split at random (stratified by class) with ``test_size`` (0.25)
-        and ``seed`` (0); numeric features are standardised and text features one-hot encoded,
-        both fitted on the training rows. ``dropna=True`` drops rows with a missing or infinite
-        value instead of refusing them. A regression target is standardised on the training
-        rows (``target_scale`` is its standard deviation); with ``center_target=False`` it is
-        only divided by that deviation, keeping signs and zeros, which MSLE, Poisson and MAPE
-        need (a plan with one of those losses un-centres a centred target itself). ``name``
-        defaults to the target's name.
+        distinct values each in two rows or more on average, are classes, except counts (whole
+        numbers >= 0, five or more distinct, with a 0 or right-skewed), which are a quantity, as
+        are other numbers; many whole numbers that could be either are refused until ``kind``
+        says which. ``features=[...]`` names the feature columns to use and ``drop=[...]`` the
+        ones to leave out (``preparation["dropped_columns"]`` records them); date columns, list
+        columns and numbers with a few text values among them are refused with the fix. The
+        rows are split at random (stratified by class) with ``test_size`` (0.25) and ``seed``
+        (0); numeric features are standardised and text features one-hot encoded, both fitted on
+        the training rows. ``dropna=True`` drops rows with a missing or infinite value instead
+        of refusing them. A regression target is standardised on the training rows
+        (``target_scale`` is its standard deviation); with ``center_target=False`` it is only
+        divided by that deviation, keeping signs and zeros, which MSLE, Poisson and MAPE need (a
+        plan with one of those losses un-centres a centred target itself). ``name`` defaults to
+        the target's name.
         """
         from losslab.problems._tabular import problem_from_frame
 
@@ -132,12 +137,25 @@ class Problem:
 
     @classmethod
     def from_file(
-        cls, path: str | Path, target: str, *, name: str | None = None, **options: Unpack[PrepareOptions]
+        cls,
+        path: str | Path,
+        target: str,
+        *,
+        name: str | None = None,
+        sep: str | None = None,
+        decimal: str | None = None,
+        encoding: str | None = None,
+        **options: Unpack[PrepareOptions],
     ) -> Problem:
-        """A problem from a .csv, .tsv or .parquet file, named after the file; as :meth:`from_frame`."""
+        """A problem from a .csv, .tsv or .parquet file, named after the file; as :meth:`from_frame`.
+
+        ``sep``, ``decimal`` and ``encoding`` override what is sniffed from a CSV file. Row IDs,
+        constant and empty columns are left out with a :class:`~losslab.problems.DataNote`
+        (``features=[...]`` keeps a row ID); see ``losslab.problems.problem_from_file``.
+        """
         from losslab.problems._tabular import problem_from_file
 
-        return problem_from_file(path, target, name=name, **options)
+        return problem_from_file(path, target, name=name, sep=sep, decimal=decimal, encoding=encoding, **options)
 
     def __repr__(self) -> str:  # the arrays would make the dataclass repr a thousand lines long
         classes = "" if self.kind == "regression" else f", {self.n_classes} classes"

@@ -1,12 +1,17 @@
 """Reading a table from a file: ``load_table`` (file -> DataFrame).
 
-Every problem with the file (missing, a directory, an unsupported type, empty, binary, not
-UTF-8, ragged rows, truncated or corrupt) is raised as a one-line :class:`~losslab.errors.DataError` that says what
+A table is read as its author meant it: the separator and decimal mark of a ``.csv`` are sniffed
+from its first lines, a file with a UTF-16 byte-order mark is read as UTF-16, and quoted numbers
+with thousands separators (``"10,000"``) are read as numbers; ``sep``, ``decimal`` and
+``encoding`` override the sniffing. Every problem with the file (missing, a directory, an
+unsupported type, empty, binary, not in its encoding, two columns of one name, ragged rows,
+truncated or corrupt) is raised as a one-line :class:`~losslab.errors.DataError` that says what
 to do. Checking the table's contents is :mod:`losslab.problems._checks`' job.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import lzma
@@ -16,7 +21,10 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
+from pandas.api import types as ptypes
 
 from losslab.errors import DataError
 
@@ -29,13 +37,21 @@ _COMPRESSION_NAMES = {".gz": "gzip", ".bz2": "bzip2", ".zip": "zip", ".xz": "xz"
 _DECOMPRESSION_ERRORS = (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
 
 
-def load_table(path: str | Path) -> pd.DataFrame:
+def load_table(
+    path: str | Path, *, sep: str | None = None, decimal: str | None = None, encoding: str | None = None
+) -> pd.DataFrame:
     """Read a ``.csv``, ``.tsv`` or ``.parquet``/``.pq`` file into a DataFrame.
 
-    CSV and TSV files may be compressed (``.csv.gz`` and the like) and must be UTF-8 text. A
-    ``.csv`` whose header holds semicolons, tabs or bars instead of commas is read with that
-    separator, and a semicolon file whose numbers use decimal commas (``1,5``, as European
-    spreadsheets write them) is read with ``decimal=","``.
+    CSV and TSV files may be compressed (``.csv.gz`` and the like). A ``.csv`` whose header holds
+    semicolons, tabs or bars instead of commas is read with that separator, and a semicolon file
+    whose numbers use decimal commas (``1,5``, as European spreadsheets write them) is read with
+    ``decimal=","``; ``sep`` (one character, or ``"\\t"`` for a tab) and ``decimal`` override
+    that. Text is UTF-8 unless ``encoding`` names another (``"latin-1"``, ``"cp1252"``); a file
+    starting with a UTF-16 byte-order mark is read as UTF-16. Bytes that are not UTF-8 are
+    refused with the fix, never guessed at. A text column whose values are all numbers, some
+    with thousands separators (``10,000`` or ``1,234.5``; ``10.000`` with decimal commas), is
+    read as numbers. A header naming two columns alike is refused (pandas would rename the
+    second ``a.1``).
     Every problem with the file raises :class:`DataError` with a one-line message saying what
     to do.
     """
@@ -48,13 +64,48 @@ def load_table(path: str | Path) -> pd.DataFrame:
     compressed = bool(suffixes) and suffixes[-1] in _COMPRESSION
     ext = (suffixes[-2] if compressed and len(suffixes) > 1 else suffixes[-1]) if suffixes else ""
     if ext in _PARQUET and not compressed:
+        given = [name for name, value in (("sep", sep), ("decimal", decimal), ("encoding", encoding)) if value]
+        if given:
+            raise DataError(f"{' and '.join(given)} apply to CSV and TSV files, not to the Parquet file {str(path)!r}; "
+                            "leave them out")
         return _read_parquet(path)
     if ext not in _TEXT_FORMATS:
         shown = "".join(path.suffixes) or "(none)"
         raise DataError(
             f"cannot read {str(path)!r}: unsupported file type {shown}; save it as .csv, .tsv or .parquet"
         )
-    return _read_text(path, _TEXT_FORMATS[ext], compressed)
+    return _read_text(path, _TEXT_FORMATS[ext], compressed, _checked_sep(sep), _checked_decimal(decimal),
+                      _checked_encoding(encoding))
+
+
+#: Names for a tab, which is awkward to type on a command line.
+_TAB_NAMES = (r"\t", "tab")
+
+
+def _checked_sep(sep: str | None) -> str | None:
+    if sep in _TAB_NAMES:
+        return "\t"
+    if sep is not None and (not isinstance(sep, str) or len(sep) != 1):
+        raise DataError(f"sep must be one character, such as ',', ';', '|' or '\\t' (a tab); got {sep!r}")
+    return sep
+
+
+def _checked_decimal(decimal: str | None) -> str | None:
+    if decimal is not None and (not isinstance(decimal, str) or len(decimal) != 1):
+        raise DataError(f"decimal must be one character, '.' or ','; got {decimal!r}")
+    return decimal
+
+
+def _checked_encoding(encoding: str | None) -> str | None:
+    if encoding is None:
+        return None
+    try:
+        return codecs.lookup(encoding).name
+    except (LookupError, TypeError) as exc:
+        raise DataError(
+            f"unknown encoding {encoding!r}; give one of Python's encoding names, such as utf-8, latin-1, cp1252 or "
+            "utf-16"
+        ) from exc
 
 
 def _missing_file_message(path: Path) -> str:
@@ -71,34 +122,47 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise DataError(f"{str(path)!r} is empty (0 bytes); write the data to it again")
     try:
-        return pd.read_parquet(path)
+        names = pq.read_schema(path).names
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        raise DataError(
-            f"cannot read {str(path)!r} as Parquet: the file is truncated or not a valid Parquet file "
-            f"({_reason(exc)}); write it again or re-download it"
-        ) from exc
+        raise DataError(_invalid_parquet_message(path, exc)) from exc
+    # pyarrow writes two columns of one name, but pandas cannot read them back
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DataError(f"{str(path)!r} has more than one column named {', '.join(map(repr, repeated))}; rename them "
+                        "so each name is unique and write the file again")
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise DataError(_invalid_parquet_message(path, exc)) from exc
 
 
-def _read_text(path: Path, sep: str, compressed: bool) -> pd.DataFrame:
-    if not compressed:
-        _refuse_binary(path)
+def _invalid_parquet_message(path: Path, exc: BaseException) -> str:
+    return (f"cannot read {str(path)!r} as Parquet: the file is truncated or not a valid Parquet file "
+            f"({_reason(exc)}); write it again or re-download it")
+
+
+def _read_text(
+    path: Path, default_sep: str, compressed: bool, sep: str | None, decimal: str | None, encoding: str | None
+) -> pd.DataFrame:
+    if not compressed:  # a compressed file's first bytes say nothing about its text
+        head = _head(path)
+        encoding = encoding or _bom_encoding(head)
+        _refuse_binary(path, head, encoding)
+    encoding = encoding or "utf-8"
     try:
         if path.suffix.lower() == ".zip":
             _check_zip(path)
-        if sep == ",":
-            sep, decimal = _sniffed(path)
-        else:
-            decimal = "."
-        return _parse_text(path, sep, decimal)
+        if sep is None or decimal is None:
+            lines = _first_lines(path, encoding)
+            sep = sep or (_sniffed_sep(lines) if default_sep == "," else default_sep)
+            decimal = decimal or _sniffed_decimal(lines, sep)
+        frame = _parse_text(path, sep, decimal, encoding)
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{str(path)!r} is empty: no header and no rows; write the data to it again") from exc
     except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{str(path)!r} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); "
-            "save it as UTF-8 (in Excel: 'CSV UTF-8')"
-        ) from exc
+        raise DataError(_encoding_message(path, encoding, exc)) from exc
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
-        raise DataError(_ragged_message(path, sep, exc)) from exc
+        raise DataError(_ragged_message(path, sep or default_sep, encoding, exc)) from exc
     except _DECOMPRESSION_ERRORS as exc:
         raise DataError(_corrupt_message(path, exc)) from exc
     except OSError as exc:
@@ -110,6 +174,21 @@ def _read_text(path: Path, sep: str, compressed: bool) -> pd.DataFrame:
             f"cannot read {str(path)!r}: reading {path.suffix} files needs the zstandard package; "
             "pip install zstandard, or decompress the file and give the uncompressed one"
         ) from exc
+    _refuse_repeated_names(path, frame, sep, encoding)
+    return _thousands_as_numbers(frame, decimal)
+
+
+def _encoding_message(path: Path, encoding: str, exc: UnicodeDecodeError) -> str:
+    byte = exc.object[exc.start]
+    where = f"(byte 0x{byte:02x} at position {exc.start})"
+    if encoding != "utf-8":
+        return (f"{str(path)!r} is not {encoding} text {where}; give the file's encoding with --encoding "
+                "(encoding= in Python), such as utf-8, latin-1, cp1252 or utf-16")
+    if exc.start == 0 and byte in (0xFF, 0xFE):  # a UTF-16 byte-order mark inside a compressed file
+        return (f"{str(path)!r} is UTF-16 text, not UTF-8 (it starts with a UTF-16 byte-order mark); pass --encoding "
+                "utf-16 (encoding='utf-16' in Python)")
+    return (f"{str(path)!r} is not UTF-8 text {where}; if it is Latin-1 (Western European, as older Excel saves "
+            "CSV), pass --encoding latin-1 (encoding='latin-1' in Python), or save it as UTF-8 (in Excel: 'CSV UTF-8')")
 
 
 def _check_zip(path: Path) -> None:
@@ -138,47 +217,123 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _parse_text(path: Path, sep: str, decimal: str = ".") -> pd.DataFrame:
+def _parse_text(path: Path, sep: str, decimal: str, encoding: str) -> pd.DataFrame:
     # index_col=False: without it pandas silently turns the first column into the index when the
     # first data row has one field more than the header; with it pandas warns, and we refuse.
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
-        return pd.read_csv(path, sep=sep, decimal=decimal, index_col=False)
+        return pd.read_csv(path, sep=sep, decimal=decimal, index_col=False, encoding=encoding)
 
 
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 
 
-def _sniffed(path: Path) -> tuple[str, str]:
-    """The separator of a ``.csv`` (``,`` unless the header holds none of them but ``;``, a tab or
-    ``|``) and its decimal mark (``,`` when a ``;`` file's fields look like ``1,5``)."""
-    lines = pd.read_csv(path, sep="\x1f", header=None, nrows=21, dtype=str, engine="python",
-                        skip_blank_lines=True, quoting=csv.QUOTE_NONE)[0].dropna().tolist()
+def _first_lines(path: Path, encoding: str) -> list[str]:
+    """The header and the first 20 rows, as raw lines."""
+    return pd.read_csv(path, sep="\x1f", header=None, nrows=21, dtype=str, engine="python", encoding=encoding,
+                       skip_blank_lines=True, quoting=csv.QUOTE_NONE)[0].dropna().tolist()
+
+
+def _sniffed_sep(lines: list[str]) -> str:
+    """The separator of a ``.csv``: ``,`` unless the header holds none but ``;``, a tab or ``|``."""
     if not lines or "," in lines[0]:
-        return ",", "."
-    sep = next((other for other in (";", "\t", "|") if other in lines[0]), ",")
+        return ","
+    return next((other for other in (";", "\t", "|") if other in lines[0]), ",")
+
+
+def _sniffed_decimal(lines: list[str], sep: str) -> str:
+    """The decimal mark: ``,`` when a ``;`` file's fields look like ``1,5``, else ``.``."""
     fields = [field.strip().strip('"') for line in lines[1:] for field in line.split(sep)]
-    decimal = "," if sep == ";" and any(_DECIMAL_COMMA.match(field) for field in fields) else "."
-    return sep, decimal
+    return "," if sep == ";" and any(_DECIMAL_COMMA.match(field) for field in fields) else "."
 
 
-def _refuse_binary(path: Path) -> None:
+#: Byte-order marks and the encodings they announce; UTF-32's first, as UTF-16's starts it.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _head(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
-            head = handle.read(8192)
+            return handle.read(8192)
     except OSError as exc:
         raise DataError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
+
+
+def _bom_encoding(head: bytes) -> str | None:
+    return next((encoding for bom, encoding in _BOMS if head.startswith(bom)), None)
+
+
+def _refuse_binary(path: Path, head: bytes, encoding: str | None) -> None:
     if head.startswith(b"PAR1"):
         raise DataError(f"{str(path)!r} is a Parquet file, not text; rename it to end in .parquet")
     if head.startswith(b"PK\x03\x04"):
         raise DataError(f"{str(path)!r} is a zip or Excel file, not text; export the sheet as CSV")
-    if b"\x00" in head:
+    if b"\x00" in head and not (encoding or "").startswith(("utf-16", "utf-32")):
+        wide = _utf16_without_bom(head)
+        if wide:
+            raise DataError(f"{str(path)!r} looks like UTF-16 text without a byte-order mark; pass --encoding {wide} "
+                            f"(encoding={wide!r} in Python)")
         raise DataError(f"{str(path)!r} holds binary data, not a text table; give a CSV file or a .parquet file")
 
 
-def _ragged_message(path: Path, sep: str, exc: Exception) -> str:
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le`` or ``-be`` when every other byte is zero, as in UTF-16 text of Latin letters."""
+    even, odd = head[0::2], head[1::2]
+    if odd and odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "utf-16-le"
+    if even and even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+#: pandas' name for the second of two columns called ``a``.
+_RENAMED = re.compile(r"(.+)\.\d+")
+
+
+def _refuse_repeated_names(path: Path, frame: pd.DataFrame, sep: str, encoding: str) -> None:
+    """Refuse a header that names two columns alike, which pandas reads as ``a`` and ``a.1``."""
+    columns = {str(c) for c in frame.columns}
+    if not any((renamed := _RENAMED.fullmatch(c)) and renamed.group(1) in columns for c in columns):
+        return  # pandas renamed nothing: no need to read the header again
+    header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, encoding=encoding, index_col=False,
+                         keep_default_na=False).iloc[0].tolist()
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    if repeated:
+        raise DataError(f"{str(path)!r} has more than one column named {', '.join(map(repr, repeated))}; rename them "
+                        "in the file's header so each name is unique")
+
+
+#: Numbers with thousands separators, by decimal mark: 10,000 and 1,234.5; or 10.000 and 1.234,5.
+_GROUPED = {".": re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?"),
+            ",": re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?")}
+_PLAIN = {".": re.compile(r"[+-]?\d+(?:\.\d+)?"), ",": re.compile(r"[+-]?\d+(?:,\d+)?")}
+
+
+def _thousands_as_numbers(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
+    """Text columns of numbers, some with thousands separators, as numbers.
+
+    Done after reading, column by column, rather than with ``read_csv(thousands=...)``, which
+    would also read ``1,5`` as 15 in a column that is no number column at all.
+    """
+    if decimal not in _GROUPED:
+        return frame
+    separator = "," if decimal == "." else "."
+    for name in frame.columns:
+        column = frame[name]
+        if not ptypes.is_string_dtype(column):  # for object columns pandas checks that every value is a str
+            continue
+        text = column.dropna().str.strip()
+        grouped = text.str.fullmatch(_GROUPED[decimal])
+        if grouped.any() and (grouped | text.str.fullmatch(_PLAIN[decimal])).all():
+            plain = column.str.strip().str.replace(separator, "", regex=False).str.replace(decimal, ".", regex=False)
+            frame[name] = pd.to_numeric(plain).astype(np.float64)
+    return frame
+
+
+def _ragged_message(path: Path, sep: str, encoding: str, exc: Exception) -> str:
     try:
-        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        with path.open(newline="", encoding=encoding, errors="replace") as handle:
             reader = csv.reader(handle, delimiter=sep)
             header = next(reader, [])
             for row in reader:

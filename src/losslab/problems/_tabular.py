@@ -4,8 +4,10 @@ The flow is ``load_table`` (file -> DataFrame, in :mod:`losslab.problems._readin
 ``problem_from_frame`` (DataFrame -> Problem). Every entry point checks the table once, at the
 boundary, with :func:`~losslab.problems._checks.validate` (which raises every error a user can
 fix); :func:`_prepare` then trusts its input. The options the entry points share (``kind``,
-``test_size``, ``seed``, ``dropna``, ``center_target``) are stated once: their types in
-:class:`PrepareOptions`, their defaults in :class:`Preparation`.
+``test_size``, ``seed``, ``dropna``, ``center_target``, ``features``, ``drop``) are stated once:
+their types in :class:`PrepareOptions`, their defaults in :class:`Preparation`. Only
+:func:`problem_from_file` leaves out on its own the columns that cannot help predict (row IDs,
+constant and empty columns); a DataFrame or arrays handed in are taken as they are.
 
 Preparation, recorded in ``Problem.preparation``: a random train/test split (stratified by class
 for classification) with ``test_size`` and ``seed``; numeric features standardised by a
@@ -57,6 +59,8 @@ class PrepareOptions(TypedDict, total=False):
     seed: int
     dropna: bool
     center_target: bool
+    features: Sequence[str] | None
+    drop: Sequence[str] | None
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,8 @@ class Preparation:
     seed: int = 0
     dropna: bool = False
     center_target: bool = True
+    features: Sequence[str] | None = None  # None: every column but the target and those in drop
+    drop: Sequence[str] | None = None
 
 
 # ---------------------------------------------------------------------------------- preparation
@@ -96,6 +102,7 @@ def _prepare(
         "rows": data.n_rows_in,
         "dropped_rows": data.n_dropped,
         "dropped_by_column": dict(data.dropped_by_column),
+        "dropped_columns": dict(data.dropped_columns),
         "split": "random, stratified by class" if stratified else "random",
         "test_size": float(test_size),
         "seed": int(seed),
@@ -200,6 +207,16 @@ def problem_from_frame(
       refusing them.
     - ``center_target`` (True): ``False`` keeps a regression target on its own scale (for MSLE,
       Poisson and MAPE).
+    - ``features`` (None): the columns to use as features, in this order; None uses every
+      column but the target and those in ``drop``. An unknown name is refused with the closest
+      column names.
+    - ``drop`` (None): columns to leave out.
+
+    The columns left out, and why, are in ``Problem.preparation["dropped_columns"]``. A
+    DataFrame is taken as it is; a table read by :func:`problem_from_file` also has its row IDs,
+    constant and empty columns left out with a :class:`~losslab.problems.DataNote`. Dates, lists,
+    and numbers with a few text values among them are refused with the fix (see
+    :mod:`losslab.problems._checks`).
 
     ``name`` defaults to the target's name; ``description`` and ``source`` describe the data.
     See :class:`Problem` for the result and ``Problem.preparation`` for the record.
@@ -223,8 +240,8 @@ def problem_from_arrays(
 ) -> Problem:
     """A :class:`Problem` from a feature matrix ``X`` of shape (rows, features) and targets ``y`` (rows,).
 
-    Features are named ``x0, x1, ...`` unless ``feature_names`` is given; the options are those
-    of :func:`problem_from_frame`.
+    Features are named ``x0, x1, ...`` unless ``feature_names`` is given, and ``features`` and
+    ``drop`` use those names; the options are those of :func:`problem_from_frame`.
     """
     preparation = Preparation(**options)
     if isinstance(X, pd.DataFrame):
@@ -257,23 +274,47 @@ def problem_from_arrays(
 
 
 def problem_from_file(
-    path: str | Path, target: str, *, name: str | None = None, **options: Unpack[PrepareOptions]
+    path: str | Path,
+    target: str,
+    *,
+    name: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    **options: Unpack[PrepareOptions],
 ) -> Problem:
-    """A :class:`Problem` from a CSV or Parquet file (see :func:`load_table`), named after the file.
+    """A :class:`Problem` from a CSV or Parquet file, named after the file.
 
-    The options are those of :func:`problem_from_frame`.
+    ``sep``, ``decimal`` and ``encoding`` override what :func:`load_table` sniffs from the file.
+    The options are those of :func:`problem_from_frame`. Columns that cannot help predict are
+    left out, each named with its reason in a :class:`~losslab.problems.DataNote` and in
+    ``Problem.preparation["dropped_columns"]``: row IDs (a different whole number in every row
+    running from 0 or 1, or a different short text without spaces in every row, in 20 rows or
+    more), constant columns, empty columns, and the nameless empty columns (``Unnamed: 3``) a
+    separator at the end of each line makes. ``features=[...]`` keeps a row ID; a constant or
+    empty column named there is refused.
     """
     preparation = Preparation(**options)
-    frame = load_table(path)
+    frame = load_table(path, sep=sep, decimal=decimal, encoding=encoding)
     name = name or Path(path).stem.split(".")[0]
-    return _build(frame, target, preparation, name=name, description=None, source=str(path))
+    return _build(frame, target, preparation, name=name, description=None, source=str(path), detect_columns=True)
 
 
 def _build(
-    frame: object, target: str, options: Preparation, *, name: str | None, description: str | None, source: str
+    frame: object,
+    target: str,
+    options: Preparation,
+    *,
+    name: str | None,
+    description: str | None,
+    source: str,
+    detect_columns: bool = False,
 ) -> Problem:
     """Check the table once, then prepare it: the one path every entry point ends in."""
-    data = validate(frame, target, options.kind, options.test_size, options.dropna, seed=options.seed)
+    data = validate(
+        frame, target, options.kind, options.test_size, options.dropna, seed=options.seed,
+        features=options.features, drop=options.drop, detect_columns=detect_columns,
+    )
     return _prepare(
         data, options, target=str(target), name=name or str(target), source=source, description=description
     )

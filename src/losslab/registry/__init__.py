@@ -14,7 +14,8 @@ Four pieces, one module each:
   and turns them into what the loss needs; :func:`check_compatible` refuses a loss that does not
   fit a problem, naming the one that would.
 - **Advice** (``_advice``): :func:`recommend` gives the tutorial's "what loss function to use?"
-  table.
+  table for a problem kind, refined for a problem by what its target holds
+  (:func:`describe_target`: counts, a positive skewed quantity, a proportion, imbalanced classes).
 
 >>> spec = get_loss("msle")
 >>> spec.name, spec.output_layer, spec.encoding, spec.domain, spec.metric
@@ -31,7 +32,7 @@ losslab.errors.IncompatibleLossError: hinge is a two-class loss but this is a mu
 'categorical_crossentropy'
 """
 
-from losslab.registry._advice import Recommendation, recommend
+from losslab.registry._advice import Recommendation, describe_target, recommend
 from losslab.registry._lookup import _ALIASES, _REGISTRY, get_loss, loss_names, losses_table, register_loss
 from losslab.registry._specs import (
     _BUILTINS,
@@ -57,6 +58,7 @@ __all__ = [
     "Recommendation",
     "TargetWarning",
     "check_compatible",
+    "describe_target",
     "encode_targets",
     "get_loss",
     "loss_names",

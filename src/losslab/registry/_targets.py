@@ -47,7 +47,8 @@ def encode_targets(spec: LossSpec, y: np.ndarray, n_classes: int | None = None, 
     one-unit losses, float32 ``(n, n_classes)`` for one-hot, int32 ``(n,)`` for integer labels.
 
     Targets outside the spec's ``domain`` that the loss still accepts (negative values for a
-    ``"non-negative"`` loss such as MSLE or Poisson, zeros for a ``"non-zero"`` one such as MAPE)
+    ``"non-negative"`` loss such as MSLE or Poisson; zeros, or both signs, for a ``"non-zero"`` one
+    such as MAPE)
     raise :class:`TargetError` with ``policy='error'`` and give a :class:`TargetWarning` with
     ``policy='warn'`` (Keras's behaviour: MSLE clamps negatives to ~0, MAPE divides by
     ``max(|y|, 1e-7)``).
@@ -83,18 +84,34 @@ def encode_targets(spec: LossSpec, y: np.ndarray, n_classes: int | None = None, 
 
 def _check_raw_targets(spec: LossSpec, y: np.ndarray, policy: str) -> None:
     """Refuse (or warn about) raw targets outside ``spec.domain``."""
-    problem = None
-    if spec.domain == "non-negative" and np.any(y < 0):
-        problem = (f"{spec.name} needs non-negative targets; {int(np.sum(y < 0))} of {len(y)} are negative. "
-                   "Use mean_squared_error, or shift the target")
-    elif spec.domain == "non-zero" and np.any(y == 0):
-        problem = (f"{spec.name} needs non-zero targets; {int(np.sum(y == 0))} of {len(y)} are zero. "
-                   "Use mean_absolute_error, or shift the target away from zero")
+    problem = _outside_domain(spec, y)
     if problem is None:
         return
     if policy == "error":
         raise TargetError(problem)
     warnings.warn(problem + " (continuing as Keras would)", TargetWarning, stacklevel=3)
+
+
+def _outside_domain(spec: LossSpec, y: np.ndarray) -> str | None:
+    """Why the raw targets ``y`` lie outside ``spec.domain``, or None when they do not.
+
+    A ``"non-zero"`` target must also keep one sign: one that crosses zero (a centred target,
+    say) has values close to it, where ``|y - f| / |y|`` blows up, even when none is exactly zero.
+    """
+    n = len(y)
+    if spec.domain == "non-negative" and np.any(y < 0):
+        return (f"{spec.name} needs non-negative targets; {int(np.sum(y < 0))} of {n} are negative. "
+                "Use mean_squared_error, or shift the target")
+    if spec.domain != "non-zero":
+        return None
+    if np.any(y == 0):
+        return (f"{spec.name} needs non-zero targets; {int(np.sum(y == 0))} of {n} are zero. "
+                "Use mean_absolute_error, or shift the target away from zero")
+    if y.min() < 0 < y.max():
+        return (f"{spec.name} needs targets of one sign, away from zero; {int(np.sum(y < 0))} of {n} are negative "
+                "and the rest positive, so the target crosses zero. Use mean_absolute_error, or shift the target "
+                "away from zero")
+    return None
 
 
 def _binary_labels(spec: LossSpec, y: np.ndarray) -> np.ndarray:

@@ -118,6 +118,8 @@ def comparison_part(comparison: Comparison, key: str) -> Part:
     part.lead = [f"Final test {comparison.metric} of every pair of losses on paired seeds "
                  f"({'higher' if comparison.higher_is_better else 'lower'} is better; tests at alpha = {comparison.alpha})."]
     part.verdicts = [Verdict(sentence) for sentence in comparison.verdicts]
+    part.warnings = list(comparison.flags)
+    part.findings = list(comparison.notes)
     part.tables = [_tables.comparison_summary(comparison), _tables.comparison_pairs(comparison)]
     part.diagnostics = [_tables.comparison_diagnostics(comparison)]
     part.records = [comparison_record(comparison)]

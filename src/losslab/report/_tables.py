@@ -55,29 +55,42 @@ def study_runs(study: Study) -> Table:
 
 def comparison_summary(comparison: Comparison) -> Table:
     metric, level = comparison.metric, f"{100 * (1 - comparison.alpha):.0f}%"
-    columns = ["loss", "runs finished", "diverged", f"train {metric} (mean ± sd)", f"test {metric} (mean ± sd)",
-               f"test {metric} {level} CI", "train loss (mean ± sd)", "test loss (mean ± sd)"]
+    columns = ["loss", "runs finished", "diverged", "collapsed", f"test {metric} (mean ± sd)",
+               f"test {metric} IQM [{level}]", "train metric (mean ± sd)", "test loss (mean ± sd)"]
     rows = [[text(r["loss"]), Cell(f"{r['n']}/{r['n_runs']}", float(r["n"])), count(r["n_diverged"]),
-             mean_sd(r["train_metric_mean"], r["train_metric_sd"]), mean_sd(r["test_metric_mean"], r["test_metric_sd"]),
-             interval(r["test_metric_ci_low"], r["test_metric_ci_high"]),
-             mean_sd(r["train_loss_mean"], r["train_loss_sd"]), mean_sd(r["test_loss_mean"], r["test_loss_sd"])]
+             count(r["n_collapsed"]), mean_sd(r["score_mean"], r["score_sd"]),
+             _with_interval(r["score_iqm"], r["score_iqm_low"], r["score_iqm_high"]),
+             mean_sd(r["train_metric_mean"], r["train_metric_sd"]), mean_sd(r["test_loss_mean"], r["test_loss_sd"])]
             for r in comparison.summary.to_dict(orient="records")]
-    return Table(f"{comparison.problem}: final {metric} per loss", columns, rows,
-                 caption=f"Confidence intervals by bootstrap over the finished runs ({level}).")
+    rows += [[text(f"baseline: {r['baseline']}"), count(r["n"]), text(""), text(""), mean_sd(r["mean"], r["sd"]),
+              text(""), text(""), text("")] for r in comparison.baselines.to_dict(orient="records")]
+    return Table(f"{comparison.problem}: final {metric} per loss, beside the baselines", columns, rows,
+                 caption=f"IQM: the mean of the middle half of the runs, with a bootstrap interval ({level}). "
+                         "Baselines: scikit-learn's simplest models on the same splits.")
+
+
+def _with_interval(value: object, low: object, high: object) -> Cell:
+    """``value [low, high]``, sorted by the value."""
+    shown = number(value, 3)
+    return Cell(f"{shown.text} {interval(low, high).text}", shown.sort)
 
 
 def comparison_pairs(comparison: Comparison) -> Table:
     columns = ["loss A", "loss B", "paired seeds", "mean difference (A - B)", "median difference",
-               "95% CI of the difference", "effect size d_z", "t-test p (Holm)", "Wilcoxon p (Holm)",
-               "equivalence margin", "TOST p", "identical on every seed", "repeats that would decide", "verdict"]
+               "95% CI of the difference", "effect size d_z", "test p (Holm)", "Wilcoxon p (Holm)",
+               "P(A beats B)", "equivalence margin", "TOST p", "identical on every seed", "seeds that would decide",
+               "verdict"]
     rows = [[text(r["loss_a"]), text(r["loss_b"]), count(r["n_pairs"]), number(r["mean_diff"], 4),
              number(r["median_diff"], 4), interval(r["ci_low"], r["ci_high"], 4), number(r["d_z"], 2),
-             pvalue(r["t_pvalue_holm"]), pvalue(r["wilcoxon_pvalue_holm"]), number(r["margin"], 4),
-             pvalue(r["tost_pvalue"]), yes_no(r["identical"]), count(r["repeats_needed"]), text(r["verdict"])]
+             pvalue(r["t_pvalue_holm"]), pvalue(r["wilcoxon_pvalue_holm"]),
+             _with_interval(r["prob_a_better"], r["prob_a_better_low"], r["prob_a_better_high"]),
+             number(r["margin"], 4), pvalue(r["tost_pvalue"]), yes_no(r["identical"]), count(r["repeats_needed"]),
+             text(r["verdict"])]
             for r in comparison.pairs.to_dict(orient="records")]
     direction = "higher is better" if comparison.higher_is_better else "lower is better"
     return Table(f"{comparison.problem}: every pair of losses, on paired seeds", columns, rows,
-                 caption=f"Differences of the final test {comparison.metric} ({direction}); tests at alpha = {comparison.alpha}.")
+                 caption=f"Differences of the final test {comparison.metric} ({direction}); {comparison.test}; "
+                         f"alpha = {comparison.alpha}.")
 
 
 def comparison_diagnostics(comparison: Comparison) -> Table:

@@ -1,0 +1,237 @@
+"""Reported scores and scikit-learn baselines: closed forms, scikit-learn's own values, NaN where undefined."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import f1_score, log_loss, mean_poisson_deviance, roc_auc_score
+
+from losslab.errors import DataError, LosslabError
+from losslab.scores import (
+    HIGHER_IS_BETTER,
+    SCORES,
+    binary_scores,
+    fit_baselines,
+    multiclass_scores,
+    regression_scores,
+)
+
+RNG = np.random.default_rng(0)
+TRAIN, SPLITS = np.arange(300), {"validation": np.arange(300, 400), "test": np.arange(400, 500)}
+
+
+def rows_of(rows: list[dict], baseline: str, split: str = "test") -> dict:
+    (row,) = [r for r in rows if r["baseline"] == baseline and r["split"] == split]
+    return row
+
+
+@pytest.fixture(autouse=True)
+def _no_convergence_warnings():
+    """Every baseline here must converge within its iterations, not merely run out of them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        yield
+
+
+# --- the score tables ------------------------------------------------------------------------------
+
+
+def test_every_score_says_which_way_is_better():
+    names = {name for kind in SCORES.values() for name in kind}
+    assert names == set(HIGHER_IS_BETTER)
+    assert not HIGHER_IS_BETTER["mse"] and not HIGHER_IS_BETTER["log_loss"]
+    assert HIGHER_IS_BETTER["accuracy"] and HIGHER_IS_BETTER["r2"] and HIGHER_IS_BETTER["macro_f1"]
+
+
+@pytest.mark.parametrize(("scores", "kind"), [
+    (regression_scores([1.0, 2.0], [1.5, 2.0]), "regression"),
+    (binary_scores([0, 1], [-1.0, 1.0], [0.2, 0.7]), "binary"),
+    (multiclass_scores([0, 1], np.eye(3)[[0, 1]], True, 3), "multiclass"),
+])
+def test_each_function_returns_its_kind_s_scores_in_display_order(scores, kind):
+    assert tuple(scores) == SCORES[kind]
+    assert all(type(value) is float for value in scores.values())
+
+
+# --- regression ------------------------------------------------------------------------------------
+
+
+def test_regression_scores_match_their_closed_forms():
+    y, pred = np.array([3.0, 0.0, 2.0, 5.0]), np.array([2.5, 0.5, 2.0, 4.0])
+    scores = regression_scores(y, pred)
+    mse = np.mean((y - pred) ** 2)
+    assert scores["mse"] == pytest.approx(mse)
+    assert scores["rmse"] == pytest.approx(math.sqrt(mse))
+    assert scores["mae"] == pytest.approx(np.mean(np.abs(y - pred)))
+    assert scores["r2"] == pytest.approx(1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2))
+    terms = np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / pred), 0) - y + pred  # 0 log 0 = 0
+    assert scores["poisson_deviance"] == pytest.approx(2 * np.mean(terms))
+
+
+@pytest.mark.parametrize(("y", "pred"), [([1.0, -1.0], [1.0, 1.0]), ([1.0, 2.0], [0.0, 1.0]),
+                                         ([1.0, 2.0], [-0.5, 1.0])])
+def test_poisson_deviance_is_nan_outside_its_domain(y, pred):
+    scores = regression_scores(y, pred)
+    assert math.isnan(scores["poisson_deviance"])
+    assert math.isfinite(scores["mse"])
+
+
+def test_diverged_predictions_score_nan_everywhere():
+    assert all(math.isnan(v) for v in regression_scores([1.0, 2.0], [np.nan, 1.0]).values())
+    assert all(math.isnan(v) for v in binary_scores([0, 1], [np.inf, 1.0]).values())
+    assert all(math.isnan(v) for v in multiclass_scores([0, 1], [[np.nan, 0.0], [0.0, 1.0]], False, 2).values())
+
+
+def test_malformed_inputs_are_user_errors():
+    with pytest.raises(DataError, match=r"one value per row, shape \(2,\)"):
+        regression_scores([1.0, 2.0], [[1.0], [2.0]])
+    with pytest.raises(DataError, match="NaN or infinite"):
+        regression_scores([1.0, np.nan], [1.0, 2.0])
+    with pytest.raises(DataError, match="class indices 0..1"):
+        binary_scores([0, 2], [0.1, 0.2])
+    with pytest.raises(DataError, match=r"shape \(rows, n_classes\)"):
+        multiclass_scores([0, 1], np.ones((2, 2)), True, 3)
+    with pytest.raises(LosslabError, match="kind must be one of"):
+        fit_baselines("ranking", np.ones((4, 1)), np.ones(4), [0, 1], {"test": [2, 3]})
+
+
+# --- binary ----------------------------------------------------------------------------------------
+
+
+def test_binary_scores_from_probabilities_match_scikit_learn():
+    y = np.array([0, 0, 1, 1, 1, 0])
+    proba = np.array([0.1, 0.6, 0.8, 0.4, 0.9, 0.3])
+    scores = binary_scores(y, np.log(proba / (1 - proba)), proba)
+    predicted = (proba > 0.5).astype(int)
+    assert scores["accuracy"] == pytest.approx(np.mean(predicted == y))
+    assert scores["log_loss"] == pytest.approx(-np.mean(y * np.log(proba) + (1 - y) * np.log(1 - proba)))
+    assert scores["roc_auc"] == pytest.approx(roc_auc_score(y, proba))
+    assert scores["f1"] == pytest.approx(f1_score(y, predicted))
+
+
+def test_log_loss_clips_as_keras_does():
+    # a certain wrong answer costs -log(1e-7), not infinity
+    scores = binary_scores([1, 0], [-1.0, -1.0], [0.0, 0.0])
+    assert scores["log_loss"] == pytest.approx(-math.log(1e-7) / 2, rel=1e-6)
+
+
+def test_hinge_margins_without_probabilities_give_no_log_loss_but_a_valid_auc():
+    y = np.array([0, 1, 1, 0, 1])
+    margin = np.array([-0.8, 0.3, -0.1, 0.2, 0.9])  # tanh outputs: class 1 when positive
+    scores = binary_scores(y, margin)
+    assert math.isnan(scores["log_loss"])
+    assert scores["accuracy"] == pytest.approx(3 / 5)
+    assert scores["roc_auc"] == pytest.approx(roc_auc_score(y, margin)) and 0 < scores["roc_auc"] <= 1
+
+
+def test_auc_is_nan_with_one_class_and_f1_with_nothing_to_find():
+    scores = binary_scores([0, 0, 0], [-1.0, 0.5, -0.2])
+    assert math.isnan(scores["roc_auc"]) and scores["f1"] == 0.0  # a false positive: F1 is 0
+    assert math.isnan(binary_scores([0, 0], [-1.0, -2.0])["f1"])  # no positives, none predicted
+
+
+# --- multiclass ------------------------------------------------------------------------------------
+
+
+def test_multiclass_scores_match_scikit_learn():
+    y = np.array([0, 1, 2, 2, 1])
+    proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8], [0.3, 0.3, 0.4]])
+    scores = multiclass_scores(y, proba, True, 3)
+    assert scores["accuracy"] == pytest.approx(3 / 5)
+    assert scores["log_loss"] == pytest.approx(log_loss(y, proba))
+    assert scores["log_loss"] == pytest.approx(-np.mean(np.log(proba[np.arange(5), y])))
+    assert scores["macro_f1"] == pytest.approx(f1_score(y, proba.argmax(1), average="macro"))
+
+
+def test_multiclass_scores_without_probabilities_and_with_classes_absent():
+    y = np.array([0, 1, 1])
+    scores = multiclass_scores(y, [[2.0, -1.0, 0.0, 0.0], [0.0, 3.0, 1.0, 0.0], [0.0, 1.0, 2.0, 0.0]], False, 4)
+    assert math.isnan(scores["log_loss"])
+    # class 0: F1 1; class 1: TP 1, FN 1, F1 2/3; class 2: predicted once, never present, F1 0;
+    # class 3 neither present nor predicted, so left out of the mean
+    assert scores["macro_f1"] == pytest.approx((1 + 2 / 3 + 0) / 3)
+    certain = multiclass_scores([0, 3], np.eye(4)[[0, 0]], True, 4)  # a certain wrong answer
+    assert certain["log_loss"] == pytest.approx(-math.log(1e-7) / 2, rel=1e-5)
+
+
+# --- baselines -------------------------------------------------------------------------------------
+
+
+def regression_data() -> tuple[np.ndarray, np.ndarray]:
+    X = RNG.normal(size=(500, 3))
+    return X, 2.0 + X @ np.array([1.0, -0.5, 0.0]) + RNG.normal(scale=0.1, size=500)
+
+
+def test_the_mean_baseline_predicts_the_training_mean():
+    X, y = regression_data()
+    rows = fit_baselines("regression", X, y, TRAIN, SPLITS)
+    assert [(r["baseline"], r["split"]) for r in rows] == [
+        ("mean", "validation"), ("mean", "test"), ("linear", "validation"), ("linear", "test")]
+    test = y[SPLITS["test"]]
+    assert rows_of(rows, "mean")["mse"] == pytest.approx(np.mean((test - y[TRAIN].mean()) ** 2))
+    assert rows_of(rows, "linear")["r2"] > 0.99  # the target is linear with little noise
+    assert rows_of(rows, "linear")["rmse"] == pytest.approx(0.1, rel=0.3)
+
+
+def test_poisson_glm_beats_the_mean_on_poisson_counts():
+    X = RNG.normal(size=(500, 2))
+    y = RNG.poisson(np.exp(0.5 + 0.7 * X[:, 0]))
+    rows = fit_baselines("regression", X, y, TRAIN, SPLITS, counts=True)
+    glm, mean = rows_of(rows, "poisson_glm"), rows_of(rows, "mean")
+    assert glm["poisson_deviance"] < 0.8 * mean["poisson_deviance"]
+    expected = mean_poisson_deviance(y[SPLITS["test"]], np.full(100, y[TRAIN].mean()))
+    assert mean["poisson_deviance"] == pytest.approx(expected)
+    assert "poisson_glm" not in {r["baseline"] for r in fit_baselines("regression", X, y, TRAIN, SPLITS)}
+
+
+def test_poisson_glm_refuses_a_standardised_target():
+    X = RNG.normal(size=(20, 1))
+    with pytest.raises(DataError, match="non-negative counts"):
+        fit_baselines("regression", X, RNG.normal(size=20), np.arange(10), {"test": np.arange(10, 20)}, counts=True)
+
+
+def test_the_majority_baseline_scores_the_training_majority_s_test_share():
+    X = RNG.normal(size=(500, 2))
+    y = (RNG.random(500) < 0.3).astype(int)  # class 0 is the majority
+    rows = fit_baselines("binary", X, y, TRAIN, SPLITS)
+    majority = rows_of(rows, "majority")
+    assert majority["accuracy"] == pytest.approx(np.mean(y[SPLITS["test"]] == 0))
+    prior = y[TRAIN].mean()  # its probability of class 1 is the training share, so its log-loss is finite
+    assert majority["log_loss"] == pytest.approx(log_loss(y[SPLITS["test"]], np.full(100, prior)))
+    assert majority["roc_auc"] == 0.5 and majority["f1"] == 0.0
+
+
+def test_logistic_regression_separates_separable_data():
+    X = RNG.normal(size=(500, 2))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    logistic = rows_of(fit_baselines("binary", X, y, TRAIN, SPLITS), "logistic")
+    assert logistic["accuracy"] >= 0.97 and logistic["roc_auc"] > 0.99
+
+
+def test_multiclass_baselines_cover_every_class_even_one_unseen_in_training():
+    X = RNG.normal(size=(500, 2))
+    y = np.digitize(X[:, 0], [-0.5, 0.5])
+    y[SPLITS["test"][:3]] = 3  # a fourth class, met only at test time
+    rows = fit_baselines("multiclass", X, y, TRAIN, SPLITS, n_classes=4)
+    majority, logistic = rows_of(rows, "majority"), rows_of(rows, "logistic")
+    counts = np.bincount(y[TRAIN], minlength=4)
+    assert majority["accuracy"] == pytest.approx(np.mean(y[SPLITS["test"]] == counts.argmax()))
+    assert math.isfinite(majority["log_loss"]) and math.isfinite(logistic["log_loss"])  # clipped, not infinite
+    assert logistic["accuracy"] > 0.9 and logistic["macro_f1"] > majority["macro_f1"]
+
+
+def test_a_classifier_needs_two_classes_to_fit():
+    with pytest.raises(DataError, match="one class only"):
+        fit_baselines("binary", np.ones((4, 1)), np.array([0, 0, 1, 1]), [0, 1], {"test": [2, 3]})
+
+
+@pytest.mark.parametrize("kind", ["regression", "binary"])
+def test_baselines_are_deterministic(kind):
+    X = RNG.normal(size=(500, 3))
+    y = RNG.poisson(2.0, size=500) if kind == "regression" else (X[:, 0] > 0).astype(int)
+    first = fit_baselines(kind, X, y, TRAIN, SPLITS, counts=kind == "regression")
+    np.testing.assert_equal(fit_baselines(kind, X, y, TRAIN, SPLITS, counts=kind == "regression"), first)  # NaN == NaN
