@@ -22,8 +22,8 @@ STAGES: list[tuple[str, ...]] = [
     ("losslab.planning", "losslab.case_studies"),
     ("losslab.engine",),
     ("losslab.results", "losslab.store", "losslab.predict"),
-    ("losslab.analysis", "losslab.replicate"),
-    ("losslab.figures", "losslab.outputs", "losslab.report", "losslab.tracking"),
+    ("losslab.analysis", "losslab.replicate", "losslab.sweep"),
+    ("losslab.figures", "losslab.outputs", "losslab.report", "losslab.tracking", "losslab.claims"),
     ("losslab.cli",),
 ]
 

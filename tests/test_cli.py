@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from losslab.cli import app
+from losslab.cli import _render, app
 from losslab.case_studies import CASE_STUDIES
 from losslab.registry import _BUILTINS
 
@@ -106,6 +106,15 @@ def test_run_with_hinge_also_prints_the_tutorials_rounding_accuracy(tmp_path: Pa
     assert match.groups() == (f"{runs['train_rounding_accuracy'].item():.3f}", f"{runs['test_rounding_accuracy'].item():.3f}")
 
 
+def test_run_flags_a_collapsed_run_and_its_json_says_so(tmp_path: Path) -> None:
+    args = ("run", "circles", "--loss", "bce", "--lr", "1e-50", "--epochs", "3", "--out", tmp_path)
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert "warning: the run collapsed: never moved" in result.stdout and "try a larger --lr" in result.stdout
+    row = json.loads(invoke(*args, "--json").stdout)["run"]
+    assert row["collapsed"] is True and row["collapse_reason"].startswith("never moved")
+
+
 # ------------------------------------------------------------------------------------ replicate
 
 
@@ -124,6 +133,10 @@ def test_replicate_prints_every_case_and_writes_one_figure_per_case(tmp_path: Pa
         assert figure.read_bytes().startswith(PNG), figure
     for name in ("circles.png", "blobs.png"):
         assert (tmp_path / name).read_bytes().startswith(PNG)
+    for problem in ("regression", "circles", "blobs", "positive_regression"):  # the history as Parquet only
+        assert len(pd.read_parquet(tmp_path / f"replicate_{problem}_history.parquet")) > 0
+        assert not (tmp_path / f"replicate_{problem}_history.csv").exists()
+        assert (tmp_path / f"replicate_{problem}_runs.csv").exists()
     table = pd.read_csv(tmp_path / "replicate.csv")
     assert table["case"].astype(str).tolist() == keys and table["runs"].eq(1).all()
 
@@ -132,11 +145,30 @@ def test_replicate_prints_every_case_and_writes_one_figure_per_case(tmp_path: Pa
 
 
 def test_compare_finds_cce_and_sparse_cce_identical(tmp_path: Path) -> None:
-    result = invoke("compare", "blobs", "--loss", "cce", "--loss", "scce", "--repeats", "3", "--epochs", "3", "--out", tmp_path)
+    try:  # a wide terminal: the verdict stays on one line
+        result = invoke("compare", "blobs", "--loss", "cce", "--loss", "scce", "--repeats", "3", "--epochs", "3",
+                        "--out", tmp_path, "--wide")
+    finally:
+        _render.set_wide(False)
     assert result.exit_code == 0, result.output
-    assert "identical on every paired seed" in result.stdout
+    assert "- categorical_crossentropy vs sparse_categorical_crossentropy (3 paired seeds): identical on every paired " \
+           "seed (3/3)." in result.stdout.splitlines()
     assert (tmp_path / "compare_blobs_curves.png").read_bytes().startswith(PNG)
     assert len(pd.read_csv(tmp_path / "compare_blobs_runs.csv")) == 6
+
+
+def test_prose_lines_wrap_at_words_to_the_width(tmp_path: Path) -> None:
+    result = invoke("compare", "blobs", "--loss", "cce", "--loss", "categorical_hinge", "--repeats", "2", "--epochs", "2",
+                    "--lr", "1e-50", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 100  # piped output is 100 columns wide
+    payload = json.loads(invoke("compare", "blobs", "--loss", "cce", "--loss", "categorical_hinge", "--repeats", "2", "--epochs", "2",
+                                "--lr", "1e-50", "--out", tmp_path, "--json").stdout)
+    text = "\n".join(lines)
+    for item in [*payload["flags"], *payload["notes"], *payload["verdicts"]]:
+        words = re.escape(item).replace("\\ ", r"\s+")  # the item's words in order, only ever broken at a space
+        assert re.search(words, text), item
 
 
 # ------------------------------------------------------------------------------------ recommend
@@ -158,9 +190,22 @@ def test_recommend_on_a_csv_file(tmp_path: Path) -> None:
     result = invoke("recommend", "--data", path, "--target", "y", "--out", tmp_path)
     assert result.exit_code == 0, result.output
     assert "Recommended loss: mean_squared_error" in result.stdout
-    assert "regression" in result.stdout and "60 training rows" in result.stdout
+    assert "regression, 80 rows (48 train, 12 validation, 20 test per split)" in result.stdout
     payload = json.loads(invoke("recommend", "--data", path, "--target", "y", "--json", "--out", tmp_path).stdout)
     assert (payload["kind"], payload["loss"], payload["output_layer"]) == ("regression", "mean_squared_error", "1 unit, linear")
+
+
+def test_a_test_size_that_leaves_too_few_training_rows_says_so_and_the_fix_that_applies(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    path = tmp_path / "binary.csv"
+    pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=(X[:, 0] > 0).astype(int)).to_csv(path, index=False)
+    for split in ("fixed", "resample"):
+        result = invoke("run", "--data", path, "--target", "label", "--loss", "bce", "--test-size", "0.99",
+                        "--split", split, "--out", tmp_path / "out")
+        assert_one_error_line(result, "with --test-size 0.99 the training part holds 3 rows, too few to hold each of the "
+                                      "2 classes in train, validation (20% of it) and test; use a smaller --test-size")
+        assert "fewer folds" not in result.stderr and "least populated" not in result.stderr
 
 
 # ----------------------------------------------------------------------------------- user errors
@@ -328,6 +373,36 @@ def test_the_installed_program_still_shows_help_with_exit_code_0(tmp_path: Path)
         assert "Usage: losslab" in done.stdout and done.stderr == ""
     bare = _run_program(cwd=tmp_path)  # no command: the help, not an error line
     assert "Usage: losslab" in bare.stdout and "recommend" in bare.stdout and "error:" not in bare.stderr
+
+
+#: What only a command that trains or draws needs: ``--help`` and option parsing must not load them.
+HEAVY = ("jax", "scipy", "pandas", "matplotlib", "sklearn", "optax", "losslab.cli._commands", "losslab.engine")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["replicate", "--help"], ["--version"],
+                                  ["run", "--seed", "x"], ["nonsense"]])
+def test_help_and_usage_errors_load_no_heavy_module(args: list[str]) -> None:
+    code = ("import sys\nfrom losslab.cli import app\ntry:\n    app(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            f"print('loaded:', [m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, check=False)
+    assert "loaded: []" in done.stderr, done.stderr
+
+
+def test_the_package_root_loads_its_names_when_first_used() -> None:
+    code = """
+import sys
+import losslab
+assert not [m for m in ("jax", "scipy", "pandas", "matplotlib", "losslab.results") if m in sys.modules]
+import losslab.replicate, losslab.predict  # the submodules do not hide the functions of the same names
+assert callable(losslab.replicate) and callable(losslab.predict) and losslab.Settings(epochs=2).epochs == 2
+assert set(losslab.__all__) <= set(dir(losslab)) and all(hasattr(losslab, name) for name in losslab.__all__)
+from losslab.results import Study  # imported on its own, a result still shows itself in a notebook
+from losslab.analysis import Comparison, Verification
+assert all(callable(cls._repr_html_) for cls in (Study, Comparison, Verification, losslab.Replication))
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
 
 
 def test_a_truncated_gzip_file_is_refused_with_one_line(tmp_path: Path) -> None:

@@ -272,3 +272,55 @@ def test_a_constant_difference_on_too_few_seeds_is_not_called_better() -> None:
     assert "better" not in text and text.startswith("inconclusive")
     five = np.array([0.80, 0.82, 0.81, 0.83, 0.79])
     assert "a better by 5.0 pt" in verdict(compare(make_study({"a": five, "b": five - 0.05})), "a", "b")
+
+
+# ------------------------------------------------------------------ a simple model that does better
+
+
+def _summary(rows: list[tuple[str, int, float, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["loss", "n", "score_mean", "score_sd"])
+
+
+def _learned(rows: list[tuple[str, float]]) -> pd.DataFrame:
+    return pd.DataFrame([(name, 10, mean, 0.01) for name, mean in rows], columns=["baseline", "n", "mean", "sd"])
+
+
+def test_a_simple_model_is_said_to_win_only_by_more_than_one_test_row() -> None:
+    from losslab.analysis._compare import _Context, _simple_model_wins
+    context = _Context("accuracy", "test_metric", 0.05, 0.3, 1 / 50, True)  # one test row: 2 points
+    summary = _summary([("bce", 10, 0.80, 0.01), ("hinge", 10, 0.78, 0.01)])
+    assert _simple_model_wins(_learned([("logistic", 0.81)]), summary, context) == []  # half a row: noise
+    [note] = _simple_model_wins(_learned([("logistic", 0.83)]), summary, context)
+    assert note.startswith("The logistic baseline scores better than every loss here (mean test accuracy 83.0% vs "
+                           "80.0% for the best loss, bce")
+
+
+def test_the_best_learned_baseline_is_judged_beyond_the_losses_standard_error() -> None:
+    from losslab.analysis._compare import _Context, _simple_model_wins
+    context = _Context("mse", "test_metric", 0.05, 0.3, None, True)
+    summary = _summary([("poisson", 9, 0.65, 0.18), ("mse", 9, 0.70, 0.18)])  # standard error 0.06
+    within = _learned([("linear", 0.66), ("poisson_glm", 0.61)])
+    assert _simple_model_wins(within, summary, context) == []
+    [note] = _simple_model_wins(_learned([("linear", 0.66), ("poisson_glm", 0.55)]), summary, context)
+    assert note.startswith("The poisson_glm baseline scores better than every loss here (mean test mse 0.55 vs 0.65 "
+                           "for the best loss, poisson")
+
+
+# ------------------------------------------------------------------------------- verify's sentence
+
+
+def test_the_verify_sentence_names_an_alternative_that_collapsed_and_how_sure_plainly() -> None:
+    from losslab.analysis._verify import _choose
+    rng = np.random.default_rng(3)
+    a = rng.normal(0.8, 0.02, 8)
+    study = make_study({"a": a, "b": a + rng.normal(0, 0.02, 8), "c": a - 0.001})
+    collapsed = (study.runs["loss"] == "c") & (study.runs["seed"] < 6)
+    study.runs.loc[collapsed, "collapsed"] = True
+    study.runs.loc[collapsed, "collapse_reason"] = "never moved (its training loss did not change)"
+    comparison = compare(study)
+    choice, sentence = _choose("a", study.losses, comparison, comparison, "test")
+    assert choice == "a"
+    assert sentence.startswith("Use a: the recommended loss; no alternative did better on the test rows, and on the "
+                               "test rows the data cannot separate it from b; c collapsed on most runs (8 seeds on one "
+                               "split; not sure: the test rows do not decide every comparison).")
+    assert "undecided" not in sentence and sentence.count(". ") == 0

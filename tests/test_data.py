@@ -765,7 +765,7 @@ def test_short_tables_gaps_and_spaces_are_no_row_ids(tmp_path):
     n = 30
     frame = pd.DataFrame({
         "step": np.arange(n),  # 0..n-1, but in a file too short to tell an ID from a count
-        "year": np.arange(1990, 1990 + n),  # a run, but not from 0 or 1
+        "year": np.arange(1990, 1990 + n),  # a run, but named as a year: a feature
         "sparse": np.arange(n) * 3,  # unique whole numbers with gaps
         "x": rng.normal(size=n),
         "y": rng.normal(size=n),
@@ -779,6 +779,25 @@ def test_short_tables_gaps_and_spaces_are_no_row_ids(tmp_path):
     frame.assign(name=[f"person number {i}" for i in range(n)]).to_csv(tmp_path / "text.csv", index=False)
     with pytest.raises(DataError, match="'name' has 30 different text values in 30 rows.*free text or an ID"):
         Problem.from_file(tmp_path / "text.csv", "y", drop=["step"])  # words with spaces: free text, not an ID
+
+
+def test_a_run_of_unique_whole_numbers_from_any_start_is_a_row_id_unless_named_as_a_year(tmp_path):
+    rng = np.random.default_rng(4)
+    n = 250
+    frame = pd.DataFrame({
+        "customer_id": rng.permutation(np.arange(1000, 1000 + n)),  # contiguous from 1000: an ID
+        "order_no": np.delete(np.arange(500, 500 + n + 20), rng.choice(n + 20, 20, replace=False)),  # a few gaps
+        "year": np.arange(1770, 1770 + n),  # one row per year: a feature
+        "spend": rng.normal(size=n),
+        "y": rng.normal(size=n),
+    })
+    frame.to_csv(tmp_path / "customers.csv", index=False)
+    with pytest.warns(DataNote, match="'customer_id' is a row ID"):
+        problem = Problem.from_file(tmp_path / "customers.csv", "y")
+    assert problem.feature_names == ("year", "spend")
+    dropped = problem.preparation["dropped_columns"]
+    assert dropped["customer_id"] == "a row ID (a different whole number in every row, 1000 to 1249)"
+    assert dropped["order_no"].startswith("a row ID")
 
 
 # ------------------------------------------------------------------------------------ dates

@@ -279,3 +279,138 @@ def test_the_scatter_plot_has_one_collection_per_class(name: str, n_classes: int
 def test_the_scatter_plot_refuses_problems_it_cannot_draw(name: str) -> None:
     with pytest.raises(ValueError, match="classification problem with 2 features"):
         plot_dataset(get_problem(name))
+
+
+# --------------------------------------------------------------------- drawing fast, and only once
+
+
+def test_the_png_is_what_savefig_writes_though_drawn_once(study, tmp_path: Path) -> None:
+    """The figure is drawn once, at the PNG's resolution, and that drawing is written: pixel for
+    pixel the file matplotlib's own ``savefig`` writes at that resolution."""
+    from losslab.figures._canvas import PNG_DPI
+
+    fig = plot_learning_curves(rows(study, "hinge"), "circles: hinge", tmp_path / "once.png")
+    fig.savefig(tmp_path / "savefig.png", dpi=PNG_DPI)
+    np.testing.assert_array_equal(matplotlib.image.imread(tmp_path / "once.png"), matplotlib.image.imread(tmp_path / "savefig.png"))
+    assert fig.get_dpi() == 100  # the figure handed back keeps its own resolution
+
+
+def test_a_figure_can_be_written_into_a_binary_file_object(study, tmp_path: Path) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    plot_learning_curves(rows(study, "hinge"), "circles: hinge", buffer)
+    plot_learning_curves(rows(study, "hinge"), "circles: hinge", tmp_path / "file.png")
+    assert buffer.getvalue() == (tmp_path / "file.png").read_bytes()
+
+
+def test_the_curves_table_and_band_equal_pandas_and_numpy(study) -> None:
+    """The NumPy pivot and percentiles that replaced pandas' pivot table and ``nanpercentile``
+    give the same numbers: missing cells and NaN rows included, and rows that share an epoch
+    and seed averaged."""
+    from losslab.figures._canvas import BAND, _by_epoch_and_seed, _nanpercentiles
+
+    history = rows(study, "hinge")
+    history = history[history["split"] == "test"].copy()
+    history.loc[history.index[::4], "loss_value"] = np.nan
+    history = history.drop(index=history.index[3])  # a seed without that epoch
+    for frame in (history, pd.concat([history, history.assign(loss_value=history["loss_value"] * 2)])):  # the second: duplicates
+        table = frame.pivot_table(index="epoch", columns="seed", values="loss_value", dropna=False)
+        epochs, values = _by_epoch_and_seed(frame, "loss_value")
+        np.testing.assert_array_equal(epochs, table.index.to_numpy())
+        np.testing.assert_array_equal(values, table.to_numpy(dtype=float))
+        values = values[np.isfinite(values).any(axis=1)]
+        assert np.isnan(values).any()
+        np.testing.assert_array_equal(_nanpercentiles(values, BAND), np.nanpercentile(values, BAND, axis=1))
+
+
+def _jobs(study, out: Path):
+    from losslab.figures._many import Job
+
+    history = study.history
+    jobs = [Job(plot_dataset, (CIRCLES,), out / "circles.png")]
+    for loss in study.losses:
+        for seeds in ([0], [1], [2], [0, 1, 2]):
+            jobs.append(Job(plot_learning_curves, (rows(study, loss, seeds), f"circles: {loss} {seeds}"),
+                            out / f"{loss}-{len(seeds)}-{seeds[0]}.png"))
+    assert len(jobs) >= 6  # enough for the worker process
+    return jobs
+
+
+def test_many_figures_drawn_beside_a_worker_process_are_the_ones_drawn_here(study, tmp_path: Path, monkeypatch) -> None:
+    from losslab.figures import _many
+
+    jobs = _jobs(study, tmp_path / "worker")
+    helpers, helper = [], _many._Helper
+    monkeypatch.setattr(_many, "_Helper", lambda *a: helpers.append(helper(*a)) or helpers[-1])
+    monkeypatch.setattr(_many, "_workers", lambda since: 1)
+    assert sorted(_many.draw_all(jobs)) == sorted(job.path for job in jobs)
+    assert len(helpers) == 1 and helpers[0].ready.is_set()  # the worker started and took figures
+    monkeypatch.setattr(_many, "_workers", lambda since: 0)
+    here = [_many.Job(job.plot, job.args, tmp_path / "here" / job.path.name) for job in jobs]
+    _many.draw_all(here)
+    for job, again in zip(jobs, here):
+        assert job.path.read_bytes() == again.path.read_bytes(), job.path.name
+    assert not list((tmp_path / "worker").glob(".*partial"))
+
+
+def test_a_figure_already_drawn_from_the_same_inputs_is_kept(study, tmp_path: Path, monkeypatch) -> None:
+    from losslab.figures import _many
+
+    monkeypatch.setenv(_many.WORKERS_VARIABLE, "0")
+    jobs = _jobs(study, tmp_path)
+    assert len(_many.draw_all(jobs)) == len(jobs)
+    assert all(_many.drawn_from(job.path) for job in jobs)
+    assert _many.draw_all(jobs) == []  # nothing changed: nothing drawn
+    first, second, third = jobs[1], jobs[2], jobs[3]
+    first.path.unlink()  # missing
+    damaged = bytearray(second.path.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    second.path.write_bytes(bytes(damaged))  # no longer the PNG drawn, though its record is intact
+    changed = rows(study, "hinge", [2]).assign(loss_value=lambda frame: frame["loss_value"] + 1)
+    jobs[3] = _many.Job(third.plot, (changed, third.args[1]), third.path)  # other data
+    jobs[4] = _many.Job(jobs[4].plot, (jobs[4].args[0], "another title"), jobs[4].path)
+    assert sorted(_many.draw_all(jobs)) == sorted(job.path for job in jobs[1:5])
+    assert _many.draw_all(jobs) == []
+
+
+def test_a_worker_that_cannot_start_leaves_every_figure_drawn_here(study, tmp_path: Path, monkeypatch) -> None:
+    from losslab.figures import _many
+
+    monkeypatch.setattr(_many, "_workers", lambda since: 1)
+    monkeypatch.setattr(_many.sys, "executable", str(tmp_path / "no-python-here"))
+    jobs = _jobs(study, tmp_path)
+    assert sorted(_many.draw_all(jobs)) == sorted(job.path for job in jobs)
+    assert all(job.path.read_bytes().startswith(b"\x89PNG") for job in jobs)
+
+
+def _warning_curves(history, title, path):
+    """A plot function the worker cannot import (the tests are not on its path), which warns."""
+    warnings.warn(f"drawn here: {title}", UserWarning, stacklevel=1)
+    return plot_learning_curves(history, title, path)
+
+
+def test_figures_the_worker_cannot_draw_are_drawn_here_with_their_warnings(study, tmp_path: Path, monkeypatch) -> None:
+    from losslab.figures import _many
+
+    monkeypatch.setattr(_many, "_workers", lambda since: 1)
+    jobs = [_many.Job(_warning_curves, job.args, job.path) for job in _jobs(study, tmp_path)[1:]]
+    with pytest.warns(UserWarning, match="drawn here") as caught:
+        assert sorted(_many.draw_all(jobs)) == sorted(job.path for job in jobs)
+    assert len(caught) == len(jobs)
+    assert all(job.path.read_bytes().startswith(b"\x89PNG") for job in jobs)
+
+
+@pytest.mark.parametrize(("idle_ticks", "workers"), [(100, 1), (50, 1), (10, 0), (0, 0)])
+def test_the_worker_starts_only_when_a_core_was_idle(idle_ticks: int, workers: int, monkeypatch) -> None:
+    """Over 200 ticks of a 2-core machine's time, ``idle_ticks`` idle: a worker when half a core
+    or more was free while this process drew its first figure (its own core being busy)."""
+    from losslab.figures import _many
+
+    monkeypatch.delenv(_many.WORKERS_VARIABLE, raising=False)
+    monkeypatch.setattr(_many.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(_many.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(_many, "_cpu_times", lambda: (1000 + idle_ticks, 2000 + 200))
+    assert _many._workers((1000, 2000)) == workers
+    monkeypatch.setenv(_many.WORKERS_VARIABLE, "0")
+    assert _many._workers((1000, 2000)) == 0

@@ -601,3 +601,175 @@ def test_gradients_are_the_textbook_ones(x64):
     yb = jnp.array([[0.0], [1.0], [1.0]])
     gb = jax.grad(lambda z: jnp.sum(L.binary_crossentropy_from_logits(yb, z)))(zb)
     np.testing.assert_allclose(np.asarray(gb), np.asarray(jax.nn.sigmoid(zb) - yb), rtol=1e-10, atol=1e-12)
+
+
+# --- sparse cross-entropy with many classes: the gather form ------------------------------------------
+
+from losslab.losses import _classification  # noqa: E402
+
+MANY = 2_000  # classes: above SPARSE_GATHER_CLASSES, so the sparse losses take the gather form
+
+
+@pytest.fixture
+def one_hot_form(monkeypatch):
+    """Call ``fn(*args)`` with the sparse losses forced to their one-hot form (eagerly: a jitted
+    function traced before would keep the form it was traced with)."""
+    def call(fn, *args):
+        with monkeypatch.context() as patch:
+            patch.setattr(_classification, "SPARSE_GATHER_CLASSES", 10**9)
+            return fn(*args)
+    return call
+
+
+def _many_class_data(dtype=jnp.float32, rows=64, classes=MANY, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, classes, rows)
+    logits = rng.normal(scale=3.0, size=(rows, classes))
+    return jnp.asarray(labels), jnp.asarray(logits, dtype)
+
+
+def _jaxpr_has_gather(fn, labels, values):
+    return "gather" in str(jax.make_jaxpr(fn)(labels, values))
+
+
+def test_sparse_form_is_chosen_by_the_class_count():
+    threshold = _classification.SPARSE_GATHER_CLASSES
+    assert 3 < threshold <= 1_000  # the tutorial's blobs one-hot; 1,000 classes and more gather
+    for fn in (L.sparse_categorical_crossentropy, L.sparse_categorical_crossentropy_from_logits):
+        for classes, gathers in ((3, False), (threshold - 1, False), (threshold, True), (MANY, True)):
+            labels, logits = _many_class_data(rows=4, classes=classes)
+            assert _jaxpr_has_gather(fn, labels, logits) is gathers, (fn.__name__, classes)
+
+
+def test_gather_form_equals_one_hot_form_with_many_classes(one_hot_form):
+    labels, z = _many_class_data()
+    p = jax.nn.softmax(z)
+    raw = jnp.exp(z / 3.0)  # positive, not normalised: the renormalisation is part of the loss
+    for fn, pred in ((L.sparse_categorical_crossentropy_from_logits, z), (L.sparse_categorical_crossentropy, p),
+                     (L.sparse_categorical_crossentropy, raw)):
+        gather = np.asarray(fn(labels, pred))
+        one_hot = np.asarray(one_hot_form(fn, labels, pred))
+        assert gather.shape == one_hot.shape == (64,)
+        np.testing.assert_allclose(gather, one_hot, rtol=1e-6, atol=0, err_msg=fn.__name__)
+    np.testing.assert_allclose(np.asarray(L.sparse_categorical_crossentropy(labels, raw)),
+                               np_sparse_cce(np.asarray(labels), np.asarray(raw, np.float64)), rtol=1e-5)
+
+
+def test_gather_form_equals_categorical_crossentropy_with_many_classes():
+    labels, z = _many_class_data()
+    y = jax.nn.one_hot(labels, MANY)
+    np.testing.assert_allclose(np.asarray(L.sparse_categorical_crossentropy_from_logits(labels, z)),
+                               np.asarray(L.categorical_crossentropy_from_logits(y, z)), rtol=1e-6)
+    p = jax.nn.softmax(z)
+    np.testing.assert_allclose(np.asarray(L.sparse_categorical_crossentropy(labels, p)),
+                               np.asarray(L.categorical_crossentropy(y, p)), rtol=1e-6)
+
+
+def test_gather_form_clips_as_keras_does(one_hot_form, x64):
+    labels = jnp.array([0, 1, 2, 3])
+    p = np.full((4, MANY), 1e-3)
+    p[0, 0] = 0.0  # zero on the true class: clipped to epsilon
+    p[1] = 0.0
+    p[1, 1] = 1.0  # all the mass on the true class: clipped to 1 - epsilon
+    p[2] *= 7.0  # not normalised
+    p[3, 3] = 1e-12  # below epsilon after normalisation
+    p = jnp.asarray(p)
+    got = np.asarray(L.sparse_categorical_crossentropy(labels, p))
+    np.testing.assert_allclose(got, np.asarray(one_hot_form(L.sparse_categorical_crossentropy, labels, p)),
+                               rtol=1e-12, atol=0)
+    np.testing.assert_allclose(got[[0, 3]], -np.log(EPS), rtol=1e-12)
+    np.testing.assert_allclose(got[1], -np.log(1 - EPS), rtol=1e-9)
+    np.testing.assert_allclose(got[2], np.log(MANY), rtol=1e-12)  # uniform, whatever the scale
+
+
+def test_gather_form_of_extreme_logits_is_finite_and_exact(one_hot_form):
+    labels = jnp.array([0, 1, 2])
+    z = np.zeros((3, MANY), np.float32)
+    z[0, 0] = 1e4  # confidently right
+    z[1, 0] = 1e4  # confidently wrong
+    z[2, 2], z[2, 5] = -1e4, 1e4
+    z = jnp.asarray(z)
+    got = np.asarray(L.sparse_categorical_crossentropy_from_logits(labels, z))
+    one_hot = one_hot_form(L.sparse_categorical_crossentropy_from_logits, labels, z)
+    np.testing.assert_array_equal(got, np.asarray(one_hot))
+    np.testing.assert_allclose(got, [0.0, 1e4, 2e4], rtol=1e-6, atol=1e-6)
+
+
+def test_gather_form_gives_zero_for_a_label_outside_the_classes_as_the_one_hot_form(one_hot_form):
+    labels = jnp.array([MANY, -1, 10 * MANY, 3])
+    z = jnp.asarray(np.random.default_rng(1).normal(size=(4, MANY)), jnp.float32)
+    for fn, pred in ((L.sparse_categorical_crossentropy_from_logits, z), (L.sparse_categorical_crossentropy,
+                                                                          jax.nn.softmax(z))):
+        got = np.asarray(fn(labels, pred))
+        np.testing.assert_allclose(got, np.asarray(one_hot_form(fn, labels, pred)), rtol=1e-6, atol=0)
+        np.testing.assert_array_equal(got[:3], 0.0)
+        assert got[3] > 0.0
+        g = np.asarray(jax.grad(lambda x: jnp.sum(fn(labels, x)))(pred))
+        assert np.all(np.isfinite(g)) and not np.any(g[:3]) and np.any(g[3])
+
+
+def test_gather_form_broadcasts_labels_and_takes_a_unit_axis(one_hot_form):
+    # the engine passes labels broadcast to (runs, rows); a bare (rows,) must broadcast the same way
+    labels, z = _many_class_data(rows=8)
+    runs = jnp.stack([z, 2.0 * z, -z])  # (3, 8, MANY)
+    p = jax.nn.softmax(runs)
+    for fn, pred in ((L.sparse_categorical_crossentropy_from_logits, runs), (L.sparse_categorical_crossentropy, p)):
+        expected = np.asarray(one_hot_form(fn, labels, pred))
+        assert expected.shape == (3, 8)
+        np.testing.assert_allclose(np.asarray(fn(labels, pred)), expected, rtol=1e-6)
+        runs_labels = jnp.broadcast_to(labels, (3, 8))
+        np.testing.assert_allclose(np.asarray(fn(runs_labels, pred)), expected, rtol=1e-6)
+        np.testing.assert_allclose(np.asarray(fn(runs_labels[..., None], pred)), expected, rtol=1e-6)
+
+
+def test_gather_form_gradients_equal_the_one_hot_forms(one_hot_form):
+    labels, z = _many_class_data()
+    w = jnp.linspace(0.5, 1.5, 64)  # per-row weights, as the engine's batch mask
+    grad_z = lambda z: jnp.sum(w * L.sparse_categorical_crossentropy_from_logits(labels, z))  # noqa: E731
+    g = np.asarray(jax.grad(grad_z)(z))
+    np.testing.assert_allclose(g, np.asarray(one_hot_form(jax.grad(grad_z), z)), rtol=1e-6, atol=1e-9)
+    textbook = np.asarray(w)[:, None] * (_softmax(np.asarray(z, np.float64)) - np.eye(MANY)[np.asarray(labels)])
+    np.testing.assert_allclose(g, textbook, rtol=1e-4, atol=1e-8)
+
+    raw = jnp.exp(z / 3.0).at[0, labels[0]].set(0.0)  # one clipped true class: its gradient is 0
+    grad_p = lambda p: jnp.sum(w * L.sparse_categorical_crossentropy(labels, p))  # noqa: E731
+    gp = np.asarray(jax.grad(grad_p)(raw))
+    np.testing.assert_allclose(gp, np.asarray(one_hot_form(jax.grad(grad_p), raw)), rtol=1e-6, atol=1e-12)
+    assert not np.any(gp[0]) and np.any(gp[1])
+
+
+def test_gather_form_gradients_match_finite_differences(x64):
+    labels, z = _many_class_data(jnp.float64, rows=3, classes=300)
+    check_grads(lambda z: jnp.sum(L.sparse_categorical_crossentropy_from_logits(labels, z)), (z,), order=1,
+                modes=["rev"])
+    p = jax.nn.softmax(z / 3.0) + 1e-3  # probabilities ~3e-3: a smaller step than the default 1e-4
+    check_grads(lambda p: jnp.sum(L.sparse_categorical_crossentropy(labels, p)), (p,), order=1, modes=["rev"],
+                eps=1e-6)
+
+
+def test_gather_form_does_not_build_a_one_hot(one_hot_form):
+    # what integer labels are for: evaluating every row of 16 runs needs no (runs, rows, classes) temporary
+    labels = jnp.zeros((16, 200), jnp.int32)
+    p = jnp.full((16, 200, MANY), 1.0 / MANY, jnp.float32)
+
+    def temp_bytes():
+        return jax.jit(lambda y, q: L.sparse_categorical_crossentropy(y, q)).lower(labels, p).compile() \
+            .memory_analysis().temp_size_in_bytes
+
+    assert temp_bytes() < p.nbytes / 10
+    assert one_hot_form(temp_bytes) >= p.nbytes / 2  # the measurement would see one, were it built
+
+
+@pytest.mark.parametrize("classes", [3, 10])
+def test_below_the_threshold_sparse_is_bit_identical_to_categorical(classes):
+    labels, z = _many_class_data(rows=32, classes=classes)
+    y = jax.nn.one_hot(labels, classes)
+    p = jax.nn.softmax(z)
+    for jit in (lambda f: f, jax.jit):
+        np.testing.assert_array_equal(np.asarray(jit(L.sparse_categorical_crossentropy)(labels, p)),
+                                      np.asarray(jit(L.categorical_crossentropy)(y, p)))
+        np.testing.assert_array_equal(np.asarray(jit(L.sparse_categorical_crossentropy_from_logits)(labels, z)),
+                                      np.asarray(jit(L.categorical_crossentropy_from_logits)(y, z)))
+        sparse_grad = jit(jax.grad(lambda z: jnp.sum(L.sparse_categorical_crossentropy_from_logits(labels, z))))
+        dense_grad = jit(jax.grad(lambda z: jnp.sum(L.categorical_crossentropy_from_logits(y, z))))
+        np.testing.assert_array_equal(np.asarray(sparse_grad(z)), np.asarray(dense_grad(z)))

@@ -487,6 +487,13 @@ def test_a_poisson_count_target_gets_the_poisson_loss(center_target):
     assert describe_target(problem) == "counts"
 
 
+def test_counts_read_from_zero_never_from_minus_zero():
+    rng = np.random.default_rng(2)  # un-standardising these counts leaves a zero a rounding error below 0
+    y = rng.poisson(rng.uniform(1, 5), size=int(rng.integers(50, 400)))
+    [note] = recommend(problem_with(y)).notes
+    assert note.startswith(f"Read as counts: whole numbers from 0 to {y.max()}, "), note
+
+
 def test_counts_without_zeros_need_a_right_skew():
     rng = np.random.default_rng(0)
     skewed = 1 + rng.geometric(0.3, size=400)  # 2, 3, ...: no zero, skew ~ 2

@@ -8,12 +8,23 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import f1_score, log_loss, mean_poisson_deviance, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    log_loss,
+    mean_absolute_error,
+    mean_poisson_deviance,
+    mean_squared_error,
+    r2_score,
+    roc_auc_score,
+    root_mean_squared_error,
+)
 
 from losslab.errors import DataError, LosslabError
 from losslab.scores import (
     HIGHER_IS_BETTER,
     SCORES,
+    batch_scores,
     binary_scores,
     fit_baselines,
     multiclass_scores,
@@ -156,6 +167,205 @@ def test_multiclass_scores_without_probabilities_and_with_classes_absent():
     assert scores["macro_f1"] == pytest.approx((1 + 2 / 3 + 0) / 3)
     certain = multiclass_scores([0, 3], np.eye(4)[[0, 0]], True, 4)  # a certain wrong answer
     assert certain["log_loss"] == pytest.approx(-math.log(1e-7) / 2, rel=1e-5)
+
+
+# --- many runs at once, against scikit-learn ----------------------------------------------------------
+#
+# batch_scores computes every score with NumPy for a whole batch of runs; scikit-learn, called on
+# each run alone, is the oracle. The runs are drawn to hit the edges: tied outputs, a class absent
+# from the split (or from both the split and the predictions), perfect and inverted predictions,
+# outputs clipped at 0 and 1, constant targets, and diverged runs (NaN or infinite outputs).
+
+
+def sklearn_regression(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    if not np.all(np.isfinite(pred)):
+        return dict.fromkeys(SCORES["regression"], math.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # R² of one row: scikit-learn warns and says NaN
+        r2 = r2_score(y, pred)
+    return {"mse": mean_squared_error(y, pred), "rmse": root_mean_squared_error(y, pred),
+            "mae": mean_absolute_error(y, pred), "r2": r2,
+            "poisson_deviance": mean_poisson_deviance(y, pred) if y.min() >= 0 and pred.min() > 0 else math.nan}
+
+
+def sklearn_binary(y: np.ndarray, out: np.ndarray, activation: str) -> dict[str, float]:
+    if not np.all(np.isfinite(out)):
+        return dict.fromkeys(SCORES["binary"], math.nan)
+    is_proba = activation in ("sigmoid", "softmax")
+    ranking = out[:, 1] if activation == "softmax" else out[:, 0]
+    predicted = (ranking > (0.5 if is_proba else 0)).astype(int)
+    return {
+        "accuracy": accuracy_score(y, predicted),
+        "log_loss": log_loss(y, np.clip(ranking, 1e-7, 1 - 1e-7), labels=[0, 1]) if is_proba else math.nan,
+        "roc_auc": roc_auc_score(y, ranking) if len(np.unique(y)) == 2 else math.nan,
+        "f1": f1_score(y, predicted, zero_division=np.nan),
+    }
+
+
+def sklearn_multiclass(y: np.ndarray, out: np.ndarray, activation: str, n_classes: int) -> dict[str, float]:
+    if not np.all(np.isfinite(out)):
+        return dict.fromkeys(SCORES["multiclass"], math.nan)
+    predicted, clipped = out.argmax(axis=1), np.clip(out, 1e-7, 1 - 1e-7)
+    return {
+        "accuracy": accuracy_score(y, predicted),
+        "log_loss": log_loss(y, clipped / clipped.sum(axis=1, keepdims=True), labels=range(n_classes))
+        if activation == "softmax" else math.nan,
+        "macro_f1": f1_score(y, predicted, labels=range(n_classes), average="macro", zero_division=np.nan),
+    }
+
+
+def assert_matches(batch: dict[str, np.ndarray], expected: list[dict[str, float]], kind: str) -> None:
+    """``batch`` (a value per run) equals scikit-learn's value for each run alone, NaN for NaN."""
+    assert tuple(batch) == SCORES[kind]
+    for name, values in batch.items():
+        assert values.shape == (len(expected),) and values.dtype == np.float64
+        want = np.array([scores[name] for scores in expected])
+        np.testing.assert_allclose(values, want, rtol=1e-12, atol=1e-12, equal_nan=True, err_msg=name)
+
+
+def tied(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``values``, half the time rounded to one decimal so that many tie."""
+    return np.round(values, 1) if rng.random() < 0.5 else values
+
+
+def diverge(outputs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``outputs`` with a NaN or an infinity in a few random runs (any row, any unit)."""
+    outputs = outputs.copy()
+    for run in rng.choice(len(outputs), size=max(1, len(outputs) // 8), replace=False):
+        row, unit = rng.integers(outputs.shape[1]), rng.integers(outputs.shape[2])
+        outputs[run, row, unit] = rng.choice([np.nan, np.inf, -np.inf])
+    return outputs
+
+
+def binary_outputs(y: np.ndarray, activation: str, runs: int, rng: np.random.Generator) -> np.ndarray:
+    """Random runs' outputs for labels ``y`` (runs, rows): some perfect, some inverted, some clipped."""
+    rows = y.shape[-1]
+    y = np.broadcast_to(y, (runs, rows))
+    if activation == "tanh":
+        first = tied(rng.uniform(-1, 1, (runs, rows)), rng)
+        first[0], first[1] = np.where(y[0] == 1, 0.7, -0.7), np.where(y[1] == 1, -0.7, 0.7)  # perfect, inverted
+    else:
+        first = tied(rng.uniform(0, 1, (runs, rows)), rng)
+        first[0], first[1] = y[0], 1 - y[1]  # certain and right, certain and wrong (clipped to 1e-7)
+        first[2] = 0.5  # every row tied, and none predicted positive
+    if activation == "softmax":
+        return np.stack([1 - first, first], axis=2)
+    return first[:, :, None]
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("activation", ["sigmoid", "softmax", "tanh"])
+def test_binary_batch_scores_match_scikit_learn(seed, activation):
+    rng = np.random.default_rng(seed)
+    rows, runs = int(rng.integers(2, 40)), 24
+    y = (rng.random(rows) < rng.uniform(0.1, 0.9)).astype(int)
+    if seed % 4 == 0:
+        y[:] = seed % 8 // 4  # one class only: no AUC; with no positives, F1 is NaN unless one is predicted
+    outputs = diverge(binary_outputs(y, activation, runs, rng), rng)
+    scores = batch_scores("binary", y, outputs, activation)
+    assert_matches(scores, [sklearn_binary(y, out, activation) for out in outputs], "binary")
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("activation", ["softmax", "tanh"])
+def test_multiclass_batch_scores_match_scikit_learn(seed, activation):
+    rng = np.random.default_rng(seed)
+    n_classes, rows, runs = int(rng.integers(3, 7)), int(rng.integers(1, 60)), 24
+    present = rng.choice(n_classes, size=int(rng.integers(1, n_classes + 1)), replace=False)  # classes absent too
+    y = rng.choice(present, size=rows)
+    if activation == "softmax":
+        outputs = tied(rng.dirichlet(np.full(n_classes, 0.5), size=(runs, rows)), rng)
+    else:
+        outputs = tied(rng.uniform(-1, 1, (runs, rows, n_classes)), rng)
+    outputs[0] = np.eye(n_classes)[y]  # perfect
+    outputs[1] = np.eye(n_classes)[(y + 1) % n_classes]  # always wrong, certain of it
+    outputs[2] = 1 / n_classes  # every class tied: argmax says class 0
+    outputs[3] = np.eye(n_classes)[np.zeros(rows, dtype=int)]  # a constant: most classes neither present nor predicted
+    outputs = diverge(outputs, rng)
+    scores = batch_scores("multiclass", y, outputs, activation, n_classes)
+    assert_matches(scores, [sklearn_multiclass(y, out, activation, n_classes) for out in outputs], "multiclass")
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_regression_batch_scores_match_scikit_learn_in_the_target_s_units(seed):
+    rng = np.random.default_rng(seed)
+    rows, runs = 1 if seed == 3 else int(rng.integers(2, 50)), 24  # one row: R² is NaN
+    scale, offset = rng.uniform(0.5, 3), rng.choice([0.0, rng.uniform(-2, 5)])
+    units = lambda values: values * scale + offset  # noqa: E731
+    if seed % 4 == 0:
+        y = np.full(rows, 1.5)  # a constant target: R² is 1 when exact, else 0 (not -inf)
+    elif seed % 4 == 1:
+        y = (rng.poisson(2.0, rows) - offset) / scale  # counts in their own units: the Poisson deviance applies
+    else:
+        y = rng.normal(size=rows)
+    outputs = y + tied(rng.normal(scale=rng.uniform(0.1, 2), size=(runs, rows)), rng)
+    outputs[0] = y  # exact
+    outputs[1] = (np.abs(units(y)) + 0.5 - offset) / scale  # positive predictions in the target's units
+    outputs[2] = (-offset - 1) / scale  # negative predictions: no Poisson deviance
+    outputs = diverge(outputs[:, :, None], rng)
+    scores = batch_scores("regression", y, outputs, "linear", scale=scale, offset=offset)
+    assert_matches(scores, [sklearn_regression(units(y), units(out[:, 0])) for out in outputs], "regression")
+
+
+@pytest.mark.parametrize(("kind", "activation", "n_classes"),
+                         [("binary", "sigmoid", 2), ("binary", "tanh", 2), ("multiclass", "softmax", 4),
+                          ("regression", "exponential", None)])
+def test_each_run_may_have_its_own_rows(kind, activation, n_classes):
+    rng = np.random.default_rng(1)
+    runs, rows = 30, 25
+    if kind == "regression":
+        y, outputs = rng.poisson(3.0, (runs, rows)), rng.uniform(0.5, 5, (runs, rows, 1))
+    else:
+        y = rng.integers(0, n_classes, (runs, rows))
+        y[0] = 0  # one run's rows hold one class only
+        if kind == "binary" and activation == "sigmoid":
+            outputs = rng.uniform(0, 1, (runs, rows, 1))
+        elif kind == "binary":
+            outputs = rng.uniform(-1, 1, (runs, rows, 1))
+        else:
+            outputs = rng.dirichlet(np.ones(n_classes), size=(runs, rows))
+    outputs = diverge(np.round(outputs, 1), rng)
+    scores = batch_scores(kind, y, outputs, activation, n_classes)
+    oracle = {"regression": lambda t, o: sklearn_regression(t, o[:, 0]),
+              "binary": lambda t, o: sklearn_binary(t, o, activation),
+              "multiclass": lambda t, o: sklearn_multiclass(t, o, activation, n_classes)}[kind]
+    assert_matches(scores, [oracle(t, o) for t, o in zip(y, outputs)], kind)
+
+
+def test_a_diverged_run_scores_nan_even_in_a_unit_no_score_reads():
+    y = np.array([0, 1, 1, 0])
+    outputs = np.tile(np.array([[0.8, 0.2], [0.3, 0.7], [0.1, 0.9], [0.6, 0.4]]), (3, 1, 1))
+    outputs[1, 2, 0] = np.nan  # the scores read unit 1 only
+    scores = batch_scores("binary", y, outputs, "softmax")
+    assert all(np.isnan(values[1]) and np.isfinite(values[[0, 2]]).all() for values in scores.values())
+    assert scores["roc_auc"][0] == 1.0 and scores["accuracy"][0] == 1.0
+
+
+def test_the_single_run_functions_are_a_batch_of_one():
+    rng = np.random.default_rng(2)
+    y, proba = rng.integers(0, 3, 40), rng.dirichlet(np.ones(3), size=40)
+    assert multiclass_scores(y, proba, True, 3) == {
+        name: float(values[0]) for name, values in batch_scores("multiclass", y, proba[None], "softmax", 3).items()}
+    score = rng.normal(size=40)
+    np.testing.assert_equal(binary_scores(y % 2, score), {  # NaN == NaN: a margin has no log-loss
+        name: float(values[0]) for name, values in batch_scores("binary", y % 2, score[None, :, None], "tanh").items()})
+
+
+def test_malformed_batches_are_user_errors():
+    with pytest.raises(DataError, match=r"shape \(runs, rows, units\)"):
+        batch_scores("binary", [0, 1], [[0.2, 0.7]], "sigmoid")
+    with pytest.raises(DataError, match=r"shape \(2,\) or \(1, 2\)"):
+        batch_scores("binary", [0, 1, 1], [[[0.2], [0.7]]], "sigmoid")
+    with pytest.raises(DataError, match="has 2 output units"):
+        batch_scores("binary", [0, 1], [[[0.2], [0.7]]], "softmax")
+    with pytest.raises(DataError, match="one output unit per class"):
+        batch_scores("multiclass", [0, 1], np.ones((1, 2, 3)), "softmax", 4)
+    with pytest.raises(DataError, match="class indices 0..2"):
+        batch_scores("multiclass", [0, 3], np.ones((1, 2, 3)), "softmax", 3)
+    with pytest.raises(DataError, match="NaN or infinite"):
+        batch_scores("regression", [0.0, np.nan], np.ones((1, 2, 1)), "linear")
+    with pytest.raises(LosslabError, match="kind must be one of"):
+        batch_scores("ranking", [0.0, 1.0], np.ones((1, 2, 1)), "linear")
 
 
 # --- baselines -------------------------------------------------------------------------------------

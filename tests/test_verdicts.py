@@ -141,11 +141,24 @@ def test_a_learning_rate_that_underflows_leaves_runs_collapsed_never_equivalent(
     comparison = compare(study)
     assert comparison.pairs["verdict"].iloc[0].startswith("not comparable")
     assert "5 collapsed" in comparison.flags[0]
+    # a run that learned nothing has no diagnostics worth averaging: counted, left out as diverged ones are
+    assert comparison.diagnostics["collapsed"].all()
+    summary = comparison.diagnostics_summary
+    assert (summary["n_collapsed"] == 5).all() and summary["metric_gap_mean"].isna().all()
+
+
+def test_a_study_whose_runs_all_collapsed_prints_no_nan() -> None:
+    study = run(plan(get_problem("breast_cancer"), ["binary_crossentropy", "hinge"], range(3),
+                     Settings(epochs=2, learning_rate=1e-50)))
+    assert study.runs["collapsed"].all()
+    notes = compare(study).notes
+    assert not any("nan" in note.lower() for note in notes), notes
+    assert any(note.startswith("Variance by source: the split alone moves the logistic baseline") for note in notes)
 
 
 def test_runs_at_chance_are_collapsed() -> None:
     study = run(plan(get_problem("circles"), ["binary_crossentropy", "hinge"], range(4), Settings(epochs=20, learning_rate=10)))
-    at_chance = study.runs[study.runs["collapse_reason"].str.startswith("at chance")]
+    at_chance = study.runs[study.runs["collapse_reason"].str.startswith("no better than chance")]
     majority = np.bincount(study.problem.y_train).max() / study.problem.n_train
     assert len(at_chance) and (at_chance["train_metric"] <= majority + 1 / 500).all() and at_chance["collapsed"].all()
     assert not compare(study).pairs["verdict"].str.startswith("equivalent").any()
@@ -206,8 +219,34 @@ def test_diagnostics_and_choices_read_the_validation_split() -> None:
 
 def test_verify_ends_in_one_sentence() -> None:
     verification = verify(get_problem("breast_cancer"), range(4), QUICK)
-    assert verification.sentence.startswith(f"Use {verification.choice}:")
-    assert "How sure:" in verification.sentence and verification.choice == "binary_crossentropy"
+    sentence = verification.sentence
+    assert sentence.startswith(f"Use {verification.choice}: ") and verification.choice == "binary_crossentropy"
+    assert sentence.count(". ") == 0 and sentence.endswith(").")  # one sentence
+    assert "(4 splits; " in sentence
+    assert "; sure: every comparison is decided)." in sentence or "; not sure: " in sentence
+    assert len(sentence) < 400
+
+
+def test_the_target_left_uncentred_for_a_loss_that_needs_its_signs_is_said() -> None:
+    problem = regression_problem(100)
+    with_poisson = compare(run(plan(problem, ["mse", "poisson"], range(2), Settings(epochs=2))))
+    [note] = [note for note in with_poisson.notes if note.startswith("The target was not centred")]
+    assert "because poisson needs its signs and zeros, so every loss here trained on it" in note
+    assert "a study without poisson trains the others on the centred target" in note
+    without = compare(run(plan(problem, ["mse", "mae"], range(2), Settings(epochs=2))))
+    assert not any("centred" in note for note in without.notes)
+
+
+def test_a_better_verdict_on_one_fixed_split_of_own_data_says_so() -> None:
+    from losslab.analysis._compare import _Context, _pairs_table
+    runs = pd.DataFrame({"loss": ["a"] * 10 + ["b"] * 10, "seed": list(range(10)) * 2})
+    usable = runs.assign(test_metric=[0.7 + 1e-3 * i for i in range(10)] + [0.8 + 2e-3 * i for i in range(10)],
+                         train_metric=0.9, collapsed=False)
+    verdicts = {one: _pairs_table(("a", "b"), usable, _Context("accuracy", "test_metric", 0.05, 0.0, 1 / 100, False,
+                                                              one_split=one), None)["verdict"].iloc[0]
+                for one in (True, False)}
+    assert verdicts[True].startswith("b better by 10.5 pt on this one split (Holm-adjusted")
+    assert verdicts[False].startswith("b better by 10.5 pt (Holm-adjusted")
 
 
 # the command line -------------------------------------------------------------------------------

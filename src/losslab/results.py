@@ -49,8 +49,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from losslab.engine import Progress, Trained, run_plan
-from losslab.scores import SCORES, binary_scores, fit_baselines, multiclass_scores, regression_scores
+from losslab.engine import Backend, Progress, Trained, run_plan
+from losslab.scores import SCORES, batch_scores, fit_baselines
 from losslab._plain import plain
 from losslab.errors import LosslabError
 from losslab.models import Model
@@ -129,28 +129,34 @@ class Study:
         seeds, versions) and the timings."""
         return {**self.plan.describe(), "timings": self.timings}
 
-    def save(self, out_dir: str | Path, stem: str = "study") -> list[Path]:
-        """Write history (Parquet and CSV), runs (CSV) and metadata (JSON) under ``out_dir``.
+    def save(self, out_dir: str | Path, stem: str = "study", *, csv: bool = True) -> list[Path]:
+        """Write history (Parquet, and CSV when ``csv``), runs and baselines (CSV) and metadata
+        (JSON) under ``out_dir``; return the paths in that order.
 
+        The history is the one large table (a row per run, epoch and split): ``csv=False`` leaves
+        out its CSV copy, which takes ten times the Parquet file's space and most of the time.
         Each file is written to a temporary name and renamed when complete, so an interrupted
         write never leaves a partial file under the final name.
         """
         out = ensure_out_dir(out_dir)
+        history = [atomic_write(out / f"{stem}_history.parquet", lambda p: self.history.to_parquet(p, index=False))]
+        if csv:
+            history.append(atomic_write(out / f"{stem}_history.csv", lambda p: self.history.to_csv(p, index=False)))
         return [
-            atomic_write(out / f"{stem}_history.parquet", lambda p: self.history.to_parquet(p, index=False)),
-            atomic_write(out / f"{stem}_history.csv", lambda p: self.history.to_csv(p, index=False)),
+            *history,
             atomic_write(out / f"{stem}_runs.csv", lambda p: self.runs.to_csv(p, index=False)),
             atomic_write(out / f"{stem}_baselines.csv", lambda p: self.baselines.to_csv(p, index=False)),
             atomic_write(out / f"{stem}.json", lambda p: p.write_text(json.dumps(plain(self.metadata()), indent=2))),
         ]
 
 
-def run(study_plan: StudyPlan, progress: Progress | None = None) -> Study:
-    """Train every run of ``study_plan`` and record every epoch.
+def run(study_plan: StudyPlan, progress: Progress | None = None, backend: Backend = Backend()) -> Study:
+    """Train every run of ``study_plan`` and record every epoch, on this machine or on a Ray
+    cluster (``backend``, :class:`~losslab.engine.Backend`; the results are the same).
 
     Runs whose loss turns NaN or infinite are marked diverged; the others complete normally.
     """
-    trained = run_plan(study_plan, progress)
+    trained = run_plan(study_plan, progress, backend=backend)
     history, runs = tables(study_plan, trained)
     return Study(study_plan, history, runs, trained.timings, baselines(study_plan))
 
@@ -209,9 +215,8 @@ def tables(study_plan: StudyPlan, trained: Trained) -> tuple[pd.DataFrame, pd.Da
     units_factor = problem.target_scale**2 if problem.target_scale is not None else np.nan
     for split in ("train", "test"):
         runs[f"{split}_metric_target_units"] = runs[f"{split}_metric"] * units_factor
-    outputs = np.concatenate([trained.outputs[name] for name in study_plan.losses])
-    scores = pd.DataFrame([_run_scores(study_plan, study_plan.spec(name), seed, out)
-                           for name, seed, out in zip(names, run_seeds, outputs)])
+    scores = pd.concat([pd.DataFrame(_scores(study_plan, study_plan.spec(name), seeds, trained.outputs[name]))
+                        for name in study_plan.losses], ignore_index=True)  # losses' outputs may differ in width
     runs = pd.concat([runs, scores.set_index(runs.index)], axis=1)[list(run_columns(study_plan))]
     flat = values.reshape(-1, 3)  # rows in (run, epoch, split) order
     history = pd.DataFrame({
@@ -247,9 +252,11 @@ def collapse_reasons(study_plan: StudyPlan, values: np.ndarray, run_seeds: Seque
         if len(train_loss) > 1 and np.ptp(train_loss) == 0:
             reasons.append("never moved (its training loss did not change)")
         elif higher and train_metric <= constant[seed] + 1 / n_train:
-            reasons.append(f"at chance (training accuracy {train_metric:.1%}, the majority class {constant[seed]:.1%})")
+            reasons.append(f"no better than chance (training accuracy {train_metric:.1%}; always predicting the "
+                           f"majority class gives {constant[seed]:.1%})")
         elif not higher and train_metric >= (1 - MIN_EXPLAINED) * constant[seed]:
-            reasons.append(f"at the mean (training MSE {train_metric:.3g}, the training targets' variance {constant[seed]:.3g})")
+            reasons.append(f"no better than the mean (training MSE {train_metric:.3g}; predicting the mean gives "
+                           f"{constant[seed]:.3g})")
         else:
             reasons.append("")
     return reasons
@@ -282,34 +289,25 @@ def _target_units(study_plan: StudyPlan) -> tuple[float, float]:
     return scale, offset
 
 
-def _run_scores(study_plan: StudyPlan, spec: LossSpec, seed: int, outputs: np.ndarray) -> dict[str, float]:
-    """The reported scores of one run on its validation and test rows, from its final outputs."""
-    rows, y = study_plan.rows(seed), _pooled_targets(study_plan)
-    kind = study_plan.problem.kind
+def _scores(study_plan: StudyPlan, spec: LossSpec, seeds: Sequence[int], outputs: np.ndarray) -> dict[str, np.ndarray]:
+    """The reported scores ``<split>_<score>`` of runs of ``spec``, one value per run, on each
+    run's validation and test rows from its final outputs ``(runs, rows, units)`` (run ``i`` is
+    of seed ``seeds[i]``; its rows are its validation rows, then its test rows): probabilities
+    for sigmoid and softmax outputs, margin scores for the others (a tanh output's sign is its
+    class), values in the target's units (:func:`losslab.scores.batch_scores`). A run whose
+    outputs on a split are not all finite scores NaN there."""
+    problem, pooled = study_plan.problem, _pooled_targets(study_plan)
+    scale, offset = _target_units(study_plan) if problem.kind == "regression" else (1.0, 0.0)
+    seed_rows = {seed: study_plan.rows(seed) for seed in dict.fromkeys(seeds)}
     result, start = {}, 0
     for split in study_plan.splits[1:]:
-        idx = getattr(rows, split)
-        out = outputs[start:start + len(idx)].astype(np.float64)
-        start += len(idx)
-        finite = bool(np.isfinite(out).all())
-        scores = _scores(study_plan, spec, y[idx], out) if finite else dict.fromkeys(SCORES[kind], np.nan)
-        result.update({f"{split}_{name}": value for name, value in scores.items()})
+        index = np.stack([getattr(seed_rows[seed], split) for seed in seeds])  # (runs, rows)
+        y = pooled[index[0]] if (index == index[0]).all() else pooled[index]
+        out = np.asarray(outputs[:, start:start + index.shape[1]], dtype=np.float64)
+        start += index.shape[1]
+        scores = batch_scores(problem.kind, y, out, spec.activation, problem.n_classes, scale=scale, offset=offset)
+        result.update({f"{split}_{name}": values for name, values in scores.items()})
     return result
-
-
-def _scores(study_plan: StudyPlan, spec: LossSpec, y: np.ndarray, out: np.ndarray) -> dict[str, float]:
-    """Scores of one split's outputs: probabilities for sigmoid and softmax outputs, margin
-    scores for the others (a tanh output's sign is its class), values in the target's units."""
-    problem = study_plan.problem
-    if problem.kind == "regression":
-        scale, offset = _target_units(study_plan)
-        return regression_scores(y * scale + offset, out[:, 0] * scale + offset)
-    if problem.kind == "binary":
-        if spec.activation == "softmax":
-            return binary_scores(y, out[:, 1] - out[:, 0], proba=out[:, 1])
-        proba = out[:, 0] if spec.activation == "sigmoid" else None
-        return binary_scores(y, out[:, 0] if proba is None else out[:, 0] - 0.5, proba=proba)
-    return multiclass_scores(y, out, spec.activation == "softmax", problem.n_classes)
 
 
 def baselines(study_plan: StudyPlan) -> pd.DataFrame:

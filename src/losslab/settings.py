@@ -139,3 +139,20 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     except ValueError:
         raise SettingsError(f"hidden sizes must be whole numbers separated by commas, e.g. 50 or 64,32; got {text!r}") from None
     return sizes
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where chunks train: ``"local"`` (a thread per core of this machine) or ``"ray"`` (a Ray
+    cluster at ``address``, or a local Ray started for the purpose when ``address`` is None).
+    Each Ray task trains one whole chunk (``plan.chunk`` runs, tens of milliseconds at least):
+    Ray's own guidance is that tasks much shorter than that do not pay for their overhead."""
+
+    name: str = "local"
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.name not in ("local", "ray"):
+            raise SettingsError(f"the backend must be local or ray, got {self.name!r}")
+        if self.address is not None and self.name != "ray":
+            raise SettingsError("an address applies to the ray backend only; add --backend ray or leave --address out")

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from losslab._plain import plain
-from losslab.engine import Chunk, Progress, run_plan
+from losslab.engine import Backend, Chunk, Progress, run_plan
 from losslab.errors import LosslabError
 from losslab.models import MLP, Model
 from losslab.planning import SplitDesign, StudyPlan
@@ -168,7 +168,7 @@ def study_path(root: str | Path, name: str, plan: StudyPlan) -> Path:
 
 
 def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress | None = None,
-               save_models: bool = False) -> StoredStudy:
+               save_models: bool = False, backend: Backend = Backend()) -> StoredStudy:
     """Train ``plan`` in its study directory under ``root``, reusing every chunk already there.
 
     The manifest says ``"running"`` from the start and ``"complete"`` only once the tables are
@@ -191,7 +191,7 @@ def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress 
             timings = {"programs": 0, "compile_s": 0.0, "train_s": 0.0}
             return StoredStudy(Study(plan, history, runs, timings, fitted), path, len(runs))
         directory.write_manifest("running")
-        trained = run_plan(plan, progress, store=directory)
+        trained = run_plan(plan, progress, store=directory, backend=backend)
         history, runs = tables(plan, trained)
         fitted = baselines(plan)
         for name, frame in zip(TABLES, (history, runs, fitted)):

@@ -18,12 +18,14 @@ loss in the study's order, differences are A - B):
 1. ``identical on every paired seed (N/N)`` when the final train and test metric agree on every
    paired seed (to float32 precision: relative 1e-6).
 2. ``equivalent within ±M`` when TOST on the differences gives ``p < alpha``.
-3. ``A better by D (Holm-adjusted p = P)`` when the test's p-value, Holm-adjusted across all
+3. ``A better by D (Holm-adjusted p = P)`` (``on this one split`` after D for a fixed split of
+   data other than the tutorial's) when the test's p-value, Holm-adjusted across all
    pairs of the study, is below ``alpha`` on at least 5 paired seeds and the difference is more
    than the test set's resolution (one test row of accuracy); "better" means a better score.
 4. Otherwise ``inconclusive``, with the reason: a difference within one test row, too few
    splits, or the number of seeds (splits) that :func:`~losslab.analysis.splits_needed` says
-   would decide, or that no number would at this test size. On a fixed split, when the
+   would decide, or that more splits would hardly help (the corrected test's error of the mean
+   stops shrinking as splits reuse the same rows) and more data would. On a fixed split, when the
    Holm-adjusted Wilcoxon p-value is below ``alpha`` the verdict says so and names the loss the
    median difference favours.
 
@@ -31,8 +33,11 @@ The equivalence margin M defaults to 1 percentage point for scores in [0, 1] (ac
 and otherwise to 10% of the pooled mean score of the two losses (MSE has no natural unit).
 
 Beside the verdicts: the baselines' scores on the same splits (a loss that does worse than the
-mean or majority baseline is flagged), each loss's interquartile mean with a bootstrap interval,
-and for each pair the probability that a run of A beats a run of B (as rliable reports them).
+mean or majority baseline is flagged, and a note says when the best learned baseline beats every
+loss by more than the noise), each loss's interquartile mean with a bootstrap interval, and for
+each pair the probability that a run of A beats a run of B (as rliable reports them). A note says
+when a loss that needs the target's signs and zeros left the regression target uncentred for
+every loss of the study.
 """
 
 from __future__ import annotations
@@ -140,9 +145,11 @@ def compare(study: Study, margin: float | None = None, alpha: float = 0.05, metr
     ratio = design.test_train_ratio(study.problem, split)
     n_test = getattr(design.sizes(study.problem), split)
     usable = _usable_runs(study.runs, column)
-    context = _Context(metric, column, alpha, ratio, _resolution(metric, n_test), design.varies, split)
+    context = _Context(metric, column, alpha, ratio, _resolution(metric, n_test), design.varies, split,
+                       one_split=not design.varies and not study.problem.tutorial)
     pairs = _pairs_table(study.losses, usable, context, margin)
-    diagnostics = _in_study_order(curve_diagnostics(study.history, study.plan.selection_split), study.losses)
+    diagnostics = _in_study_order(curve_diagnostics(study.history, study.plan.selection_split, study.runs),
+                                  study.losses)
     baselines = _baseline_table(study, metric, split)
     summary = _summary_table(study.losses, study.runs, usable, column, 1 - alpha)
     below = _below_baseline(summary, baselines, context)
@@ -177,6 +184,7 @@ class _Context:
     resolution: float | None  # one test row of the metric, where a row has a fixed worth
     resampled: bool
     split: str = "test"
+    one_split: bool = False  # one fixed split of the user's data: a "better" holds for that split only
 
     @property
     def higher(self) -> bool:
@@ -330,7 +338,8 @@ def _verdict(row, context: _Context) -> str:
             return (f"inconclusive: the difference ({_amount(abs(row.mean_diff), metric)}) is within one "
                     f"{context.split} row ({_amount(context.resolution, metric)}); a larger {context.split} set would decide")
         winner = _favoured(row, row.mean_diff, context.higher)
-        return f"{winner} better by {_amount(abs(row.mean_diff), metric)} (Holm-adjusted {_p(row.t_pvalue_holm)})"
+        where = " on this one split" if context.one_split else ""
+        return f"{winner} better by {_amount(abs(row.mean_diff), metric)}{where} (Holm-adjusted {_p(row.t_pvalue_holm)})"
     return _inconclusive(row, context, significant)
 
 
@@ -342,8 +351,8 @@ def _inconclusive(row, context: _Context, significant: bool) -> str:
                 f"(at least {MIN_PAIRS_FOR_BETTER} are needed)")
     if pd.isna(row.repeats_needed):
         if context.resampled:
-            verdict = ("inconclusive: no number of splits of this data would decide at this test size "
-                       "(new splits reuse the same rows); more data would")
+            verdict = ("inconclusive: more splits would hardly help (they reuse the same rows, so the corrected "
+                       "test's error stops shrinking); more data would")
         else:
             verdict = f"inconclusive: more than {MAX_REPEATS:,} repeats would be needed"
     else:
@@ -429,38 +438,70 @@ def _score(value: float, metric: str) -> str:
 
 
 def _notes(study: Study, context: _Context, n_test: int, baselines: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
-    """What a reader needs to weigh the verdicts: the test used, the test set's resolution, and
-    the variance by source where the design allows."""
+    """What a reader needs to weigh the verdicts: the test used, the test set's resolution, how
+    the target was trained on, a simple model that does better, and the variance by source where
+    the design allows."""
     notes = [f"Test: {_test_name(context.resampled, context.ratio)}, split {study.plan.split.label()}, "
              f"{n_test} {context.split} rows per seed."]
     if context.resolution is not None:
         notes.append(f"One {context.split} row is {_amount(context.resolution, context.metric)} of {context.metric}: "
                      "a difference smaller than that is never called a win.")
+    notes += _uncentred_target(study)
+    learned = baselines[~baselines["baseline"].isin(CONSTANT_BASELINES)]
+    notes += _simple_model_wins(learned, summary, context)
     if not context.resampled:
-        notes += _simple_model_wins(baselines[~baselines["baseline"].isin(CONSTANT_BASELINES)], summary, context)
         if not study.problem.tutorial:
             notes.append("One fixed split: the verdicts hold for it and may not for another; "
                          "--split resample draws a split per seed.")
         return notes
-    learned = baselines[~baselines["baseline"].isin(CONSTANT_BASELINES)]
-    notes += _simple_model_wins(learned, summary, context)
-    if len(learned) and learned["n"].iloc[0] > 1:
+    if len(learned) and learned["n"].iloc[0] > 1 and math.isfinite(float(learned["sd"].iloc[0])):
+        name, sd = learned["baseline"].iloc[0], float(learned["sd"].iloc[0])
         spread = float(summary["score_sd"].dropna().mean()) if summary["score_sd"].notna().any() else math.nan
-        notes.append(f"Variance by source: the split alone moves the {learned['baseline'].iloc[0]} baseline's test "
-                     f"{context.metric} by sd {_score(float(learned['sd'].iloc[0]), context.metric)}; the losses' runs "
-                     f"(split, initial weights and batch order together) by sd {_score(spread, context.metric)}.")
+        runs = (f"; the losses' runs (split, initial weights and batch order together) by sd "
+                f"{_score(spread, context.metric)}" if math.isfinite(spread) else "")
+        notes.append(f"Variance by source: the split alone moves the {name} baseline's {context.split} "
+                     f"{context.metric} by sd {_score(sd, context.metric)}{runs}.")
     return notes
 
 
-def _simple_model_wins(learned: pd.DataFrame, summary: pd.DataFrame, context: _Context) -> list[str]:
-    """A note when a linear or logistic baseline scores better than every loss's network."""
-    scores = summary["score_mean"].dropna()
-    if learned.empty or scores.empty:
+def _uncentred_target(study: Study) -> list[str]:
+    """A note when a loss that needs the target's signs and zeros (MSLE, Poisson, MAPE) left the
+    regression target uncentred for every loss of the study (:attr:`StudyPlan.centred`)."""
+    plan = study.plan
+    if study.problem.kind != "regression" or plan.centred is not False or study.problem.target_mean is None:
         return []
-    name, value = learned["baseline"].iloc[0], float(learned["mean"].iloc[0])
-    best = scores.max() if context.higher else scores.min()
-    if (value > best) if context.higher else (value < best):
-        return [f"The {name} baseline scores better than every loss here (mean {context.split} {context.metric} "
-                f"{_score(value, context.metric)} vs {_score(float(best), context.metric)}): the network may be the "
-                "wrong model for this data, or its settings (--epochs, --lr, --hidden) need tuning."]
-    return []
+    keepers = [spec.name for spec in plan.specs if spec.keeps_target_sign]
+    if not keepers:
+        return []
+    names = _joined(keepers)
+    needs, without = ("needs", f"without {names}") if len(keepers) == 1 else ("need", "with none of them")
+    return [f"The target was not centred (only divided by its sd) because {names} {needs} its signs and zeros, so "
+            f"every loss here trained on it; a study {without} trains the others on the centred target."]
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _simple_model_wins(learned: pd.DataFrame, summary: pd.DataFrame, context: _Context) -> list[str]:
+    """A note when the best learned baseline (linear, logistic, Poisson GLM) scores better than
+    every loss's network by more than the noise: more than one row of the split (accuracy) and
+    more than the best loss's standard error of the mean (``sd / sqrt(n)``)."""
+    scored = summary[(summary["n"] > 0) & summary["score_mean"].notna()]
+    learned = learned[learned["mean"].notna()]
+    if learned.empty or scored.empty:
+        return []
+    sign = 1.0 if context.higher else -1.0
+    baseline = learned.loc[(sign * learned["mean"].astype(float)).idxmax()]
+    best = scored.loc[(sign * scored["score_mean"].astype(float)).idxmax()]
+    value, best_mean = float(baseline["mean"]), float(best["score_mean"])
+    se = float(best["score_sd"]) / math.sqrt(int(best["n"])) if pd.notna(best["score_sd"]) else 0.0
+    noise = max(se, context.resolution or 0.0)
+    if sign * (value - best_mean) <= noise:
+        return []
+    why = (f"more than one {context.split} row and more than its standard error" if context.resolution is not None
+           else "more than its standard error")
+    return [f"The {baseline['baseline']} baseline scores better than every loss here (mean {context.split} "
+            f"{context.metric} {_score(value, context.metric)} vs {_score(best_mean, context.metric)} for the best "
+            f"loss, {best['loss']}: {why}): the network may be the wrong model for this data, or its settings "
+            "(--epochs, --lr, --hidden) need tuning."]

@@ -88,12 +88,13 @@ def metric_gap(train_metric: float, test_metric: float, metric: str) -> float:
     return gap if metric == "accuracy" else -gap
 
 
-def curve_diagnostics(history: pd.DataFrame, held_out: str = "test") -> pd.DataFrame:
+def curve_diagnostics(history: pd.DataFrame, held_out: str = "test", runs: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row of diagnostics per run (``problem, loss, seed``) of a ``history`` table.
 
     ``held_out`` is the split the held-out curves are read from: ``"validation"`` when the study
-    has one (so nothing is chosen on the test rows), else ``"test"``. Columns: ``epochs``
-    (finite epochs), ``diverged``, ``convergence_epoch`` (train loss,
+    has one (so nothing is chosen on the test rows), else ``"test"``. ``runs``, a study's runs
+    table, marks the runs that collapsed (``collapsed``; False for every run without it).
+    Columns: ``epochs`` (finite epochs), ``diverged``, ``collapsed``, ``convergence_epoch`` (train loss,
     :func:`convergence_epoch`), ``overfit`` and ``overfitting_onset`` (held-out loss,
     :func:`overfitting_onset`), ``bumpiness`` (train loss, :func:`bumpiness`),
     ``final_train_metric``, ``final_test_metric`` (the held-out split's; last finite epoch; NaN if
@@ -101,9 +102,16 @@ def curve_diagnostics(history: pd.DataFrame, held_out: str = "test") -> pd.DataF
     """
     ordered = history.sort_values(RUN_KEYS + ["split", "epoch"])
     rows = [_run_row(key, run, held_out) for key, run in ordered.groupby(RUN_KEYS, sort=True)]
-    return pd.DataFrame(rows, columns=[*RUN_KEYS, "metric", "epochs", "diverged", "convergence_epoch", "overfit",
-                                       "overfitting_onset", "bumpiness", "final_train_metric",
-                                       "final_test_metric", "metric_gap"])
+    table = pd.DataFrame(rows, columns=[*RUN_KEYS, "metric", "epochs", "diverged", "convergence_epoch", "overfit",
+                                        "overfitting_onset", "bumpiness", "final_train_metric",
+                                        "final_test_metric", "metric_gap"])
+    collapsed = set()
+    if runs is not None and "collapsed" in runs.columns:
+        flagged = runs[runs["collapsed"].astype(bool) & ~runs["diverged"].astype(bool)]
+        collapsed = set(zip(*(flagged[key] for key in RUN_KEYS)))
+    table.insert(table.columns.get_loc("diverged") + 1, "collapsed",
+                 [key in collapsed for key in zip(*(table[key] for key in RUN_KEYS))])
+    return table
 
 
 def _run_row(key: tuple, run: pd.DataFrame, held_out: str) -> dict[str, object]:
@@ -136,15 +144,19 @@ def _run_row(key: tuple, run: pd.DataFrame, held_out: str) -> dict[str, object]:
 def summarise_diagnostics(diagnostics: pd.DataFrame) -> pd.DataFrame:
     """Per ``problem, loss``: run counts, mean and sd of each diagnostic, and how often runs overfit.
 
-    Diverged runs are counted (``n_diverged``) but left out of every other column. ``overfit_fraction``
+    Diverged and collapsed runs (a ``collapsed`` column, as :func:`curve_diagnostics` marks them
+    given the runs) are counted (``n_diverged``, ``n_collapsed``) but left out of every other
+    column: a run that learned nothing has no train-test gap worth averaging. ``overfit_fraction``
     is the share of the remaining runs with an overfitting onset; ``overfitting_onset_mean/sd``
     average over the runs that overfit only.
     """
     rows = []
     for (problem, loss), group in diagnostics.groupby(["problem", "loss"], sort=False):
-        kept = group[~group["diverged"]]
+        diverged = group["diverged"].astype(bool)
+        collapsed = (group["collapsed"].astype(bool) if "collapsed" in group.columns else diverged & False) & ~diverged
+        kept = group[~diverged & ~collapsed]
         row: dict[str, object] = {"problem": problem, "loss": loss, "n_runs": len(group),
-                                  "n_diverged": int(group["diverged"].sum())}
+                                  "n_diverged": int(diverged.sum()), "n_collapsed": int(collapsed.sum())}
         for name in DIAGNOSTICS:
             values = kept[name].dropna()
             row[f"{name}_mean"], row[f"{name}_sd"] = mean_or_nan(values), sd_or_nan(values)

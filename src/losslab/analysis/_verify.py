@@ -52,8 +52,12 @@ def verify(
     (``verify_<problem>-<hash>``) and resumes.
 
     The choice is the recommended loss unless an alternative is better on the validation rows
-    (corrected test, Holm-adjusted); a loss that does worse than the mean/majority baseline is
-    never chosen. :attr:`Verification.sentence` says which loss to use, the evidence and how sure.
+    (corrected test, Holm-adjusted); a loss that collapsed or diverged on most runs, or does worse
+    than the mean/majority baseline, is never chosen. :attr:`Verification.sentence` says in one
+    sentence which loss to use, the evidence and how sure, e.g. "Use poisson: the recommended
+    loss; no alternative did better on the validation rows, and on the test rows the data cannot
+    separate it from mean_squared_error (10 splits; not sure: the test rows do not decide every
+    comparison)."
     """
     advice = recommend(problem)
     specs, skipped = usable_losses(problem, [advice.loss, *(loss for loss, _ in advice.alternatives)])
@@ -70,9 +74,13 @@ def verify(
 
 def _choose(recommended: str, losses: tuple[str, ...], selection: Comparison, reported: Comparison,
             chosen_on: str) -> tuple[str, str]:
-    """The loss to use and the sentence that says why and how sure."""
-    finished = set(selection.summary.loc[selection.summary["n"] > 0, "loss"])
-    candidates = [loss for loss in losses if loss in finished and loss not in selection.below_baseline]
+    """The loss to use and the one sentence that says why and how sure.
+
+    A loss that collapsed or diverged on most runs, or did worse than the mean/majority baseline
+    on the ``chosen_on`` rows, is never chosen, and the sentence says what became of it."""
+    summary = selection.summary.set_index("loss")
+    left_out = {loss: _failure(summary.loc[loss], loss in selection.below_baseline) for loss in losses}
+    candidates = [loss for loss in losses if not left_out[loss]]
     if not candidates:
         return "", (f"No loss to use: every candidate collapsed, diverged or did worse than the baseline on the "
                     f"{chosen_on} rows; check the data and the settings (--lr, --epochs) before choosing a loss.")
@@ -82,19 +90,62 @@ def _choose(recommended: str, losses: tuple[str, ...], selection: Comparison, re
         beaters = [loss for loss in candidates if _winner(selection, recommended, loss) == loss]
         choice = best(beaters) if beaters else recommended
         evidence = (f"it did better than the recommended {recommended} on the {chosen_on} rows" if beaters
-                    else f"it is the recommended loss and no alternative did better on the {chosen_on} rows")
+                    else f"the recommended loss; no alternative did better on the {chosen_on} rows")
     else:
         choice = best(candidates)
-        evidence = (f"the recommended {recommended} was left out (it collapsed, diverged or did worse than the "
-                    f"baseline), and it scored best of the rest on the {chosen_on} rows")
-    outcomes = [_outcome(reported, choice, other) for other in candidates if other != choice]
-    decided = all("undecided" not in o and "did better" not in o for o in outcomes)
-    sure = ("it is the only candidate left" if not outcomes
-            else "sure: every comparison on the test rows is decided" if decided
-            else "not sure: some differences on the test rows are undecided or favour another loss")
-    seeds = int(selection.summary["n"].max())
-    return choice, (f"Use {choice}: {evidence} ({seeds} paired seeds, {selection.test.split(' (')[0]})"
-                    + (f"; on the test rows it is {', '.join(outcomes)}" if outcomes else "") + f". How sure: {sure}.")
+        evidence = (f"the recommended {recommended} {left_out[recommended]}, and {choice} scored best of the rest "
+                    f"on the {chosen_on} rows")
+    outcomes: dict[str, list[str]] = {}
+    for other in candidates:
+        if other != choice:
+            kind, text = _outcome(reported, choice, other)
+            outcomes.setdefault(kind, []).append(text)
+    tested = _tested(outcomes)
+    failed = [f"{loss} {why}" for loss, why in left_out.items() if why and loss not in (choice, recommended)]
+    body = evidence + (f", and on the test rows {tested}" if tested else "") + (f"; {_joined(failed)}" if failed else "")
+    runs = int(selection.summary["n_runs"].max())
+    count = f"{runs} {'splits' if selection.split != 'fixed' else 'seeds on one split'}"
+    return choice, f"Use {choice}: {body} ({count}; {_sureness(outcomes)})."
+
+
+def _failure(row, below_baseline: bool) -> str:
+    """What kept a loss from being a candidate, in a few words (``""``: nothing did)."""
+    lost = int(row["n_runs"]) - int(row["n"])
+    if row["n"] == 0 or 2 * lost > row["n_runs"]:  # most runs collapsed or diverged
+        what = "diverged" if row["n_diverged"] > row["n_collapsed"] else "collapsed"
+        return what if row["n"] == 0 else f"{what} on most runs"
+    return "did worse than the baseline" if below_baseline else ""
+
+
+def _tested(outcomes: dict[str, list[str]]) -> str:
+    """How the choice fared against the other candidates on the test rows, as one clause."""
+    parts = []
+    if "better" in outcomes:
+        parts.append(f"it did better than {_joined(outcomes['better'])}")
+    if "equivalent" in outcomes:
+        parts.append(f"it is equivalent to {_joined(outcomes['equivalent'])}")
+    if "identical" in outcomes:
+        parts.append(f"it is identical to {_joined(outcomes['identical'])}")
+    if "worse" in outcomes:
+        parts.append(f"{_joined(outcomes['worse'])} did better")
+    if "undecided" in outcomes:
+        parts.append(f"the data cannot separate it from {_joined(outcomes['undecided'])}")
+    return _joined(parts)
+
+
+def _sureness(outcomes: dict[str, list[str]]) -> str:
+    if not outcomes:
+        return "the only loss left"
+    if "worse" in outcomes:
+        return "not sure: another loss did better on the test rows"
+    if "undecided" in outcomes:
+        return "not sure: the test rows do not decide every comparison"
+    return "sure: every comparison is decided"
+
+
+def _joined(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}" if items else ""
 
 
 def _winner(comparison: Comparison, a: str, b: str) -> str:
@@ -104,21 +155,22 @@ def _winner(comparison: Comparison, a: str, b: str) -> str:
     return str(row["better"].iloc[0]) if len(row) else ""
 
 
-def _outcome(comparison: Comparison, choice: str, other: str) -> str:
-    """How ``choice`` fares against ``other`` in the comparison, in a few words."""
+def _outcome(comparison: Comparison, choice: str, other: str) -> tuple[str, str]:
+    """How ``choice`` fares against ``other`` in the comparison: ``better``, ``worse``,
+    ``equivalent``, ``identical`` or ``undecided``, and ``other`` as it is named in the sentence."""
     pairs = comparison.pairs
     row = pairs[((pairs["loss_a"] == choice) & (pairs["loss_b"] == other))
                 | ((pairs["loss_a"] == other) & (pairs["loss_b"] == choice))].iloc[0]
     if row["better"] == choice:
-        return f"better than {other}"
+        return "better", other
     if row["better"] == other:
-        return f"worse than {other} ({other} did better)"
+        return "worse", other
     verdict = str(row["verdict"])
     if verdict.startswith("equivalent"):  # "equivalent within ±1.0 pt (TOST ...)"
-        return f"equivalent to {other} {verdict.split(' (')[0].removeprefix('equivalent ')}"
+        return "equivalent", f"{other} ({verdict.split(' (')[0].removeprefix('equivalent ')})"
     if verdict.startswith("identical"):
-        return f"identical to {other}"
-    return f"undecided against {other}"
+        return "identical", other
+    return "undecided", other
 
 
 def _mean(comparison: Comparison, loss: str) -> float:

@@ -3,6 +3,10 @@
 Each command parses its arguments, calls the library and renders the result. Errors in the
 user's input (the library's :class:`~losslab.errors.LosslabError`) end with one red line and exit
 code 2; anything else is a bug and shows its traceback.
+
+Start-up is kept light: this module imports typer and rich only, and each command imports what it
+does (:mod:`losslab.cli._commands`, and through it JAX, SciPy, pandas and matplotlib) when it
+runs, so that ``losslab --help`` and a usage error answer at once.
 """
 
 from __future__ import annotations
@@ -14,15 +18,17 @@ import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from losslab.cli import _commands
 from losslab.cli._render import err_console, set_wide
 from losslab.errors import LosslabError
+
+if TYPE_CHECKING:
+    from losslab.cli._commands import Extras
 
 try:  # newer typer carries its own copy of click
     from typer._click.exceptions import ClickException, UsageError
@@ -168,6 +174,8 @@ Decimal = Annotated[str | None, typer.Option("--decimal", help="The CSV's decima
 Encoding = Annotated[str | None, typer.Option("--encoding", help="The file's text encoding, e.g. latin-1 (default: UTF-8, or UTF-16 with a byte-order mark).", show_default=False)]
 Split = Annotated[str | None, typer.Option("--split", help="resample (a new stratified train/validation/test split per seed; default for data), fixed (one split; default for the tutorial's problems) or cv:K (repeated K-fold).", show_default=False)]
 Metric = Annotated[str | None, typer.Option("--metric", help="The score the verdicts use: the tutorial's (accuracy or mse) by default; f1, roc_auc, log_loss, macro_f1, mae, rmse, r2 or poisson_deviance.", show_default=False)]
+BackendOpt = Annotated[str, typer.Option("--backend", help="Where the chunks of runs train: local (this machine's cores) or ray (a Ray cluster; pip install 'losslab[ray]').")]
+Address = Annotated[str | None, typer.Option("--address", help="The Ray cluster to use with --backend ray, e.g. auto or ray://head:10001 (default: start a local Ray).", show_default=False)]
 Epochs = Annotated[int | None, typer.Option("--epochs", help="Training epochs (default: the tutorial's for its problems; about 400 SGD updates for data).")]
 Lr = Annotated[float | None, typer.Option("--lr", help="Learning rate (default 0.01).")]
 Momentum = Annotated[float | None, typer.Option("--momentum", help="SGD momentum (default 0.9).")]
@@ -192,6 +200,8 @@ def losses(json: Json = False, wide: Wide = False) -> None:
 
     Example: losslab losses
     """
+    from losslab.cli import _commands
+
     with user_errors():
         _extras(False, None, wide)
         _commands.show_losses(json)
@@ -203,6 +213,8 @@ def problems(json: Json = False, wide: Wide = False) -> None:
 
     Example: losslab problems
     """
+    from losslab.cli import _commands
+
     with user_errors():
         _extras(False, None, wide)
         _commands.show_problems(json)
@@ -225,6 +237,8 @@ def run(
 
     Example: losslab run circles --loss binary_crossentropy
     """
+    from losslab.cli import _commands
+
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
                                   decimal, encoding)
@@ -243,6 +257,8 @@ def replicate(
 
     Example: losslab replicate --repeats 5 --out results --report
     """
+    from losslab.cli import _commands
+
     with user_errors():
         _commands.replicate_all(repeats, epochs, out, json, _extras(report, mlflow, wide))
 
@@ -259,6 +275,7 @@ def compare(
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
     sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, split: Split = None, metric: Metric = None,
+    backend: BackendOpt = "local", address: Address = None,
     out: Out = Path("losslab-out"), json: Json = False, save_models: SaveModels = False,
     report: Report = False, mlflow: Mlflow = None, wide: Wide = False,
 ) -> None:
@@ -266,10 +283,13 @@ def compare(
 
     Example: losslab compare blobs --loss categorical_crossentropy --loss kl_divergence --repeats 30
     """
+    from losslab.cli import _commands
+
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
                                   decimal, encoding)
-        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation, split)
+        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation, split,
+                                             backend, address)
         _commands.compare_losses(source, loss, repeats, margin, alpha, settings, out, json, save_models,
                                  _extras(report, mlflow, wide), metric)
 
@@ -290,6 +310,8 @@ def recommend(
 
     Example: losslab recommend --data houses.csv --target price --verify
     """
+    from losslab.cli import _commands
+
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
                                   decimal, encoding)
@@ -307,6 +329,8 @@ def show(
 
     Example: losslab show losslab-out
     """
+    from losslab.cli import _commands
+
     with user_errors():
         _extras(False, None, wide)
         _commands.show_studies(path, out, json)
@@ -321,6 +345,8 @@ def report_command(
 
     Example: losslab report losslab-out
     """
+    from losslab.cli import _commands
+
     with user_errors():
         _commands.report_studies(path, out)
 
@@ -338,12 +364,83 @@ def predict_rows(
 
     Example: losslab predict losslab-out --data new_houses.csv --loss mse
     """
+    from losslab.cli import _commands
+
     with user_errors():
         _commands.predict_file(path, data, loss, seed, out, json)
 
 
-def _extras(report: bool, mlflow: str | None, wide: bool) -> _commands.Extras:
+@app.command()
+def sweep(
+    problem: Problem_ = None,
+    loss: Loss = ...,
+    lr: Annotated[str | None, typer.Option("--lr", help="Learning rates to sweep, e.g. 0.001,0.01,0.1.", show_default=False)] = None,
+    momentum: Annotated[str | None, typer.Option("--momentum", help="SGD momenta to sweep, e.g. 0.5,0.9.", show_default=False)] = None,
+    batch_size: Annotated[str | None, typer.Option("--batch-size", help="Batch sizes to sweep, e.g. 16,32,64 (each compiles its own program).", show_default=False)] = None,
+    hidden: Annotated[str | None, typer.Option("--hidden", help="Hidden layers to sweep, e.g. 50,64x32 (one layer of 50; two of 64 and 32).", show_default=False)] = None,
+    repeats: Annotated[int, typer.Option("--repeats", "-n", help="Paired seeds per loss and setting.")] = 10,
+    epochs: Epochs = None, optimizer: Optimizer = None, activation: Activation = None,
+    data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
+    split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
+    sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, split: Split = None, metric: Metric = None,
+    backend: BackendOpt = "local", address: Address = None,
+    out: Out = Path("losslab-out"), json: Json = False, wide: Wide = False,
+) -> None:
+    """Compare losses at every setting of a grid of hyperparameters: where does each loss win?
+
+    Example: losslab sweep circles --loss binary_crossentropy --loss hinge --lr 0.001,0.01,0.1 --repeats 10
+    """
+    from losslab.cli import _commands, _sweep
+
+    with user_errors():
+        _extras(False, None, wide)
+        source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
+                                  decimal, encoding)
+        settings = _commands.SettingsOptions(epochs, optimizer=optimizer, activation=activation, split=split,
+                                             backend=backend, address=address)
+        grid = {"learning_rate": ("--lr", lr), "momentum": ("--momentum", momentum),
+                "batch_size": ("--batch-size", batch_size), "hidden": ("--hidden", hidden)}
+        _sweep.sweep_losses(source, loss, repeats, grid, settings, out, json, metric)
+
+
+@app.command()
+def claims(
+    repeats: Annotated[int, typer.Option("--repeats", "-n", help="Paired seeds per configuration of each experiment.")] = 30,
+    only: Annotated[str | None, typer.Option("--only", help="Claims to test, by number or key, e.g. 1,4 or mae-outliers (default: all).", show_default=False)] = None,
+    out: Out = Path("losslab-out"), json: Json = False, wide: Wide = False,
+    report: Annotated[bool, typer.Option("--report", help="Also write claims_report.html: one self-contained HTML page of the claims, their figures and the losses drawn.")] = False,
+) -> None:
+    """Test the tutorial's prose claims, each with a designed experiment on paired seeds: supported or not.
+
+    Example: losslab claims --only 4 --repeats 10
+    """
+    from losslab.cli import _claims
+
+    with user_errors():
+        _extras(False, None, wide)
+        _claims.test_claims(repeats, only, out, json, report)
+
+
+@app.command("plot-losses")
+def plot_losses(
+    names: Annotated[list[str], typer.Argument(help="Losses to draw, by name or alias (e.g. mse mae huber).", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The PNG file to write.")] = Path("losses.png"),
+    json: Json = False,
+) -> None:
+    """Draw losses and their gradients against the residual, the probability or the margin.
+
+    Example: losslab plot-losses mse mae huber bce hinge squared_hinge
+    """
+    from losslab.cli import _claims
+
+    with user_errors():
+        _claims.draw_losses(names, out, json)
+
+
+def _extras(report: bool, mlflow: str | None, wide: bool) -> Extras:
     """The output options shared by the training commands; ``--wide`` takes effect at once."""
+    from losslab.cli import _commands
+
     set_wide(wide)
     return _commands.Extras(report, None if mlflow in (None, MLFLOW_DEFAULT) else mlflow, mlflow is not None)
 

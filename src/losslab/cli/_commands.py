@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import re
+import textwrap
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -14,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from losslab.analysis import Comparison, check_levels, check_metric, compare, verify
 from losslab.cli._render import console, err_console, fmt, frame_table, mean_sd, print_json, table
+from losslab.settings import Backend
 from losslab.errors import LosslabError
 from losslab.outputs import save_comparison, save_replication, save_run
-from losslab.planning import StudyPlan, default_settings, plan
+from losslab.planning import SplitDesign, StudyPlan, default_settings, plan, split_design
 from losslab.problems import Problem, get_problem, is_tutorial_problem, problem_from_file, problem_names
 from losslab.registry import get_loss, losses_table, recommend
 from losslab.replicate import Replication, judge, replicate
@@ -107,6 +110,13 @@ class SettingsOptions:
     optimizer: str | None = None
     activation: str | None = None
     split: str | None = None
+    backend: str = "local"
+    address: str | None = None
+
+    @property
+    def engine(self) -> Backend:
+        """Where the chunks train (``--backend``, ``--address``)."""
+        return Backend(self.backend, self.address)
 
     def apply(self, defaults: Settings) -> Settings:
         return defaults.updated(
@@ -277,10 +287,36 @@ def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsO
         if study_plan.specs[0].activation == "tanh":
             console.print(f"As the tutorial's Keras scored it (round(output) == label): Train: "
                           f"{row['train_rounding_accuracy']:.3f}, Test: {row['test_rounding_accuracy']:.3f}")
+        if row["collapsed"]:
+            _prose(f"the run collapsed: {row['collapse_reason']}; it learned nothing usable, so its scores say nothing "
+                   f"about the loss ({_collapse_fix(str(row['collapse_reason']))})", lead="warning: ", lead_style="yellow")
     console.print(f"metric: {row['metric']}; learning curves: {files[-1]}; history: {files[0]}, {files[1]}")
     for line in said:
         console.print(line)
     console.print(_timing_line([stored]))
+
+
+def _collapse_fix(reason: str) -> str:
+    """What to try after a run collapsed for ``reason`` (:func:`losslab.results.collapse_reasons`)."""
+    if reason.startswith("never moved"):
+        return "try a larger --lr"
+    if reason.startswith("trained on"):
+        return "use more rows, or a smaller --test-size"
+    return "try another --lr or more --epochs, and check that the features can predict the target"
+
+
+def _prose(text: str, *, lead: str = "", lead_style: str = "", style: str = "", indent: int = 2) -> None:
+    """A line of prose (a flag, note, verdict or conclusion) wrapped at word boundaries to the
+    console's width, never mid-word; its continuation lines are indented by ``indent`` so that
+    each item stays one visible item. ``lead`` (``"- "``, ``"warning: "``) starts the first line
+    in ``lead_style``; ``style`` is the whole item's."""
+    width = max(console.width, 20)
+    lines = textwrap.wrap(lead + text, width, subsequent_indent=" " * indent, break_long_words=False,
+                          break_on_hyphens=False) or [lead]
+    rendered = Text("\n".join(lines), style=style)
+    if lead_style and lead:
+        rendered.stylize(lead_style, 0, len(lead.rstrip()))
+    console.print(rendered, soft_wrap=True)  # already wrapped: rich must not fold it again
 
 
 # replicate --------------------------------------------------------------------------------------
@@ -353,7 +389,7 @@ def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: 
     out = ensure_out_dir(out)
     with _progress(f"training {len(losses)} losses x {repeats} seeds on {study_plan.problem.name}", not as_json) as update:
         stored = run_stored(study_plan, out / STUDIES, f"compare_{slug(study_plan.problem.name)}", update,
-                            save_models=save_models)
+                            save_models=save_models, backend=options.engine)
     comparison = compare(stored.study, margin=margin, alpha=alpha, metric=metric)
     atomic_write(stored.path / COMPARE_OPTIONS,
                  lambda p: p.write_text(json.dumps({"margin": margin, "alpha": alpha, "metric": metric})))
@@ -387,8 +423,9 @@ def print_comparison(study: Study, comparison: Comparison) -> None:
                         f"(split {comparison.split})", columns, rows))
     scale = study.problem.target_scale
     if metric == study.metric == "mse" and scale is not None:
-        console.print(f"[dim]MSE of {study.problem.target_name} divided by {scale:.4g}: times {scale**2:.4g} in its own "
-                      "units (the runs' test_mse column).[/dim]", soft_wrap=True)
+        target = study.problem.target_name
+        _prose(f"MSE on {target} divided by its sd ({scale:.4g}); times {scale**2:.4g} gives the MSE in the units of {target} "
+               "(the runs' test_mse column).", style="dim")
     diag = comparison.diagnostics_summary
     rows = [[r["loss"], fmt(r["convergence_epoch_mean"], 1), f"{fmt(r['overfit_fraction'], 2)}",
              fmt(r["overfitting_onset_mean"], 1), fmt(r["bumpiness_mean"], 4), fmt(r["metric_gap_mean"], 3)]
@@ -398,12 +435,12 @@ def print_comparison(study: Study, comparison: Comparison) -> None:
                         ["loss", "convergence epoch", "runs overfitting", "overfitting onset", "bumpiness",
                          f"train-{held_out} gap"], rows))
     for flag in comparison.flags:
-        console.print(f"[yellow]warning:[/yellow] {flag}", soft_wrap=True)
+        _prose(flag, lead="warning: ", lead_style="yellow")
     for note in comparison.notes:
-        console.print(f"[dim]{note}[/dim]", soft_wrap=True)
+        _prose(note, style="dim")
     console.print("[bold]Verdicts[/bold]")
-    for verdict in comparison.verdicts:  # one line each, whatever the width: the terminal wraps it
-        console.print(f"- {verdict}", soft_wrap=True)
+    for verdict in comparison.verdicts:  # one item each, wrapped at words to the width
+        _prose(verdict, lead="- ")
 
 
 def _runs_cell(row: dict) -> str:
@@ -570,16 +607,31 @@ def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options
         return
     kind = problem.kind if problem.kind == "regression" else f"{problem.kind} classification ({problem.n_classes} classes)"
     read = f"; the target reads as {advice.target}" if advice.target else ""
-    console.print(f"[bold]{problem.name}[/bold]: {kind}, {problem.n_train} training rows, {problem.n_features} features{read}")
+    rows = _rows_line(problem, verification.study.plan.split if verification is not None else None)
+    console.print(f"[bold]{problem.name}[/bold]: {kind}, {rows}, {problem.n_features} features{read}")
     console.print(f"Recommended loss: [bold]{advice.loss}[/bold]; output layer: {advice.output_layer}; targets: {advice.encoding}")
-    console.print(f"Why: {advice.reason}")
+    _prose(advice.reason, lead="Why: ")
     for note in advice.notes:
-        console.print(f"Note: {note}", soft_wrap=True)
+        _prose(note, lead="Note: ")
     console.print(table("Alternatives worth trying", ["loss", "when"], advice.alternatives))
     for note in payload.get("skipped", []):
-        console.print(f"- not verified: {note}")
+        _prose(note, lead="- not verified: ")
     if verification is not None:
         print_comparison(verification.study, verification.comparison)
         for line in payload["said"]:
             console.print(line)
-        console.print(f"[bold]{verification.sentence}[/bold]", soft_wrap=True)
+        _prose(verification.sentence, style="bold")
+
+
+def _rows_line(problem: Problem, design: SplitDesign | None = None) -> str:
+    """The problem's rows as its split design divides them: ``300 rows (180 train, 45 validation,
+    75 test per split)``; ``design`` None is the design a study of the problem gets by default."""
+    n_rows = problem.n_train + problem.n_test
+    try:
+        design = design or split_design(problem)
+    except LosslabError:  # a split that cannot be drawn is refused when a study is planned
+        return f"{n_rows} rows ({problem.n_train} to train and validate, {problem.n_test} to test)"
+    sizes = design.sizes(problem)
+    parts = [f"{sizes.train} train"] + ([f"{sizes.validation} validation"] if sizes.validation else [])
+    per = " per split" if design.varies else ""
+    return f"{n_rows} rows ({', '.join(parts)}, {sizes.test} test{per})"

@@ -30,15 +30,15 @@ import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from losslab._plain import plain
-from losslab.registry import get_loss, loss_names
+if TYPE_CHECKING:  # imported where used: the command line's start-up loads rich only
+    import pandas as pd
 
 #: The width tables fit when output is not wide: piped output's, and a wider terminal's.
 WIDTH = 100
@@ -78,6 +78,9 @@ def is_wide() -> bool:
 
 def fmt(value: object, digits: int = 3) -> str:
     """A number to ``digits`` decimals ('-' for missing), anything else as text."""
+    import numpy as np  # here, not at the top: loaded by then, and not needed to start the command line
+    import pandas as pd
+
     if value is None or value is pd.NA:
         return "-"
     if isinstance(value, float | np.floating):
@@ -108,6 +111,8 @@ def frame_table(title: str, frame: pd.DataFrame, columns: Sequence[str] | None =
 
 def print_json(payload: object) -> None:
     """Machine-readable output for ``--json``: plain JSON on stdout, NaN as null."""
+    from losslab._plain import plain
+
     print(json.dumps(plain(payload), indent=2))
 
 
@@ -121,11 +126,15 @@ def abbreviations() -> dict[str, str]:
     >>> "huber" in abbreviations() or "log_cosh" in abbreviations()  # huber_loss, logcosh: not shorter
     False
     """
+    from losslab.registry import loss_names
+
     return dict(_abbreviations(tuple(loss_names())))
 
 
 @functools.cache
 def _abbreviations(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    from losslab.registry import get_loss
+
     out = []
     for name in names:
         short = [alias for alias in get_loss(name).aliases if alias.islower() and 2 * len(alias) <= len(name)]

@@ -9,11 +9,12 @@ the same seed are paired differences.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -21,8 +22,9 @@ import jax
 import numpy as np
 
 from losslab.engine._cache import READ_ERROR, discard_unreadable_entries, enable_compilation_cache
-from losslab.engine._program import Data, build_program, epoch_orders
-from losslab.planning import StudyPlan
+from losslab.engine._program import Data, Program, Shape, build_program, epoch_orders
+from losslab.planning import StudyPlan, epoch_block
+from losslab.settings import Backend
 from losslab.registry import LossSpec
 
 Progress = Callable[[int, int, str], None]  # (runs done, runs in all, what is running)
@@ -68,10 +70,12 @@ class Trained:
     reused: int = field(default=0)  # runs taken from the chunk store instead of trained
 
 
-def run_plan(plan: StudyPlan, progress: Progress | None = None, store: ChunkStore | None = None) -> Trained:
+def run_plan(plan: StudyPlan, progress: Progress | None = None, store: ChunkStore | None = None,
+             backend: Backend = Backend()) -> Trained:
     """Train one model per (loss, seed) of ``plan``; chunks of runs train in parallel on the
-    machine's cores. With a ``store``, chunks it already holds are reused and each new chunk is
-    handed to it as soon as it finishes.
+    machine's cores, or as tasks on a Ray cluster (``backend``). With a ``store``, chunks it
+    already holds are reused and each new chunk is handed to it as soon as it finishes. The
+    results do not depend on the backend: every chunk runs the same compiled program.
 
     ``progress(done, total, what)`` is called as each loss starts (``what`` its name), as each
     chunk finishes, and once at the end (``what`` is ``"done"``).
@@ -87,7 +91,7 @@ def run_plan(plan: StudyPlan, progress: Progress | None = None, store: ChunkStor
         if progress:
             progress(done, plan.n_runs, what)
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with _executor(plan, backend) as pool:
         for spec in plan.specs:
             report(0, spec.name)
             chunks = _run_loss(plan, spec, pool, trained, store, report)
@@ -97,7 +101,7 @@ def run_plan(plan: StudyPlan, progress: Progress | None = None, store: ChunkStor
     return trained
 
 
-def _run_loss(plan: StudyPlan, spec: LossSpec, pool: ThreadPoolExecutor, trained: Trained,
+def _run_loss(plan: StudyPlan, spec: LossSpec, pool: Executor, trained: Trained,
               store: ChunkStore | None, report: Callable[[int, str], None]) -> list[Chunk]:
     """All seeds of one loss, in chunks of ``plan.chunk`` runs, in order."""
     chunks = plan.chunks()
@@ -112,44 +116,201 @@ def _run_loss(plan: StudyPlan, spec: LossSpec, pool: ThreadPoolExecutor, trained
     return [kept[chunk] for chunk in chunks]
 
 
-def _train_chunks(plan: StudyPlan, spec: LossSpec, chunks: list[tuple[int, ...]], pool: ThreadPoolExecutor,
+def _train_chunks(plan: StudyPlan, spec: LossSpec, chunks: list[tuple[int, ...]], pool: Executor,
                   timings: dict[str, float], store: ChunkStore | None,
                   report: Callable[[int, str], None]) -> dict[tuple[int, ...], Chunk]:
-    """Compile the loss's program once and train ``chunks`` on the pool, keeping each as it ends."""
-    problem = plan.problem
-    data = Data.of(problem.X_train, problem.X_test, plan.targets[spec.name])
-    program = build_program(spec, plan.output_units(spec), plan.settings, plan.model)
+    """Train ``chunks`` of one loss on the pool, keeping each in the store as it ends."""
+    seconds, compiled = pool.prepare(spec)
+    timings["compile_s"] += seconds
+    timings["programs"] += compiled
     start = time.perf_counter()
-    compiled = _compile(program, data, plan, chunks[0][:1])
-    timings["compile_s"] += time.perf_counter() - start
-    timings["programs"] += 1
-    start = time.perf_counter()
-
-    def train(seeds: tuple[int, ...]) -> Chunk:
-        history, final, outputs = compiled(data, *_chunk_inputs(plan, seeds))
-        chunk = Chunk(np.asarray(history)[: len(seeds)], np.asarray(outputs)[: len(seeds)])
+    results = {}
+    for seeds, (chunk, final) in pool.map(spec, chunks):
         if store:
-            store.put(spec.name, seeds, chunk, [np.asarray(leaf)[: len(seeds)] for leaf in jax.tree_util.tree_leaves(final)])
+            store.put(spec.name, seeds, chunk, final)
         report(len(seeds), spec.name)
-        return chunk
-
-    results = dict(zip(chunks, pool.map(train, chunks)))
+        results[seeds] = chunk
     timings["train_s"] += time.perf_counter() - start
     return results
 
 
-def _compile(program, data: Data, plan: StudyPlan, seeds: tuple[int, ...]):
-    """Compile ``program`` for a chunk's shapes; an unreadable cache entry met on the way is
-    removed (so the next run writes it again) instead of being re-read on every later run."""
+class Executor(Protocol):
+    """Trains the chunks of one loss: ``prepare(spec)`` compiles, returning the seconds it took
+    and the programs it compiled or loaded (0 when this process had them already);
+    ``map(spec, chunks)`` yields ``(seeds, (chunk, final parameter leaves))`` as chunks finish."""
+
+    def prepare(self, spec: LossSpec) -> tuple[float, int]: ...
+
+    def map(self, spec: LossSpec, chunks: list[tuple[int, ...]]) -> Iterator[tuple[tuple[int, ...], tuple[Chunk, list]]]: ...
+
+
+class _Threads:
+    """Chunks on this machine, one thread per core: XLA runs each chunk's program on one core."""
+
+    def __init__(self, plan: StudyPlan) -> None:
+        self.plan, self.pool = plan, ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+        self.trainer: _Trainer | None = None
+
+    def prepare(self, spec: LossSpec) -> tuple[float, int]:
+        start, known = time.perf_counter(), len(_COMPILED)
+        self.trainer = _Trainer(self.plan, spec)
+        return time.perf_counter() - start, len(_COMPILED) - known
+
+    def map(self, spec, chunks):
+        futures = {self.pool.submit(self.trainer.train, seeds): seeds for seeds in chunks}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
+
+class _Ray:
+    """Chunks as Ray tasks: the plan goes to the object store once, each task trains one chunk
+    with the same compiled program a local run uses (compiled once per worker process, or read
+    from JAX's persistent cache)."""
+
+    def __init__(self, plan: StudyPlan, address: str | None) -> None:
+        import ray
+
+        if not ray.is_initialized():
+            with warnings.catch_warnings():  # Ray forks then execs its processes; JAX's threads are never copied
+                warnings.filterwarnings("ignore", message="os.fork", category=RuntimeWarning)
+                ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        self.ray, self.plan = ray, ray.put(plan)
+        self.task = ray.remote(_train_chunk_task)
+
+    def prepare(self, spec: LossSpec) -> tuple[float, int]:
+        return 0.0, 0  # each worker compiles, or loads from the persistent cache, within its first task
+
+    def map(self, spec, chunks):
+        pending = {self.task.remote(self.plan, spec.name, seeds): seeds for seeds in chunks}
+        while pending:
+            done, _ = self.ray.wait(list(pending), num_returns=1)
+            seeds = pending.pop(done[0])
+            yield seeds, self.ray.get(done[0])
+
+    def close(self) -> None:
+        pass  # a cluster the user started stays up; a local one ends with the process
+
+
+@contextlib.contextmanager
+def _executor(plan: StudyPlan, backend: Backend) -> Iterator[Executor]:
+    pool = _Ray(plan, backend.address) if backend.name == "ray" else _Threads(plan)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def _train_chunk_task(plan: StudyPlan, loss: str, seeds: tuple[int, ...]) -> tuple[Chunk, list]:
+    """One chunk, in a Ray worker. The worker's compiled programs are kept between its tasks
+    (by loss, model and shapes), so only its first task of a loss compiles or reads the cache."""
+    enable_compilation_cache()
+    return _Trainer(plan, plan.spec(loss)).train(seeds)
+
+
+class _Trainer:
+    """One loss's compiled program and data, training a chunk of seeds at a time."""
+
+    def __init__(self, plan: StudyPlan, spec: LossSpec) -> None:
+        problem = plan.problem
+        self.plan = plan
+        self.data = Data.of(problem.X_train, problem.X_test, plan.targets[spec.name])
+        program = build_program(spec, plan.output_units(spec), Shape.of(plan.settings), plan.model, problem.n_features)
+        self.block = epoch_block(plan.settings.epochs, plan.split.sizes(problem).train, plan.chunk)
+        self.compiled = _compile(program, self.data, _ChunkInputs.shapes(plan, self.block))
+
+    def train(self, seeds: tuple[int, ...]) -> tuple[Chunk, list]:
+        """The chunk's values and outputs, and its final parameters' leaves (one row per seed)."""
+        inputs, compiled = _ChunkInputs(self.plan, seeds), self.compiled
+        carry = compiled.start(inputs.keys, inputs.hypers)
+        history = []
+        for orders in inputs.orders(self.block):  # a block of epochs at a time: memory does not grow with epochs
+            carry, values = compiled.train(self.data, carry, orders, inputs.splits, inputs.hypers)
+            history.append(np.asarray(values))
+        final = carry[0]
+        outputs = np.asarray(compiled.outputs(self.data, final, inputs.evaluated))
+        chunk = Chunk(np.concatenate(history, axis=1)[: len(seeds)], outputs[: len(seeds)])
+        return chunk, [np.asarray(leaf)[: len(seeds)] for leaf in jax.tree_util.tree_leaves(final)]
+
+
+@dataclass
+class _ChunkInputs:
+    """A chunk's inputs, padded to ``plan.chunk`` runs by repeating its first seed: keys, the
+    learning rate and momentum, each split's rows and, block by block, the epochs' row orders."""
+
+    plan: StudyPlan
+    seeds: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        plan = self.plan
+        self.padded = list(self.seeds) + [self.seeds[0]] * (plan.chunk - len(self.seeds))
+        rows = {seed: plan.rows(seed) for seed in set(self.padded)}
+        self.train_rows = [rows[s].train for s in self.padded]
+        self.splits = tuple(np.stack([getattr(rows[s], split) for s in self.padded]) for split in plan.splits)
+        self.evaluated = np.concatenate(self.splits[1:], axis=1)
+        self.keys = seed_keys(self.padded)
+        settings = plan.settings
+        self.hypers = (np.float32(settings.learning_rate), np.float32(settings.momentum or 0.0))
+
+    def orders(self, block: int) -> Iterator[np.ndarray]:
+        """Each block's ``(runs, block, n_train)`` training rows of the pool, in batch order: the
+        positions :func:`epoch_orders` draws, mapped to the seed's rows. A generator per run keeps
+        drawing where the last block stopped, so the orders equal those drawn all at once."""
+        generators = [np.random.default_rng(seed) for seed in self.padded]
+        n_train = len(self.train_rows[0])
+        positions = np.broadcast_to(np.arange(n_train, dtype=np.int32), (block, n_train))
+        for _ in range(self.plan.settings.epochs // block):
+            yield np.stack([train[g.permuted(positions, axis=1)] for g, train in zip(generators, self.train_rows)])
+
+    @staticmethod
+    def shapes(plan: StudyPlan, block: int) -> dict[str, object]:
+        """The shapes of a chunk's inputs, to compile for."""
+        sizes, runs = plan.split.sizes(plan.problem), plan.chunk
+        counts = [getattr(sizes, split) for split in plan.splits]
+        rows = lambda n: jax.ShapeDtypeStruct((runs, n), np.int32)  # noqa: E731
+        return {"keys": jax.ShapeDtypeStruct((runs, 2), np.uint32),
+                "hypers": (jax.ShapeDtypeStruct((), np.float32),) * 2,
+                "orders": jax.ShapeDtypeStruct((runs, block, sizes.train), np.int32),
+                "splits": tuple(rows(n) for n in counts), "evaluated": rows(sum(counts[1:]))}
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    start: Callable
+    train: Callable
+    outputs: Callable
+
+
+#: Programs compiled in this process, by program and input shapes: the settings of a sweep that
+#: share their shapes (every learning rate and momentum) reuse one compiled program.
+_COMPILED: dict[tuple, _Compiled] = {}
+
+
+def _compile(program: Program, data: Data, shapes: dict[str, object]) -> _Compiled:
+    """Compile ``program`` for a chunk's shapes, once per process; an unreadable cache entry met
+    on the way is removed (so the next run writes it again) instead of being re-read on every
+    later run."""
+    key = (program, *((leaf.shape, leaf.dtype) for leaf in jax.tree_util.tree_leaves((data, shapes))))
+    if key not in _COMPILED:
+        _COMPILED[key] = _compiled(program, data, shapes)
+    return _COMPILED[key]
+
+
+def _compiled(program: Program, data: Data, shapes: dict[str, object]) -> _Compiled:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        compiled = program.lower(data, *_chunk_inputs(plan, seeds, shapes_only=True)).compile()
+        start = program.start.lower(shapes["keys"], shapes["hypers"]).compile()
+        carry = jax.eval_shape(program.start, shapes["keys"], shapes["hypers"])
+        train = program.train.lower(data, carry, shapes["orders"], shapes["splits"], shapes["hypers"]).compile()
+        outputs = program.outputs.lower(data, carry[0], shapes["evaluated"]).compile()
     for warning in caught:
         if READ_ERROR in str(warning.message):
             discard_unreadable_entries()
         else:  # not ours to swallow
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return compiled
+    return _Compiled(start, train, outputs)
 
 
 def seed_keys(seeds: Sequence[int]) -> np.ndarray:
@@ -159,20 +320,4 @@ def seed_keys(seeds: Sequence[int]) -> np.ndarray:
     return np.stack([seeds >> np.uint64(32), seeds & np.uint64(0xFFFFFFFF)], axis=1).astype(np.uint32)
 
 
-def _chunk_inputs(plan: StudyPlan, seeds: Sequence[int], shapes_only: bool = False):
-    """Keys, epoch orders (pool rows) and split rows of one chunk, padded to ``plan.chunk`` runs
-    by repeating its first seed."""
-    epochs, sizes = plan.settings.epochs, plan.split.sizes(plan.problem)
-    counts = [getattr(sizes, split) for split in plan.splits]
-    if shapes_only:
-        return (jax.ShapeDtypeStruct((plan.chunk, 2), np.uint32),
-                jax.ShapeDtypeStruct((plan.chunk, epochs, sizes.train), np.int32),
-                tuple(jax.ShapeDtypeStruct((plan.chunk, n), np.int32) for n in counts))
-    padded = list(seeds) + [seeds[0]] * (plan.chunk - len(seeds))
-    rows = {seed: plan.rows(seed) for seed in set(padded)}
-    orders = np.stack([rows[s].train[epoch_orders(s, epochs, sizes.train)] for s in padded])
-    splits = tuple(np.stack([getattr(rows[s], split) for s in padded]) for split in plan.splits)
-    return seed_keys(padded), orders, splits
-
-
-__all__ = ["Chunk", "ChunkStore", "Progress", "Trained", "run_plan", "seed_keys"]
+__all__ = ["Backend", "Chunk", "ChunkStore", "Progress", "Trained", "run_plan", "seed_keys"]

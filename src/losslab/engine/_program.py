@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax
@@ -27,21 +28,25 @@ from jax import Array
 
 from losslab.metrics import rounding_accuracy
 from losslab.models import Model
-from losslab.planning import Targets
+from losslab.planning import EVAL_ROWS, Targets
 from losslab.registry import LossSpec
 from losslab.settings import Settings
 
 
+def make_optimizer(optimizer: str, momentum: bool, learning_rate: Array, momentum_value: Array
+                   ) -> optax.GradientTransformation:
+    """The optax optimizer of a chunk, its learning rate and momentum given as (traced) scalars,
+    so that one compiled program trains every value of a sweep; ``sgd`` has Keras's momentum
+    semantics (Keras's ``v = m*v - lr*g; w += v`` and optax's ``v = g + m*v; w -= lr*v`` give the
+    same weights for a constant learning rate).
 
-def make_optimizer(settings: Settings) -> optax.GradientTransformation:
-    """The optax optimizer for ``settings``; ``sgd`` has Keras's momentum semantics.
-
-    Keras's ``v = m*v - lr*g; w += v`` and optax's ``v = g + m*v; w -= lr*v`` give the same
-    weights for a constant learning rate.
+    One value per chunk, not per run: a per-run vector of learning rates, broadcast against the
+    parameters, changed XLA's fusion of the update and the weights in the last bits (measured on
+    blobs), while a runtime scalar gives the same bits as a constant.
     """
-    if settings.optimizer == "sgd":
-        return optax.sgd(settings.learning_rate, momentum=settings.momentum or None)
-    return getattr(optax, settings.optimizer)(settings.learning_rate)
+    if optimizer == "sgd":
+        return optax.sgd(learning_rate, momentum=momentum_value if momentum else None)
+    return getattr(optax, optimizer)(learning_rate)
 
 
 def epoch_orders(seed: int, epochs: int, n_rows: int) -> np.ndarray:
@@ -90,42 +95,88 @@ class Data:
 jax.tree_util.register_dataclass(Data, data_fields=["X", "y"], meta_fields=[])
 
 
-@functools.cache
-def build_program(spec: LossSpec, units: int, settings: Settings, model: Model):
-    """A jit-compiled function of ``(data, keys (runs, 2), orders (runs, epochs, n_train), splits)``
-    returning the history ``(runs, epochs, n_splits, 3)``, the final parameters (the model's
-    pytree, runs first) and the final activated outputs on the evaluated rows
-    ``(runs, n_evaluated, units)``: ``model`` trained on loss ``spec`` with ``settings``.
+@dataclass(frozen=True)
+class Shape:
+    """What a compiled program depends on besides the loss and the model: the optimizer and
+    whether it keeps a momentum trace, and the batch size. The learning rate and the momentum's
+    value are inputs, so that one program serves every value of a sweep."""
 
-    ``orders`` are each epoch's training rows of the pool in batch order; ``splits`` is a tuple
-    of ``(runs, n_rows)`` pool rows, one per reported split (train first); the final outputs are
-    those of every split after the first, concatenated.
+    optimizer: str
+    momentum: bool
+    batch_size: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> Shape:
+        return cls(settings.optimizer, bool(settings.momentum), settings.batch_size)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A loss's compiled functions: ``start(keys)`` gives the initial (parameters, optimizer
+    state) of a chunk's runs; ``train(data, carry, orders, splits, hypers)`` trains a block of
+    epochs and returns the new carry and the block's history ``(runs, epochs, n_splits, 3)``;
+    ``outputs(data, params, rows)`` the final activated outputs on ``rows`` (runs, n_rows)."""
+
+    start: Callable
+    train: Callable
+    outputs: Callable
+
+
+@functools.cache
+def build_program(spec: LossSpec, units: int, shape: Shape, model: Model, n_in: int) -> Program:
+    """The jit-compiled functions that train ``model`` on loss ``spec`` (see :class:`Program`).
+
+    ``orders`` are each epoch's training rows of the pool in batch order ``(runs, epochs, n_train)``;
+    ``splits`` is a tuple of ``(runs, n_rows)`` pool rows, one per reported split (train first);
+    ``hypers`` the chunk's ``(learning_rate, momentum)``, two float32 scalars.
 
     Cached on its static configuration, so a second study of the same shape reuses the traced
     program (and JAX's persistent cache skips the compilation across processes).
     """
-    optimizer = make_optimizer(settings)
     one_unit_classifier = units == 1 and spec.kind != "regression"
+
+    def optimizer(hypers: tuple[Array, Array]) -> optax.GradientTransformation:
+        return make_optimizer(shape.optimizer, shape.momentum, *hypers)
 
     def output_gradient(z_t: Array, y: Array, weights: Array) -> Array:
         """d(batch loss)/dz, feature-major (runs, units, batch), as a materialised array."""
         dz = jax.grad(lambda z: jnp.sum(spec.objective(y, z) * weights))(jnp.swapaxes(z_t, 1, 2))
         return jax.lax.optimization_barrier(jnp.swapaxes(dz, 1, 2))
 
-    def report(out: Array, data: Data, splits: tuple[Array, ...]) -> Array:
-        """Per run and split: mean loss (Keras's probability form), metric, rounding accuracy."""
-        y = jnp.broadcast_to(data.y, out.shape[:1] + data.y.shape)
+    def activated(params, X: Array) -> Array:
+        z_t, _ = model.forward(params, X)
+        return spec.activate(jnp.swapaxes(z_t, 1, 2))  # (runs, rows, units)
+
+    def per_row(params, X: Array, y: Array) -> Array:
+        """Per run and row: loss (Keras's probability form), metric, rounding accuracy."""
+        out = activated(params, X)
+        # materialised: XLA otherwise folds the broadcast one-hot targets into the product with
+        # the log-probabilities, and on CPU, from about 18,000 rows on, that fused product gave
+        # every run of a chunk the first run's categorical cross-entropy (the weights were right)
+        y = jax.lax.optimization_barrier(jnp.broadcast_to(y, out.shape[:1] + y.shape))
         rounding = rounding_accuracy(y, out) if one_unit_classifier else jnp.full(out.shape[:2], jnp.nan)
-        per_row = jnp.stack([spec.fn(y, out), spec.metric_fn(y, out), rounding], axis=-1)  # (runs, rows, 3)
-        return jnp.stack([jnp.take_along_axis(per_row, rows[:, :, None], axis=1).mean(axis=1) for rows in splits],
+        return jnp.stack([spec.fn(y, out), spec.metric_fn(y, out), rounding], axis=-1)  # (runs, rows, 3)
+
+    def evaluated(params, data: Data) -> Array:
+        """``per_row`` of every pool row, in blocks of :data:`EVAL_ROWS` when the pool is larger."""
+        n_rows = data.X.shape[0]
+        if n_rows <= EVAL_ROWS:
+            return per_row(params, data.X, data.y)
+        blocks = jax.lax.map(lambda block: per_row(params, *block), (in_blocks(data.X), in_blocks(data.y)))
+        return jnp.moveaxis(blocks, 0, 1).reshape(blocks.shape[1], -1, 3)[:, :n_rows]  # (runs, rows, 3)
+
+    def report(params, data: Data, splits: tuple[Array, ...]) -> Array:
+        """Per run and split: the mean of each per-row value over the split's rows."""
+        values = evaluated(params, data)
+        return jnp.stack([jnp.take_along_axis(values, rows[:, :, None], axis=1).mean(axis=1) for rows in splits],
                          axis=1)
 
-    def program(data: Data, keys: Array, orders: Array, splits: tuple[Array, ...]):
-        params = model.init(keys, data.X.shape[1], units)
+    def start(keys: Array, hypers: tuple[Array, Array]):
+        params = model.init(keys, n_in, units)
+        return params, optimizer(hypers).init(params)
 
-        def outputs(params) -> Array:
-            z_t, _ = model.forward(params, data.X)
-            return spec.activate(jnp.swapaxes(z_t, 1, 2))  # (runs, rows, units)
+    def train(data: Data, carry, orders: Array, splits: tuple[Array, ...], hypers: tuple[Array, Array]):
+        update = optimizer(hypers).update
 
         def step(carry, batch):
             params, opt_state = carry
@@ -134,17 +185,29 @@ def build_program(spec: LossSpec, units: int, settings: Settings, model: Model):
             z_t, cache = model.forward(params, x)
             dz = output_gradient(z_t, data.y[rows], mask / jnp.sum(mask))
             grads = model.backward(params, x, cache, dz)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
+            updates, opt_state = update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), None
 
         def epoch(carry, order):
-            rows, mask = jax.vmap(lambda o: batches(o, settings.batch_size))(order)
+            rows, mask = jax.vmap(lambda o: batches(o, shape.batch_size))(order)
             carry, _ = jax.lax.scan(step, carry, (jnp.swapaxes(rows, 0, 1), mask[0]))
-            return carry, report(outputs(carry[0]), data, splits)
+            return carry, report(carry[0], data, splits)
 
-        (final, _), history = jax.lax.scan(epoch, (params, optimizer.init(params)), jnp.swapaxes(orders, 0, 1))
-        evaluated = jnp.concatenate(splits[1:], axis=1)
-        final_outputs = jnp.take_along_axis(outputs(final), evaluated[:, :, None], axis=1)
-        return jnp.swapaxes(history, 0, 1), final, final_outputs
+        carry, history = jax.lax.scan(epoch, carry, jnp.swapaxes(orders, 0, 1))
+        return carry, jnp.swapaxes(history, 0, 1)
 
-    return jax.jit(program)
+    def outputs(data: Data, params, rows: Array) -> Array:
+        if data.X.shape[0] <= EVAL_ROWS:
+            return jnp.take_along_axis(activated(params, data.X), rows[:, :, None], axis=1)
+        blocks = jax.lax.map(lambda block: activated(params, data.X[block]), in_blocks(rows.T).swapaxes(1, 2))
+        return jnp.moveaxis(blocks, 0, 1).reshape(rows.shape[0], -1, blocks.shape[-1])[:, :rows.shape[1]]
+
+    return Program(jax.jit(start), jax.jit(train), jax.jit(outputs))
+
+
+def in_blocks(values: Array) -> Array:
+    """``values`` (rows, ...) padded with zeros to whole blocks of :data:`EVAL_ROWS` rows:
+    ``(blocks, EVAL_ROWS, ...)``; the padding's results are cut off by the caller."""
+    n_blocks = math.ceil(values.shape[0] / EVAL_ROWS)
+    padded = jnp.pad(values, ((0, n_blocks * EVAL_ROWS - values.shape[0]),) + ((0, 0),) * (values.ndim - 1))
+    return padded.reshape((n_blocks, EVAL_ROWS) + values.shape[1:])

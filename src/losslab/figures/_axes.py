@@ -23,8 +23,9 @@ from matplotlib.ticker import MaxNLocator
 LOG_Y_RATIO = 50.0
 #: The smallest font size a title is shrunk to before it is allowed to stay too wide.
 MIN_TITLE_POINTS = 6.5
-#: Room kept free at each side of the figure, in pixels at the figure's dpi.
-EDGE_PX = 4
+#: Room kept free at each side of the figure, in points (4 pixels at matplotlib's default 100 dpi):
+#: a length, so that a title is fitted alike at every resolution.
+EDGE_POINTS = 2.88
 
 
 def integer_epochs(*axes: Axes) -> None:
@@ -74,14 +75,21 @@ def apply_log_y(ax: Axes, log_y: bool | None) -> bool:
     return log
 
 
-def fit_titles(fig: Figure) -> None:
+def fit_titles(fig: Figure, render: bool = True) -> bool:
     """Make every title fit its room: wrap it at spaces, then shrink its font if it must.
 
     The figure title has the figure's width; an axes title the figure's width when its panel
     is alone in its row, else its panel's width. The figure keeps its size.
+
+    Each check lays the figure out by drawing it: with ``render`` on its Agg canvas (returns True
+    when the canvas then holds the final picture, so that writing it needs no second drawing),
+    else without painting a pixel (layout only; returns False).
     """
     for _ in range(3):  # wrapping a title moves the panels below it; check again after the new layout
-        fig.canvas.draw()
+        if render:
+            fig.canvas.draw()
+        else:
+            fig.draw_without_rendering()
         renderer = fig.canvas.get_renderer()
         changed = False
         for text, room in _titles(fig):
@@ -89,15 +97,17 @@ def fit_titles(fig: Figure) -> None:
                 _fit(text, room, renderer)
                 changed = True
         if not changed:
-            return
+            return render
+    return False
 
 
 def _titles(fig: Figure) -> Iterator[tuple[Text, float]]:
     """Each non-empty title with the width it may take, in pixels."""
     width = fig.bbox.width
+    edge = EDGE_POINTS * fig.dpi / 72
 
     def room(centre: float) -> float:
-        return 2 * max(0.0, min(centre, width - centre) - EDGE_PX)
+        return 2 * max(0.0, min(centre, width - centre) - edge)
 
     suptitle = fig._suptitle  # matplotlib keeps the figure title here; get_suptitle gives only its text
     if suptitle is not None and suptitle.get_text():

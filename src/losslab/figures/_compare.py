@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -13,12 +14,15 @@ from matplotlib.transforms import blended_transform_factory
 from losslab.figures._axes import apply_log_y, integer_epochs
 from losslab.figures._canvas import (BAND, METRIC_LABELS, diverged_message, draw_mean_curve, has_curve, held_out,
                                      new_figure, save)
-from losslab.results import Study
+
+if TYPE_CHECKING:  # only named: a figure needs matplotlib and the tables, not the engine behind them
+    from losslab.results import Study
 
 SPLIT_STYLES = {"held out": "-", "train": "--"}
 
 
-def plot_mean_curves(study: Study, path: str | Path | None = None, *, log_y: bool | None = None) -> Figure:
+def plot_mean_curves(study: Study, path: str | Path | BinaryIO | None = None, *,
+                     log_y: bool | None = None) -> Figure:
     """Mean learning curves per loss over all seeds, with a 10-90 percentile band.
 
     One loss panel per loss (small multiples, up to three in a row), each with its own y scale,
@@ -75,7 +79,8 @@ def plot_mean_curves(study: Study, path: str | Path | None = None, *, log_y: boo
     return save(fig, path)
 
 
-def plot_final_distribution(study: Study, path: str | Path | None = None, *, log_y: bool | None = None) -> Figure:
+def plot_final_distribution(study: Study, path: str | Path | BinaryIO | None = None, *,
+                            log_y: bool | None = None) -> Figure:
     """Distribution of the final test metric per loss: a box plot with every run as a point.
 
     Diverged runs (NaN) are left out and counted in the loss's label; a loss whose runs all

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -12,10 +13,12 @@ from matplotlib.figure import Figure
 from losslab.figures._axes import apply_log_y, integer_epochs
 from losslab.figures._canvas import (METRIC_LABELS, TEST_COLOUR, TRAIN_COLOUR, diverged_message, draw_mean_curve,
                                      has_curve, held_out, new_figure, save)
-from losslab.problems import Problem
+
+if TYPE_CHECKING:  # only named: a figure needs matplotlib and the data, not the problem's readers
+    from losslab.problems import Problem
 
 
-def plot_learning_curves(history: pd.DataFrame, title: str, path: str | Path | None = None, *,
+def plot_learning_curves(history: pd.DataFrame, title: str, path: str | Path | BinaryIO | None = None, *,
                          log_y: bool | None = None) -> Figure:
     """The tutorial's learning-curve figure for one loss on one problem.
 
@@ -76,7 +79,7 @@ def _rounding_differs(rows: pd.DataFrame) -> bool:
     return bool(np.isfinite(rounding).any() and not np.allclose(rounding, rows["metric_value"].to_numpy(float), equal_nan=True))
 
 
-def plot_dataset(problem: Problem, path: str | Path | None = None) -> Figure:
+def plot_dataset(problem: Problem, path: str | Path | BinaryIO | None = None) -> Figure:
     """Scatter plot of a two-feature classification data set, coloured by class (all rows).
 
     As the tutorial draws circles and blobs: class 0 blue, class 1 orange, class 2 green.

@@ -8,12 +8,19 @@ settings; the memory a study needs is estimated here, before anything is allocat
 from __future__ import annotations
 
 from losslab.planning._defaults import OWN_DATA_UPDATES, TUTORIAL_SETTINGS, default_settings, own_data_settings
-from losslab.planning._memory import StudySize, check_memory, estimate_bytes, memory_budget
-from losslab.planning._plan import CHUNK, StudyPlan, Targets, plan, usable_losses
+from losslab.planning._memory import (
+    EVAL_ROWS,
+    StudySize,
+    check_memory,
+    epoch_block,
+    estimate_bytes,
+    memory_budget,
+)
+from losslab.planning._plan import ACCELERATOR_CHUNK, CHUNK, StudyPlan, Targets, default_chunk, plan, usable_losses
 from losslab.planning._splits import Rows, SplitDesign, parse_split, split_design
 
 __all__ = [
-    "CHUNK", "OWN_DATA_UPDATES", "Rows", "SplitDesign", "StudyPlan", "StudySize", "TUTORIAL_SETTINGS", "Targets", "check_memory",
-    "default_settings", "estimate_bytes", "memory_budget", "own_data_settings", "parse_split", "plan",
+    "ACCELERATOR_CHUNK", "CHUNK", "EVAL_ROWS", "OWN_DATA_UPDATES", "Rows", "SplitDesign", "StudyPlan", "StudySize", "TUTORIAL_SETTINGS", "Targets", "check_memory",
+    "default_chunk", "default_settings", "epoch_block", "estimate_bytes", "memory_budget", "own_data_settings", "parse_split", "plan",
     "split_design", "usable_losses",
 ]

@@ -2,9 +2,11 @@
 
 The estimate follows the engine: chunks of ``chunk`` runs train side by side (one per core),
 each holding its parameters with their gradients and optimizer state (about five copies), the
-model's forward cache for one batch and for every row at evaluation, every epoch's row order (on
-the host and in the program) and the per-epoch history; the tidy tables then hold one row per
-run, epoch and split. Shapes come from ``jax.eval_shape`` of the model's own ``init`` and
+model's forward cache for one batch and for a block of at most :data:`EVAL_ROWS` rows at
+evaluation, every row's per-row values, one block of epochs' row orders (on the host and in the
+program; :func:`epoch_block`) and the per-epoch history; the tidy tables then hold one row per
+run, epoch and split. Neither the epochs nor the rows multiply the working set: the epochs come a
+block at a time and the rows are evaluated a block at a time. Shapes come from ``jax.eval_shape`` of the model's own ``init`` and
 ``forward``, so any model is sized without being built. A study over the budget is refused, naming the largest size that fits.
 """
 
@@ -36,6 +38,19 @@ EVAL_COPIES = 3
 RUNTIME_BYTES = 512 * 2**20
 #: Share of the machine's memory a study may plan to use.
 BUDGET_SHARE = 0.6
+#: Rows evaluated at once after an epoch: a larger pool is evaluated in blocks of this many rows
+#: (a pool this small, like the tutorial's, in one pass, whose arithmetic was checked against Keras).
+EVAL_ROWS = 65_536
+#: Bytes a chunk's row orders may take at once; a longer study is trained a block of epochs at a
+#: time (16 runs x 100 epochs x 500 rows, the tutorial's, take 3.2 MB: one block).
+ORDER_BYTES = 256 * 2**20
+
+
+def epoch_block(epochs: int, n_train: int, chunk: int) -> int:
+    """Epochs trained per call: all of them when a chunk's row orders fit :data:`ORDER_BYTES`,
+    else the largest divisor of ``epochs`` that does (every block then has one compiled shape)."""
+    most = max(1, ORDER_BYTES // (chunk * n_train * 4))
+    return max(d for d in range(1, min(epochs, most) + 1) if epochs % d == 0)
 
 
 @dataclass(frozen=True)
@@ -71,12 +86,15 @@ def memory_budget() -> int:
 def estimate_bytes(size: StudySize, settings: Settings, model: Model) -> int:
     """Peak bytes of a study of ``size`` trained with ``settings`` and ``model``."""
     params, batch_cache, eval_cache = _model_bytes(model, size.n_features, size.n_outputs, settings.batch_size,
-                                                   size.n_all, size.chunk)
+                                                   min(size.n_all, EVAL_ROWS), size.chunk)
     n_batches = math.ceil(size.n_train / settings.batch_size)
+    block = epoch_block(settings.epochs, size.n_train, size.chunk)
     per_run = (
-        2 * settings.epochs * size.n_train * 4  # every epoch's row order (int32), on the host and in the program
+        2 * block * size.n_train * 4  # a block of epochs' row orders (int32), on the host and in the program
         + 2 * n_batches * settings.batch_size * 4  # one epoch's padded batches and mask
-        + settings.epochs * 6 * 4  # the history the program returns
+        + 2 * size.n_all * 3 * 4  # every row's loss, metric and rounding, and their gather per split
+        + size.n_all * (4 + size.n_outputs * 4)  # the split rows, the final outputs
+        + settings.epochs * 9 * 4  # the history the program returns
     )
     chunk = PARAM_COPIES * params + 3 * batch_cache + EVAL_COPIES * eval_cache + size.chunk * per_run
     workers = min(os.cpu_count() or 1, math.ceil(size.n_seeds / size.chunk))  # the losses run one after another

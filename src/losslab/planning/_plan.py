@@ -9,6 +9,7 @@ and what the engine returns.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import platform
 from collections.abc import Iterable, Mapping, Sequence, Sized
@@ -22,17 +23,26 @@ from losslab._version import __version__
 from losslab.errors import LosslabError, SettingsError, TargetError
 from losslab.models import Model
 from losslab.planning._defaults import default_settings
-from losslab.planning._memory import StudySize, check_memory, largest_seeds
+from losslab.planning._memory import StudySize, check_memory, estimate_bytes, largest_seeds, memory_budget
 from losslab.planning._splits import Rows, SplitDesign, split_design
 from losslab.problems import Problem
 from losslab.registry import LossSpec, check_compatible, encode_targets, get_loss, metric_for_kind
 from losslab.settings import Settings, check_seeds
 
-#: Runs per compiled chunk. Fixed, so that a run's result does not depend on how many other runs
-#: share its study (XLA's arithmetic can vary with the batch shape), and one compiled program
-#: per loss and problem serves any number of seeds. 16 runs keep a chunk's working set in the
-#: core's cache; see benchmarks/RESULTS.md.
+#: Runs per compiled chunk on a CPU. Fixed, so that a run's result does not depend on how many
+#: other runs share its study (XLA's arithmetic can vary with the batch shape), and one compiled
+#: program per loss and problem serves any number of seeds. 16 runs keep a chunk's working set in
+#: the core's cache; see benchmarks/RESULTS.md.
 CHUNK = 16
+#: Runs per chunk on a GPU or TPU, where thousands of small models fit at once; a plan lowers it
+#: to what fits the device's memory.
+ACCELERATOR_CHUNK = 1024
+
+
+def default_chunk() -> int:
+    """Runs per compiled chunk for the backend JAX runs on: :data:`CHUNK` on a CPU (the measured
+    optimum), :data:`ACCELERATOR_CHUNK` on an accelerator."""
+    return CHUNK if jax.default_backend() == "cpu" else ACCELERATOR_CHUNK
 
 
 @dataclass(frozen=True)
@@ -94,8 +104,16 @@ class StudyPlan:
         return "validation" if "validation" in self.splits else "test"
 
     def rows(self, seed: int) -> Rows:
-        """Seed ``seed``'s train, validation and test rows of the pool (train rows, then test rows)."""
-        return self.split.rows(self.problem, seed)
+        """Seed ``seed``'s train, validation and test rows of the pool (train rows, then test rows),
+        drawn once per plan (the engine, the scores, the baselines and the collapse checks all ask)."""
+        key = seed if self.split.varies else 0  # a fixed split is the same for every seed
+        if key not in self._rows:
+            self._rows[key] = self.split.rows(self.problem, seed)
+        return self._rows[key]
+
+    @functools.cached_property
+    def _rows(self) -> dict[int, Rows]:
+        return {}
 
     def spec(self, loss: str) -> LossSpec:
         """The spec of the study's loss named ``loss`` (its canonical name)."""
@@ -146,6 +164,7 @@ def plan(
     center_target: bool | None = None,
     split: str | SplitDesign | None = None,
     validation: float | None = None,
+    chunk: int | None = None,
 ) -> StudyPlan:
     """Resolve and check a study of ``losses`` x ``seeds`` on ``problem``; nothing is trained.
 
@@ -159,7 +178,10 @@ def plan(
     ``split`` is ``"resample"`` (each seed draws its own stratified split: the default for data),
     ``"fixed"`` (the problem's own split for every seed: the default for the tutorial's problems)
     or ``"cv:K"`` (repeated K-fold); ``validation`` is the share of each seed's training rows held
-    out for validation (default 0.2 for data, 0 for the tutorial's problems).
+    out for validation (default 0.2 for data, 0 for the tutorial's problems). ``chunk`` is the
+    number of runs trained together in one compiled program (default :func:`default_chunk`: 16 on
+    a CPU, up to 1,024 on an accelerator, fewer when they would not fit); a run's result depends on
+    it in the last bits, never on the other runs of the study.
 
     >>> from losslab.problems import get_problem
     >>> p = plan(get_problem("blobs"), ["cce", "kld"], seeds=range(3))
@@ -175,11 +197,12 @@ def plan(
     if not isinstance(model, Model):
         raise SettingsError(f"model must be a losslab.models.Model such as MLP((50,)), got {type(model).__name__}")
     design = split_design(problem, split, validation)
-    seeds = _seeds_within_memory(problem, specs, seeds, settings, model)
+    chunk = _chunk(problem, specs, settings, model, chunk)
+    seeds = _seeds_within_memory(problem, specs, seeds, settings, model, chunk)
     centred = _centring(problem, specs, center_target)
     y_train, y_test = _regression_targets(problem, centred)
     targets = {spec.name: _encode(spec, problem, y_train, y_test) for spec in specs}
-    return StudyPlan(problem, specs, seeds, settings, model, MappingProxyType(targets), centred, design)
+    return StudyPlan(problem, specs, seeds, settings, model, MappingProxyType(targets), centred, design, chunk)
 
 
 def usable_losses(problem: Problem, losses: Sequence[str | LossSpec]) -> tuple[list[LossSpec], list[str]]:
@@ -227,12 +250,29 @@ def _resolve_losses(problem: Problem, losses: object) -> tuple[LossSpec, ...]:
     return specs
 
 
+def _chunk(problem: Problem, specs: tuple[LossSpec, ...], settings: Settings, model: Model, chunk: object) -> int:
+    """The runs per chunk: as given (checked), else the backend's default lowered to what fits."""
+    if chunk is not None:
+        if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
+            raise SettingsError(f"chunk must be a positive whole number of runs, got {chunk!r}; e.g. 16")
+        return chunk
+    best = default_chunk()
+    while best > CHUNK and estimate_bytes(_size(problem, specs, best, best), settings, model) > memory_budget():
+        best //= 2
+    return best
+
+
+def _size(problem: Problem, specs: tuple[LossSpec, ...], n_seeds: int, chunk: int) -> StudySize:
+    units = max(spec.output_units(problem.n_classes) for spec in specs)
+    return StudySize(problem.n_train, problem.n_train + problem.n_test, problem.n_features, units, len(specs),
+                     n_seeds, chunk)
+
+
 def _seeds_within_memory(problem: Problem, specs: tuple[LossSpec, ...], seeds: object, settings: Settings,
-                         model: Model) -> tuple[int, ...]:
+                         model: Model, chunk: int) -> tuple[int, ...]:
     """The checked seeds, refused before they are materialised when the study would not fit:
     ``range(10**9)`` is measured by its length, a generator read no further than what fits."""
-    units = max(spec.output_units(problem.n_classes) for spec in specs)
-    size = StudySize(problem.n_train, problem.n_train + problem.n_test, problem.n_features, units, len(specs), 1, CHUNK)
+    size = _size(problem, specs, 1, chunk)
     if isinstance(seeds, Iterable) and not isinstance(seeds, Sized | str):
         seeds = tuple(itertools.islice(seeds, largest_seeds(size, settings, model) + 1))
     if isinstance(seeds, Sized) and not isinstance(seeds, str) and len(seeds):

@@ -167,9 +167,68 @@ def _check_fits(problem: Problem, design: SplitDesign) -> None:
                             f"use fewer folds, e.g. --split cv:{max(2, min(5, n_pool // 2))}")
     try:
         rows = design.rows(problem, 0)
-    except ValueError as exc:
-        raise SettingsError(f"cannot draw the {design.label()} split with a validation share of {design.validation} "
-                            f"({exc}); use --split fixed, fewer folds or more rows") from None
+    except ValueError:
+        raise SettingsError(_too_small(problem, design)) from None
     if min(len(rows.train), len(rows.test)) < 1 or (design.validation and len(rows.validation) < 1):
         raise SettingsError(f"the {design.label()} split leaves an empty part ({len(rows.train)} train, "
                             f"{len(rows.validation)} validation, {len(rows.test)} test rows); use more rows")
+
+
+def _too_small(problem: Problem, design: SplitDesign) -> str:
+    """What part of the split is too small (to hold every class, or any row), and the fix that
+    applies to ``design``, said in losslab's terms rather than scikit-learn's."""
+    n_pool = problem.n_train + problem.n_test
+    if design.method == "cv":
+        given, smaller = f"with --split {design.label()}", "use more rows"
+    elif problem.tutorial:
+        given, smaller = "with the tutorial's fixed split", "use a smaller validation share"
+    else:
+        share = design.test_size if design.method == "resample" else problem.n_test / n_pool
+        given, smaller = f"with --test-size {share:.2g}", "use a smaller --test-size"
+    strata = pooled_labels(problem)
+    try:
+        outer = SplitDesign(design.method, design.folds, design.test_size).rows(problem, 0)
+    except ValueError:  # train and test of the pool (resample or cv) cannot be drawn
+        return _outer_too_small(problem, design, strata, given, smaller)
+    n_train = len(outer.train)
+    n_validation = int(np.ceil(design.validation * n_train))
+    parts = f"train, validation ({design.validation:.0%} of it) and test"
+    if strata is None:
+        return f"{given} the training part holds {_rows(n_train)}, too few to split into {parts}; {smaller}"
+    names = _class_names(problem, strata)
+    counts = np.bincount(strata[outer.train], minlength=len(names))
+    rare = int(counts.argmin())
+    if counts[rare] >= 2 or min(n_validation, n_train - n_validation) < len(names):
+        return (f"{given} the training part holds {_rows(n_train)}, too few to hold each of the {len(names)} classes in "
+                f"{parts}; {smaller}")
+    return (f"class {names[rare]!r} has {_rows(counts[rare])} in the training part, "
+            "too few to put one in both train and validation; drop those rows or merge the class with another")
+
+
+def _outer_too_small(problem: Problem, design: SplitDesign, strata: np.ndarray | None, given: str, smaller: str) -> str:
+    """Why the pool's train and test (resample) or folds (cv) cannot be drawn."""
+    n_pool = problem.n_train + problem.n_test
+    k = 1 if strata is None else len(_class_names(problem, strata))
+    counts = np.bincount(strata, minlength=k) if strata is not None else np.array([n_pool])
+    if design.method == "cv":
+        return (f"{given} each class needs at least {design.folds} rows and the largest has {counts.max()}; "
+                f"use fewer folds (--split cv:{max(2, int(counts.max()))}) or --split resample")
+    n_test = int(np.ceil(design.test_size * n_pool))
+    what = "any" if strata is None else f"each of the {k} classes"
+    if n_pool - n_test < k or strata is None:
+        return f"{given} the training part holds {_rows(n_pool - n_test)}, too few to hold {what}; {smaller}"
+    if n_test < k:
+        return f"{given} the test part holds {_rows(n_test)}, too few to hold {what}; use a larger --test-size"
+    names = _class_names(problem, strata)
+    rare = int(counts.argmin())
+    return (f"class {names[rare]!r} has {_rows(counts[rare])}, too few to put one in "
+            "both train and test; drop those rows or merge the class with another")
+
+
+def _class_names(problem: Problem, strata: np.ndarray) -> tuple[str, ...]:
+    k = max(problem.n_classes or 0, int(strata.max()) + 1)
+    return problem.class_names if len(problem.class_names) == k else tuple(str(c) for c in range(k))
+
+
+def _rows(n: int) -> str:
+    return f"{n} row{'' if n == 1 else 's'}"

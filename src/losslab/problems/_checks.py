@@ -11,13 +11,14 @@ losslab decides on its own and a user may want to undo is said in a :class:`Data
 Feature columns: ``features=[...]`` names the ones to use, ``drop=[...]`` the ones to leave out;
 by default every column but the target. A table read from a file (``detect_columns``) also has
 its useless columns left out with a note, each recorded with its reason: row IDs (a different
-whole number in every row, running from 0 or 1 with few gaps, or a different short text without
-spaces in every row, in tables of ``MIN_ID_ROWS`` rows or more), constant columns, empty columns
-and the nameless empty columns (``Unnamed: 3``) a separator at the end of each line makes. A
-column named in ``features`` is never left out: a constant or empty one is refused. A DataFrame
-handed in is taken as it is. Dates (a datetime column, or text that reads as dates in nearly
-every row) are refused, not dropped: leaving them out or turning them into numbers (the year, the
-day of the year) is the user's choice. So are columns of lists or records (from Parquet), and
+whole number in every row forming a run with few gaps, from any start, unless the column is
+named as a year; or a different short text without spaces in every row; in tables of
+``MIN_ID_ROWS`` rows or more), constant columns, empty columns and the nameless empty columns
+(``Unnamed: 3``) a separator at the end of each line makes. A column named in ``features`` is
+never left out: a constant or empty one is refused. A DataFrame handed in is taken as it is.
+Dates (a datetime column, or text that reads as dates in nearly every row) are refused, not
+dropped: leaving them out or turning them into numbers (the year, the day of the year) is the
+user's choice. So are columns of lists or records (from Parquet), and
 columns of numbers with a few text values among them (target or feature): those are typing
 errors, not categories.
 
@@ -318,8 +319,11 @@ def _no_features_message(target: str, left_out: dict[str, str]) -> str:
             "use with features=[...] (--features on the command line)")
 
 
-#: A row ID's values may miss up to a tenth of the run 0..n-1 or 1..n (rows filtered out).
+#: A row ID's values may miss up to a tenth of a run of n whole numbers (rows filtered out): the
+#: run may start anywhere (0, 1, 1000, ...), so that ``customer_id`` 1000..1249 is an ID too.
 _ID_SPAN = 1.1
+#: A run of whole numbers in a column named like this is a calendar year, a feature (one row per year).
+_YEAR_NAME = re.compile(r"year|\byr\b", re.IGNORECASE)
 #: pandas' name for a column with no header, such as the one a separator at the end of each line makes.
 _NAMELESS = re.compile(r"Unnamed: \d+")
 
@@ -360,13 +364,15 @@ def _uselessness(raw: pd.Series, converted: pd.Series, name: str, *, ids: bool) 
 
 def _row_id(raw: pd.Series, converted: pd.Series) -> str | None:
     """How a column reads as a row ID: a different value in every row, either whole numbers
-    running from 0 or 1 with few gaps, or short text without spaces (not numbers); else None."""
+    forming a run with few gaps (from any start; not in a column named as a year), or short
+    text without spaces (not numbers); else None."""
     n = len(raw)
     if n < MIN_ID_ROWS or raw.isna().any() or raw.nunique() != n:
         return None
     if ptypes.is_integer_dtype(raw.dtype):
         low, high = int(raw.min()), int(raw.max())
-        if low in (0, 1) and high - low + 1 <= _ID_SPAN * n:
+        year = low not in (0, 1) and _YEAR_NAME.search(str(raw.name or ""))
+        if high - low + 1 <= _ID_SPAN * n and not year:
             return f"a row ID (a different whole number in every row, {low} to {high})"
         return None
     text = converted.astype(str)

@@ -179,7 +179,7 @@ def _counts_advice(problem: Problem) -> Recommendation:
          ("mean_squared_logarithmic_error", "relative errors; log(1 + y) takes the zeros"),
          ("mean_absolute_error", "if a few very large counts are outliers")),
         "counts",
-        (f"Read as counts: whole numbers from {y.min():.0f} to {y.max():.0f}, {np.mean(y == 0):.0%} zeros, "
+        (f"Read as counts: whole numbers from {int(y.min())} to {int(y.max())}, {np.mean(y == 0):.0%} zeros, "
          f"skew {_skew(y):.1f}.",),
     )
 

@@ -79,7 +79,9 @@ def encode_targets(spec: LossSpec, y: np.ndarray, n_classes: int | None = None, 
     if spec.encoding == "integer":
         return labels.astype(np.int32)
     k = int(n_classes) if n_classes is not None else int(labels.max()) + 1
-    return np.eye(k, dtype=np.float32)[labels]
+    one_hot = np.zeros((len(labels), k), dtype=np.float32)  # not np.eye(k)[labels]: k x k floats at 10,000 classes is 400 MB
+    one_hot[np.arange(len(labels)), labels] = 1.0
+    return one_hot
 
 
 def _check_raw_targets(spec: LossSpec, y: np.ndarray, policy: str) -> None:

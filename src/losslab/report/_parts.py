@@ -3,16 +3,21 @@ notes and provenance, ready for the template (text only; the template escapes it
 
 from __future__ import annotations
 
+import base64
 import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from losslab.analysis import Comparison, Verification
+from losslab.claims import Claim
 from losslab.figures import plot_dataset, plot_final_distribution, plot_learning_curves, plot_mean_curves
+from losslab.figures._losses import plot_losses
+from losslab.registry import get_loss
 from losslab.replicate import Replication
 from losslab.report import _tables
 from losslab.report._cells import Table, seeds_text
@@ -161,6 +166,71 @@ def verification_part(verification: Verification, charts: Charts, key: str) -> P
     part.figures, part.warnings = shown.figures, shown.warnings
     part.records = shown.records + part.records
     return part
+
+
+#: The losses drawn beside the claims: two of each kind the tutorial's prose compares (regression,
+#: probability, margin), so that the shapes its claims are about can be seen at a glance.
+CLAIM_LOSSES = ("mse", "mae", "huber", "msle", "bce", "hinge", "squared_hinge",
+                "categorical_crossentropy", "categorical_hinge")
+
+#: A claim's verdict as a badge colour of the report (yes, partly, no).
+CLAIM_TONES = {"supported": "yes", "depends": "partly", "not supported": "no"}
+
+
+@dataclass
+class ClaimCard:
+    """One tested claim as the report shows it; ``image`` is its PNG figure as a data URI (the
+    report is one file) or None, with ``missing`` saying why when it had a figure that is gone."""
+
+    number: int
+    key: str
+    verdict: str
+    quote: str
+    design: str
+    summary: str
+    seconds: float
+    image: str | None = None
+    missing: str | None = None
+
+    @property
+    def tone(self) -> str:
+        return CLAIM_TONES.get(self.verdict, "other")
+
+
+@dataclass
+class ClaimsPart:
+    """The section of the tutorial's prose claims: a card per claim and the losses drawn."""
+
+    heading: str
+    lead: str
+    cards: list[ClaimCard]
+    losses: Chart
+
+
+def claims_part(claims: list[Claim], charts: Charts) -> ClaimsPart:
+    counts = {verdict: sum(c.verdict == verdict for c in claims) for verdict in CLAIM_TONES}
+    told = ", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n)
+    lead = (f"{len(claims)} of the tutorial's claims in prose, each tested by a designed experiment on paired "
+            f"seeds. Verdicts: {told}; a claim that depends names what it depends on in its finding.")
+    specs = [get_loss(name) for name in CLAIM_LOSSES]
+    losses = charts(plot_losses(specs), "The losses and their gradients, against what each punishes")
+    return ClaimsPart("The tutorial's claims, tested", lead, [claim_card(c) for c in claims], losses)
+
+
+def claim_card(claim: Claim) -> ClaimCard:
+    card = ClaimCard(claim.number, claim.key, claim.verdict, claim.quote, claim.design, claim.summary,
+                     float(claim.seconds))
+    if claim.figure:
+        try:
+            data = Path(claim.figure).read_bytes()
+        except OSError:
+            card.missing = f"its figure {claim.figure} could not be read"
+        else:
+            if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+                card.missing = f"its figure {claim.figure} is not a PNG file"
+                return card
+            card.image = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    return card
 
 
 def dataset_figures(studies: list[Study], charts: Charts) -> list[Chart]:

@@ -12,11 +12,14 @@ from markupsafe import Markup
 
 from losslab._version import __version__
 from losslab.analysis import Comparison, Verification
+from losslab.claims import Claim
 from losslab.replicate import Replication
 from losslab.report._parts import (
     DIAGNOSTIC_DEFINITIONS,
     Charts,
+    ClaimsPart,
     Part,
+    claims_part,
     comparison_part,
     entries,
     replication_part,
@@ -43,7 +46,8 @@ def _breakable(text: str) -> Markup:
 _ENVIRONMENT.filters["breakable"] = _breakable
 
 SECTIONS = (
-    ("verdicts", "Verdicts"), ("tables", "Tables"), ("figures", "Figures"),
+    ("verdicts", "Verdicts"), ("claims", "The tutorial's claims, tested"), ("tables", "Tables"),
+    ("figures", "Figures"),
     ("diagnostics", "Diagnostics"), ("notes", "Notes and warnings"), ("provenance", "Plan and provenance"),
 )
 
@@ -57,11 +61,14 @@ def report_html(
     verification: Verification | None = None,
     notes: Sequence[str] = (),
     provenance: Mapping[str, object] | None = None,
+    claims: Sequence[Claim] = (),
 ) -> str:
     """One self-contained HTML page for the given results: the verdicts in words first, then
-    the tables (sortable by a click on a header), every figure as inline SVG, the learning-curve
-    diagnostics, notes and warnings (diverged runs), and the plan and provenance of each study
-    (problem, preparation, settings, model, losses, seeds, versions, timings) with
+    the tutorial's prose claims as :func:`losslab.claims.claims` tested them (each claim's
+    verdict, quote, design, finding and its PNG figure inline as a data URI, and the losses
+    drawn), then the tables (sortable by a click on a header), every figure as inline SVG, the
+    learning-curve diagnostics, notes and warnings (diverged runs), and the plan and provenance
+    of each study (problem, preparation, settings, model, losses, seeds, versions, timings) with
     ``provenance`` (for example a data fingerprint and the time) at its head.
 
     The page loads nothing from the network (no fonts, scripts, styles or images from elsewhere)
@@ -72,7 +79,7 @@ def report_html(
     >>> page.startswith("<!DOCTYPE html>"), "nothing was trained" in page
     (True, True)
     """
-    context = _context(title, studies, comparison, replication, verification, notes, provenance)
+    context = _context(title, studies, comparison, replication, verification, notes, provenance, claims)
     return _ENVIRONMENT.get_template("report.html.j2").render(**context, prefix="", fragment=False)
 
 
@@ -121,9 +128,11 @@ def _context(
     verification: Verification | None = None,
     notes: Sequence[str] = (),
     provenance: Mapping[str, object] | None = None,
+    claims: Sequence[Claim] = (),
 ) -> dict[str, object]:
-    studies = _checked(title, studies, comparison, replication, verification, notes, provenance)
+    studies, claims = _checked(title, studies, comparison, replication, verification, notes, provenance, claims)
     charts = Charts()
+    tested: ClaimsPart | None = claims_part(claims, charts) if claims else None
     parts: list[Part] = []
     if verification is not None:
         parts.append(verification_part(verification, charts, "verification"))
@@ -135,6 +144,7 @@ def _context(
     notes = [str(note) for note in notes]
     present = {
         "verdicts": any(p.lead or p.verdicts or p.findings for p in parts),
+        "claims": tested is not None,
         "tables": any(p.tables for p in parts),
         "figures": any(p.figures for p in parts),
         "diagnostics": any(p.diagnostics for p in parts),
@@ -146,6 +156,7 @@ def _context(
         "title": title,
         "version": __version__,
         "parts": parts,
+        "claims": tested,
         "notes": notes,
         "provenance": entries(provenance or {}),
         "definitions": DIAGNOSTIC_DEFINITIONS,
@@ -156,8 +167,10 @@ def _context(
     }
 
 
-def _checked(title, studies, comparison, replication, verification, notes, provenance) -> list[Study]:
-    """The arguments checked once, with the fix in each message; a single Study is taken as one."""
+def _checked(title, studies, comparison, replication, verification, notes, provenance,
+             claims=()) -> tuple[list[Study], list[Claim]]:
+    """The arguments checked once, with the fix in each message; a single Study (or Claim) is
+    taken as one."""
     if not isinstance(title, str):
         raise TypeError(f"title must be text, got {type(title).__name__}")
     if isinstance(studies, Study):
@@ -172,4 +185,11 @@ def _checked(title, studies, comparison, replication, verification, notes, prove
     if provenance is not None and not isinstance(provenance, Mapping):
         raise TypeError(f"provenance must be a mapping such as {{'data fingerprint': ..., 'time': ...}}, "
                         f"got {type(provenance).__name__}")
-    return studies
+    if isinstance(claims, Claim):
+        claims = [claims]
+    claims = list(claims)
+    for given in claims:
+        if not isinstance(given, Claim):
+            raise TypeError(f"claims[] must be losslab Claim records, as losslab.claims.claims() returns, "
+                            f"got {type(given).__name__}")
+    return studies, claims

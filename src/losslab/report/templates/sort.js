@@ -13,7 +13,7 @@
   }
   document.addEventListener("click", function (event) {
     if (!event.target.closest) return;
-    var figure = event.target.closest(".losslab-report svg.figure");
+    var figure = event.target.closest(".losslab-report svg.figure, .losslab-report img.figure");
     if (figure) { figure.classList.toggle("enlarged"); return; }
     var button = event.target.closest(".losslab-report table.sortable thead th button");
     if (!button) return;

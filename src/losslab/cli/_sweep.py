@@ -1,0 +1,95 @@
+"""``losslab sweep``: the losses compared at every setting of a grid, and where each one wins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from losslab._plain import slug
+from losslab.cli._commands import Source, SettingsOptions, _exporting, _progress, _timing_line
+from losslab.cli._render import console, fmt, mean_sd, print_json, table
+from losslab.errors import LosslabError
+from losslab.figures._sweep import plot_sweep_wins
+from losslab.planning import default_settings
+from losslab.results import atomic_write, ensure_out_dir
+from losslab.settings import seeds_for
+from losslab.store import STUDIES, StoredStudy
+from losslab.sweep import Sweep, sweep
+
+
+def sweep_losses(source: Source, losses: list[str], repeats: int, grid: dict[str, str | None], options: SettingsOptions,
+                 out: Path, as_json: bool, metric: str | None = None) -> None:
+    """Train and compare ``losses`` at every setting of ``grid`` (comma-separated values per
+    axis), print the verdicts per setting and the best setting per loss, and write the tables and
+    the "which loss wins where" figure under ``out``."""
+    if len(losses) < 2:
+        raise LosslabError("sweep compares at least two losses: --loss A --loss B")
+    axes = {axis: _parsed(flag, text) for axis, (flag, text) in grid.items() if text is not None}
+    if not axes:
+        raise LosslabError("give the values to sweep, e.g. --lr 0.001,0.01,0.1 (or --momentum, --batch-size, --hidden)")
+    problem = source.load()
+    settings = options.apply(default_settings(problem))
+    out = ensure_out_dir(out)
+    with _progress(f"sweeping {len(losses)} losses on {problem.name}", not as_json) as update:
+        result = sweep(problem, losses, seeds_for(repeats), settings, split=options.split, metric=metric,
+                       progress=update, store=out / STUDIES, backend=options.engine, **axes)
+    with _exporting(out):
+        files = _save(result, out, f"sweep_{slug(problem.name)}")
+    if as_json:
+        print_json({**result.to_dict(), "files": files})
+        return
+    _print(result)
+    console.print(f"tables and the figure in {out}/ ({len(files)} files)")
+    console.print(_timing_line([StoredStudy(study, out, 0) for study in result.studies]))
+
+
+def _parsed(flag: str, text: str) -> list[object]:
+    """``"0.001,0.01"`` as numbers (``--hidden`` values stay text such as ``64x32``: one per layer set)."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if flag == "--hidden":
+        return [part.replace("x", ",") for part in parts]
+    cast = int if flag == "--batch-size" else float
+    try:
+        return [cast(part) for part in parts]
+    except ValueError:
+        kind = "whole numbers" if cast is int else "numbers"
+        raise LosslabError(f"{flag} takes {kind} separated by commas, e.g. {flag} "
+                           f"{'16,32,64' if cast is int else '0.001,0.01,0.1'}; got {text!r}") from None
+
+
+def _save(result: Sweep, out: Path, stem: str) -> list[Path]:
+    files = []
+    for name, frame in (("summary", result.summary()), ("verdicts", result.verdicts()), ("best", result.best()),
+                        ("wins", result.wins())):
+        files.append(atomic_write(out / f"{stem}_{name}.csv", lambda p, frame=frame: frame.to_csv(p, index=False)))
+    files.append(out / f"{stem}_wins.png")
+    plot_sweep_wins(result, files[-1])
+    return files
+
+
+def _print(result: Sweep) -> None:
+    summary, wins = result.summary(), result.wins()
+    losses = list(dict.fromkeys(summary["loss"]))
+    rows = []
+    for values, winner in zip(result.settings, wins["winner"]):
+        cells = summary
+        for axis in result.axes:
+            cells = cells[cells[axis].astype(str) == str(values[axis])]
+        means = cells.set_index("loss")
+        rows.append([*(str(values[a]) for a in result.axes),
+                     *(mean_sd(means.at[loss, "test_mean"], means.at[loss, "test_sd"]) for loss in losses), winner])
+    console.print(table(f"{result.problem}: test {result.metric} at each setting (mean ± sd over paired seeds)",
+                        [*result.axes, *losses, "wins"], rows))
+    best = result.best()
+    chosen_on = "validation" if result.studies[0].plan.selection_split == "validation" else "test (no validation split)"
+    console.print(table(f"Best setting per loss (chosen on the {chosen_on} {result.metric}, reported on test)",
+                        ["loss", *result.axes, "chosen on", "test"],
+                        [[r["loss"], *(str(r[a]) for a in result.axes), fmt(r["selection_mean"]),
+                          mean_sd(r["test_mean"], r["test_sd"])] for r in best.to_dict(orient="records")]))
+    console.print("[bold]Verdicts that decide something[/bold]")
+    decided = result.verdicts()
+    decided = decided[~decided["verdict"].str.startswith("inconclusive")]
+    for r in decided.to_dict(orient="records"):
+        where = ", ".join(f"{a} {r[a]}" for a in result.axes)
+        console.print(f"- {where}: {r['loss_a']} vs {r['loss_b']}: {r['verdict']}")
+    if decided.empty:
+        console.print("- none: at every setting the verdicts are inconclusive; more seeds (--repeats) may decide")

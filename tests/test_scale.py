@@ -1,0 +1,158 @@
+"""Scale: epochs and rows in blocks, chunk sizes, sweeps in one compiled program, and Ray."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import losslab
+from losslab import Settings
+from losslab.engine import Backend, _program, run_plan
+from losslab.errors import SettingsError
+from losslab.planning import StudySize, _memory, estimate_bytes, plan
+from losslab.problems import Problem, get_problem
+from losslab.sweep import sweep
+
+CIRCLES = get_problem("circles")
+
+
+def _values(study_plan) -> dict[str, np.ndarray]:
+    return run_plan(study_plan).values
+
+
+def test_epochs_in_blocks_train_exactly_as_all_at_once(monkeypatch) -> None:
+    study_plan = plan(CIRCLES, ["bce", "hinge"], range(3), Settings(epochs=12))
+    whole = _values(study_plan)
+    monkeypatch.setattr(_memory, "ORDER_BYTES", 16 * 500 * 4 * 4)  # room for 4 epochs' orders: 3 blocks
+    assert _memory.epoch_block(12, 500, 16) == 4
+    blocked = _values(study_plan)
+    for loss in study_plan.losses:
+        np.testing.assert_array_equal(blocked[loss], whole[loss])
+
+
+def test_a_block_is_a_divisor_of_the_epochs_that_fits() -> None:
+    most = _memory.ORDER_BYTES // (16 * 750_000 * 4)  # a 1,000,000-row table's orders per epoch
+    block = _memory.epoch_block(100, 750_000, 16)
+    assert 100 % block == 0 and block <= most and block > most // 2
+    assert _memory.epoch_block(97, 750_000, 16) == 1  # a prime number of epochs: one at a time
+
+
+def test_rows_evaluated_in_blocks_match_one_pass(monkeypatch) -> None:
+    study_plan = plan(get_problem("blobs"), ["cce"], range(2), Settings(epochs=3))
+    whole = run_plan(study_plan)
+    monkeypatch.setattr(_program, "EVAL_ROWS", 300)  # 1,000 rows in 4 blocks, the last padded
+    _program.build_program.cache_clear()
+    monkeypatch.setattr(losslab.engine, "_COMPILED", {})
+    blocked = run_plan(study_plan)
+    _program.build_program.cache_clear()
+    np.testing.assert_allclose(blocked.values["categorical_crossentropy"], whole.values["categorical_crossentropy"],
+                               rtol=2e-6)
+    np.testing.assert_allclose(blocked.outputs["categorical_crossentropy"], whole.outputs["categorical_crossentropy"],
+                               rtol=2e-6, atol=1e-7)
+
+
+def test_the_memory_estimate_does_not_grow_with_the_rows_evaluated_or_the_epochs_trained() -> None:
+    size = StudySize(750_000, 1_000_000, 4, 1, 1, 16, 16)
+    base = Settings(epochs=10, batch_size=1024, hidden=(16,))
+    ten, thousand = (estimate_bytes(size, base.updated(epochs=e), base.model) for e in (10, 1000))
+    tables = 990 * 16 * 2 * _memory.RESULT_ROW_BYTES  # the tidy tables: one row per run, epoch and split
+    per_run_history = 990 * 9 * 4 * 16 * 2  # and the history the program returns, per worker
+    assert thousand - ten <= tables + per_run_history + _memory.ORDER_BYTES * 2
+
+
+def test_chunk_is_chosen_per_backend_and_overridable() -> None:
+    assert plan(CIRCLES, ["bce"], range(2)).chunk == losslab.planning.CHUNK  # a CPU here
+    small = plan(CIRCLES, ["bce"], range(5), Settings(epochs=3), chunk=2)
+    assert small.chunk == 2 and small.chunks() == [(0, 1), (2, 3), (4,)]
+    with pytest.raises(SettingsError, match="chunk must be a positive whole number"):
+        plan(CIRCLES, ["bce"], range(2), chunk=0)
+
+
+def test_with_any_chunk_a_seed_trains_the_same_whatever_else_is_in_the_study() -> None:
+    alone = _values(plan(CIRCLES, ["bce"], [3], Settings(epochs=4), chunk=4))
+    among = _values(plan(CIRCLES, ["bce"], [0, 1, 2, 3, 4], Settings(epochs=4), chunk=4))
+    np.testing.assert_array_equal(alone["binary_crossentropy"][0], among["binary_crossentropy"][3])
+
+
+# sweeps ------------------------------------------------------------------------------------------
+def test_a_sweep_compiles_once_per_loss_and_each_setting_equals_its_own_study() -> None:
+    settings = Settings(epochs=5)
+    result = sweep(CIRCLES, ["bce", "hinge"], range(3), settings, learning_rate=[0.01, 0.1], momentum=[0.5, 0.9])
+    assert len(result.studies) == 4 and result.axes == ("learning_rate", "momentum")
+    later = [study.timings for study in result.studies[1:]]
+    assert all(t["compile_s"] < 0.05 for t in later)  # every other setting reused the loss's programs
+    alone = losslab.train(CIRCLES, ["bce", "hinge"], range(3), settings.updated(learning_rate=0.1, momentum=0.5))
+    (index,) = [i for i, s in enumerate(result.settings) if s == {"learning_rate": 0.1, "momentum": 0.5}]
+    np.testing.assert_array_equal(result.studies[index].history["loss_value"], alone.history["loss_value"])
+
+
+def test_sweep_tables_say_which_loss_wins_where_and_choose_on_validation() -> None:
+    problem = get_problem("breast_cancer")
+    result = sweep(problem, ["bce", "hinge"], range(4), Settings(epochs=3), learning_rate=[0.001, 0.05])
+    summary = result.summary()
+    assert len(summary) == 4 and set(summary.columns) >= {"learning_rate", "loss", "test_mean", "selection_mean"}
+    best = result.best()
+    for row in best.itertuples():  # the best setting has the highest validation accuracy of that loss
+        mine = summary[summary["loss"] == row.loss]
+        assert row.selection_mean == mine["selection_mean"].max()
+    assert (summary["selection_mean"] != summary["test_mean"]).any()  # validation, not test
+    assert set(result.wins()["winner"]) <= {"binary_crossentropy", "hinge", "undecided", "mixed"}
+    assert len(result.verdicts()) == 2
+
+
+def test_a_sweep_refuses_what_settings_refuse_before_training() -> None:
+    with pytest.raises(SettingsError, match="momentum applies to the sgd optimizer only"):
+        sweep(CIRCLES, ["bce", "hinge"], range(2), Settings(optimizer="adam"), momentum=[0.5, 0.9])
+    with pytest.raises(SettingsError, match="lists a value twice"):
+        sweep(CIRCLES, ["bce", "hinge"], range(2), learning_rate=[0.1, 0.1])
+
+
+# Ray ---------------------------------------------------------------------------------------------
+def test_the_ray_backend_gives_the_local_results() -> None:
+    ray = pytest.importorskip("ray")
+    study_plan = plan(CIRCLES, ["bce", "hinge"], range(18), Settings(epochs=4))  # two chunks per loss
+    local = run_plan(study_plan)
+    with warnings.catch_warnings():  # Ray forks and at once execs its processes: JAX's threads are not copied
+        warnings.filterwarnings("ignore", message="os.fork", category=RuntimeWarning)
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        remote = run_plan(study_plan, backend=Backend("ray"))
+    finally:
+        ray.shutdown()
+    for loss in study_plan.losses:
+        np.testing.assert_array_equal(remote.values[loss], local.values[loss])
+        np.testing.assert_array_equal(remote.outputs[loss], local.outputs[loss])
+
+
+def test_a_backend_is_checked() -> None:
+    with pytest.raises(losslab.errors.LosslabError, match="local or ray"):
+        Backend("spark")
+    with pytest.raises(losslab.errors.LosslabError, match="--backend ray"):
+        Backend("local", "ray://head:10001")
+
+
+def test_a_large_table_trains_in_blocks_of_rows_and_epochs() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100_000, 3))
+    problem = Problem.from_arrays(X, (X[:, 0] > 0).astype(int), kind="binary")
+    study = losslab.train(problem, ["bce"], [0], Settings(epochs=2, batch_size=1024, learning_rate=0.1, hidden=(8,)))
+    assert study.runs["test_accuracy"].item() > 0.9  # 100,000 > EVAL_ROWS: evaluated in two blocks
+    np.testing.assert_allclose(study.runs["test_accuracy"], study.runs["test_metric"], atol=1e-12)
+
+
+def test_every_run_of_a_chunk_reports_its_own_cross_entropy_on_a_large_pool() -> None:
+    """XLA once folded the broadcast one-hot targets into the loss's product and, from about 18,000
+    rows on, reported the first run's categorical cross-entropy for every run of the chunk."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 20_000)
+    X = (rng.normal(size=(10, 20))[y] + rng.normal(size=(20_000, 20))).astype(np.float32)
+    problem = Problem("many rows", "multiclass", X[:15_000], y[:15_000], X[15_000:], y[15_000:], n_classes=10)
+    values = {}
+    for loss in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
+        study_plan = plan(problem, [loss], (0, 1), Settings(epochs=2), split="fixed", validation=0, chunk=2)
+        values[loss] = run_plan(study_plan).values[loss][:, :, :, 0]
+    cce, sparse = values["categorical_crossentropy"], values["sparse_categorical_crossentropy"]
+    assert not np.array_equal(cce[0], cce[1])
+    np.testing.assert_allclose(cce, sparse, rtol=1e-5)  # the same loss, on integer labels
