@@ -13,35 +13,18 @@ from pathlib import Path
 
 import pytest
 from markupsafe import escape
-from typer.testing import CliRunner
-
 from losslab.claims import VERDICTS, Claim, claims
-from losslab.cli import app
 from losslab.registry import get_loss
 from losslab.report import report_html, save_report
 from losslab.report._parts import CLAIM_LOSSES, CLAIM_TONES
 
-runner = CliRunner()
+from test_cli import assert_one_error_line, invoke
+
 PNG = b"\x89PNG\r\n\x1a\n"
 DATA_IMAGE = re.compile(r'<img class="figure" src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 EXTERNAL = re.compile(r"""(?:\bsrc|\bhref)\s*=\s*["']?\s*(?:https?:)?//|@import|url\(\s*["']?\s*(?:https?:)?//|<link\b""", re.I)
 #: The quickest claim to run through the command line (about 3 s with 2 repeats).
 QUICK_CLAIM = 9
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_one_error_line(result, phrase: str) -> None:
-    """Exit code 2 and exactly one line of output, on stderr, containing ``phrase``; no traceback."""
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    assert result.stdout == "", result.stdout
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, f"expected one line, got {len(lines)}:\n{result.stderr}"
-    assert lines[0].startswith("error: ") and phrase in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")
