@@ -241,7 +241,7 @@ def collapse_reasons(study_plan: StudyPlan, values: np.ndarray, run_seeds: Seque
       majority class's share, or an MSE that explains less than :data:`MIN_EXPLAINED` of the
       training targets' variance (chance, or the mean).
     """
-    n_train = study_plan.split.sizes(study_plan.problem).train
+    n_train = study_plan.sizes.train
     if n_train < MIN_TRAIN_ROWS:
         return [f"trained on {n_train} rows"] * len(values)
     constant = {seed: _constant_train_metric(study_plan, seed) for seed in set(run_seeds)}

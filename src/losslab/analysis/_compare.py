@@ -142,8 +142,8 @@ def compare(study: Study, margin: float | None = None, alpha: float = 0.05, metr
     check_levels(margin, alpha)
     metric, column = verdict_metric(study, metric, split)
     design = study.plan.split
-    ratio = design.test_train_ratio(study.problem, split)
-    n_test = getattr(design.sizes(study.problem), split)
+    ratio = study.plan.test_train_ratio(split)
+    n_test = getattr(study.plan.sizes, split)
     usable = _usable_runs(study.runs, column)
     context = _Context(metric, column, alpha, ratio, _resolution(metric, n_test), design.varies, split,
                        one_split=not design.varies and not study.problem.tutorial)

@@ -218,7 +218,7 @@ class _Trainer:
         self.plan = plan
         self.data = Data.of(problem.X_train, problem.X_test, plan.targets[spec.name])
         program = build_program(spec, plan.output_units(spec), Shape.of(plan.settings), plan.model, problem.n_features)
-        self.block = epoch_block(plan.settings.epochs, plan.split.sizes(problem).train, plan.chunk)
+        self.block = epoch_block(plan.settings.epochs, plan.sizes.train, plan.chunk)
         self.compiled = _compile(program, self.data, _ChunkInputs.shapes(plan, self.block))
 
     def train(self, seeds: tuple[int, ...]) -> tuple[Chunk, list]:
@@ -267,7 +267,7 @@ class _ChunkInputs:
     @staticmethod
     def shapes(plan: StudyPlan, block: int) -> dict[str, object]:
         """The shapes of a chunk's inputs, to compile for."""
-        sizes, runs = plan.split.sizes(plan.problem), plan.chunk
+        sizes, runs = plan.sizes, plan.chunk
         counts = [getattr(sizes, split) for split in plan.splits]
         rows = lambda n: jax.ShapeDtypeStruct((runs, n), np.int32)  # noqa: E731
         return {"keys": jax.ShapeDtypeStruct((runs, 2), np.uint32),

@@ -24,7 +24,7 @@ from losslab.errors import LosslabError, SettingsError, TargetError
 from losslab.models import Model
 from losslab.planning._defaults import default_settings
 from losslab.planning._memory import StudySize, check_memory, estimate_bytes, largest_seeds, memory_budget
-from losslab.planning._splits import Rows, SplitDesign, split_design
+from losslab.planning._splits import Rows, SplitDesign, counts, split_design
 from losslab.problems import Problem
 from losslab.registry import LossSpec, check_compatible, encode_targets, get_loss, metric_for_kind
 from losslab.settings import Settings, check_seeds
@@ -114,6 +114,19 @@ class StudyPlan:
     @functools.cached_property
     def _rows(self) -> dict[int, Rows]:
         return {}
+
+    @property
+    def sizes(self) -> Rows:
+        """The number of rows of each split, the same for every seed (from the plan's drawn rows)."""
+        return counts(self.rows(self.seeds[0] if self.seeds else 0))
+
+    def test_train_ratio(self, split: str = "test") -> float:
+        """``n_test / n_train`` (or ``n_validation / n_train``): the correlation term of the
+        corrected resampled t-test (0 when the split is fixed: no split variance is estimated)."""
+        if not self.split.varies:
+            return 0.0
+        sizes = self.sizes
+        return getattr(sizes, split) / sizes.train
 
     def spec(self, loss: str) -> LossSpec:
         """The spec of the study's loss named ``loss`` (its canonical name)."""

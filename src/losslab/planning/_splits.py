@@ -19,7 +19,7 @@ A validation set is then carved from each seed's training rows (``validation`` s
 reported, never selected on. The tutorial's problems have no validation set (``validation=0``).
 
 The split's variance enters the verdicts through Nadeau and Bengio's corrected resampled t-test,
-which needs ``n_test / n_train`` (:attr:`SplitDesign.test_train_ratio`).
+which needs ``n_test / n_train`` (:meth:`StudyPlan.test_train_ratio`).
 """
 
 from __future__ import annotations
@@ -112,16 +112,12 @@ class SplitDesign:
 
     def sizes(self, problem: Problem) -> Rows:
         """The number of rows of each split (the same for every seed), as a :class:`Rows` of ints."""
-        rows = self.rows(problem, 0)
-        return Rows(len(rows.train), len(rows.validation), len(rows.test))
+        return counts(self.rows(problem, 0))
 
-    def test_train_ratio(self, problem: Problem, split: str = "test") -> float:
-        """``n_test / n_train`` (or ``n_validation / n_train``): the correlation term of the
-        corrected resampled t-test (0 when the split is fixed: no split variance is estimated)."""
-        if not self.varies:
-            return 0.0
-        sizes = self.sizes(problem)
-        return getattr(sizes, split) / sizes.train
+
+def counts(rows: Rows) -> Rows:
+    """The number of rows of each part of ``rows``, as a :class:`Rows` of ints."""
+    return Rows(len(rows.train), len(rows.validation), len(rows.test))
 
 
 def pooled_labels(problem: Problem) -> np.ndarray | None:

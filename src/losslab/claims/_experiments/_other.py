@@ -668,13 +668,13 @@ def _claim_min_loss(ctx: Context) -> Finding:
     runs = np.arange(len(kept))
     differ = val_acc[runs, by_loss] < val_acc[runs, by_accuracy]
     cost = test_acc[runs, by_accuracy] - test_acc[runs, by_loss]
-    n_test = study_plan.split.sizes(study_plan.problem).test
+    n_test = study_plan.sizes.test
     verdict, summary = judge_min_loss_vs_best_metric(differ, cost, n_test)
     seeds = _across_seeds(val_loss[:, -1], val_acc[:, -1], test_acc[:, -1])
     where = cost[differ]
     numbers = {
         "runs": int(len(kept)), "excluded_runs": int(len(study.runs) - len(kept)), "epochs": epochs,
-        "validation_rows": int(study_plan.split.sizes(study_plan.problem).validation), "test_rows": int(n_test),
+        "validation_rows": int(study_plan.sizes.validation), "test_rows": int(n_test),
         "share_differ": float(differ.mean()) if len(differ) else math.nan,
         "share_different_epoch": float(np.mean(by_loss != by_accuracy)) if len(differ) else math.nan,
         "share_differ_ci": list(_wilson(int(differ.sum()), len(differ))),
