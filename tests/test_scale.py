@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import warnings
 
+import jax
 import numpy as np
 import pytest
 
 import losslab
-from losslab import Settings
-from losslab.engine import Backend, _program, run_plan
+from losslab import Settings, engine
+from losslab.engine import Backend, _program, run_plan, seed_keys
 from losslab.errors import SettingsError
 from losslab.planning import StudySize, _memory, estimate_bytes, plan
+from losslab.models import MLP
 from losslab.problems import Problem, get_problem
 from losslab.sweep import sweep
 
@@ -74,6 +76,37 @@ def test_with_any_chunk_a_seed_trains_the_same_whatever_else_is_in_the_study() -
     alone = _values(plan(CIRCLES, ["bce"], [3], Settings(epochs=4), chunk=4))
     among = _values(plan(CIRCLES, ["bce"], [0, 1, 2, 3, 4], Settings(epochs=4), chunk=4))
     np.testing.assert_array_equal(alone["binary_crossentropy"][0], among["binary_crossentropy"][3])
+
+
+# compilation -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("model, n_in, units", [(MLP(), 2, 3), (MLP(hidden=(64, 32), activation="tanh"), 7, 1)])
+def test_the_start_program_at_its_lower_optimisation_level_gives_the_default_levels_bits(model, n_in, units) -> None:
+    start = _program.build_start(model, n_in, units, _program.Shape("sgd", True, 32))
+    keys, hypers = seed_keys(range(16)), (np.float32(0.01), np.float32(0.9))
+    default, lowered = (start.lower(keys, hypers).compile(options) for options in ({}, engine.START_OPTIONS))
+    for a, b in zip(jax.tree_util.tree_leaves(default(keys, hypers)), jax.tree_util.tree_leaves(lowered(keys, hypers))):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_losses_with_the_same_output_units_share_one_start_program() -> None:
+    blobs = plan(get_problem("blobs"), ["cce", "scce", "categorical_hinge"], range(2), Settings(epochs=2))
+    programs = [_program.build_program(spec, blobs.output_units(spec), _program.Shape.of(blobs.settings), blobs.model, 2)
+                for spec in blobs.specs]
+    assert programs[0].start is programs[1].start is programs[2].start
+    assert programs[0].train is not programs[1].train  # one training program per loss (see engine._program)
+
+
+def test_programs_compiled_ahead_train_exactly_as_programs_compiled_on_demand() -> None:
+    settings = Settings(epochs=3, learning_rate=0.0173)  # a learning rate no other test compiles for
+    on_demand = run_plan(plan(CIRCLES, ["bce", "squared_hinge"], range(3), settings, split="resample"))
+    ahead_plan = plan(CIRCLES, ["bce", "squared_hinge"], range(3), settings, split="resample")
+    engine.compile_ahead(ahead_plan)
+    assert {(id(ahead_plan), "binary_crossentropy"), (id(ahead_plan), "squared_hinge")} <= set(engine._AHEAD)
+    ahead = run_plan(ahead_plan)
+    assert not any(key[0] == id(ahead_plan) for key in engine._AHEAD)  # the run took them
+    for loss in on_demand.values:
+        np.testing.assert_array_equal(ahead.values[loss], on_demand.values[loss])
+        np.testing.assert_array_equal(ahead.outputs[loss], on_demand.outputs[loss])
 
 
 # sweeps ------------------------------------------------------------------------------------------

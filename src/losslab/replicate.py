@@ -31,12 +31,12 @@ from losslab._plain import mean_or_nan, sd_or_nan
 from losslab.analysis import compare, curve_diagnostics, summarise_diagnostics, tost_paired
 from losslab.analysis._compare import ACCURACY_MARGIN
 from losslab.case_studies import CASE_STUDIES, SLIGHTLY_FACTOR, CaseStudy, WorseThan, losses_by_problem
-from losslab.engine import Progress
+from losslab.engine import Progress, compile_ahead
 from losslab.errors import LosslabError
 from losslab.planning import default_settings, plan
 from losslab.problems import get_problem
 from losslab.results import Study, run
-from losslab.store import StoredStudy, run_stored
+from losslab.store import StoredStudy, is_complete, run_stored
 
 #: Shares of runs at or above which a claim is "yes", and at or below which it is "no".
 SHARE_YES, SHARE_NO = 0.8, 0.2
@@ -115,10 +115,14 @@ def replicate(
     ``store`` directory each problem's study is kept there as it trains (``replicate_<problem>-
     <hash>``), and a repeated call reuses every run already kept.
     """
-    studies, stored = {}, []
+    studies, stored, plans = {}, [], {}
     for name, losses in losses_by_problem(cases).items():
         problem = get_problem(name)
-        study_plan = plan(problem, losses, range(repeats), default_settings(problem).updated(epochs=epochs))
+        plans[name] = plan(problem, losses, range(repeats), default_settings(problem).updated(epochs=epochs))
+    for name, study_plan in plans.items():  # the next problems' programs compile while the first trains
+        if store is None or not is_complete(study_plan, store, f"replicate_{name}"):
+            compile_ahead(study_plan)
+    for name, study_plan in plans.items():
         report: Progress | None = (lambda done, total, _what, name=name: progress(name, done, total)) if progress else None
         if store is None:
             studies[name] = run(study_plan, report)

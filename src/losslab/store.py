@@ -167,6 +167,13 @@ def study_path(root: str | Path, name: str, plan: StudyPlan) -> Path:
     return Path(root) / f"{name}-{fingerprint(plan)[:12]}"
 
 
+def is_complete(plan: StudyPlan, root: str | Path, name: str) -> bool:
+    """Whether the study of ``plan`` is kept complete under ``root`` (running it trains nothing)."""
+    path = study_path(root, name, plan)
+    manifest = _read_manifest(path) if path.is_dir() else None
+    return bool(manifest) and manifest.get("status") == "complete" and manifest.get("fingerprint") == fingerprint(plan)
+
+
 def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress | None = None,
                save_models: bool = False, backend: Backend = Backend()) -> StoredStudy:
     """Train ``plan`` in its study directory under ``root``, reusing every chunk already there.

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -62,6 +63,9 @@ class Trained:
     order: the loss (Keras's probability form), the metric and the tutorial's rounding accuracy
     (NaN where it does not apply), each on the whole split after the epoch. ``outputs[loss]`` are
     the final activated outputs on each seed's validation and test rows ``(seeds, rows, units)``.
+    ``timings``: ``train_s`` the seconds spent training, ``compile_s`` the seconds training waited
+    for programs (they compile in the background, beside the training of losses whose programs
+    are ready), ``programs`` how many were compiled or loaded from the persistent cache.
     """
 
     values: dict[str, np.ndarray]
@@ -92,37 +96,44 @@ def run_plan(plan: StudyPlan, progress: Progress | None = None, store: ChunkStor
             progress(done, plan.n_runs, what)
 
     with _executor(plan, backend) as pool:
+        kept = {spec.name: _kept(plan, spec, store) for spec in plan.specs}
+        pool.prepare([spec for spec in plan.specs if any(chunk is None for chunk in kept[spec.name].values())])
         for spec in plan.specs:
             report(0, spec.name)
-            chunks = _run_loss(plan, spec, pool, trained, store, report)
+            chunks = _run_loss(plan, spec, pool, trained, kept[spec.name], store, report)
             trained.values[spec.name] = np.concatenate([chunk.values for chunk in chunks])
             trained.outputs[spec.name] = np.concatenate([chunk.outputs for chunk in chunks])
+        timings["programs"] = pool.compiled()
     report(0, "done")
     return trained
 
 
+def _kept(plan: StudyPlan, spec: LossSpec, store: ChunkStore | None) -> dict[tuple[int, ...], Chunk | None]:
+    """Each chunk of one loss as the store holds it, or None where it must be trained."""
+    return {chunk: store.get(spec.name, chunk) if store else None for chunk in plan.chunks()}
+
+
 def _run_loss(plan: StudyPlan, spec: LossSpec, pool: Executor, trained: Trained,
-              store: ChunkStore | None, report: Callable[[int, str], None]) -> list[Chunk]:
+              kept: dict[tuple[int, ...], Chunk | None], store: ChunkStore | None,
+              report: Callable[[int, str], None]) -> list[Chunk]:
     """All seeds of one loss, in chunks of ``plan.chunk`` runs, in order."""
-    chunks = plan.chunks()
-    kept = {chunk: store.get(spec.name, chunk) if store else None for chunk in chunks}
+    chunks = list(kept)
     missing = [chunk for chunk in chunks if kept[chunk] is None]
-    reused = sum(len(chunk) for chunk in chunks if kept[chunk] is not None)
+    reused = len(plan.seeds) - sum(len(chunk) for chunk in missing)
     trained.reused += reused
     if reused:
         report(reused, spec.name)
     if missing:
-        kept.update(_train_chunks(plan, spec, missing, pool, trained.timings, store, report))
+        kept = kept | _train_chunks(spec, missing, pool, trained.timings, store, report)
     return [kept[chunk] for chunk in chunks]
 
 
-def _train_chunks(plan: StudyPlan, spec: LossSpec, chunks: list[tuple[int, ...]], pool: Executor,
-                  timings: dict[str, float], store: ChunkStore | None,
-                  report: Callable[[int, str], None]) -> dict[tuple[int, ...], Chunk]:
+def _train_chunks(spec: LossSpec, chunks: list[tuple[int, ...]], pool: Executor, timings: dict[str, float],
+                  store: ChunkStore | None, report: Callable[[int, str], None]) -> dict[tuple[int, ...], Chunk]:
     """Train ``chunks`` of one loss on the pool, keeping each in the store as it ends."""
-    seconds, compiled = pool.prepare(spec)
-    timings["compile_s"] += seconds
-    timings["programs"] += compiled
+    start = time.perf_counter()
+    pool.ready(spec)
+    timings["compile_s"] += time.perf_counter() - start
     start = time.perf_counter()
     results = {}
     for seeds, (chunk, final) in pool.map(spec, chunks):
@@ -135,34 +146,75 @@ def _train_chunks(plan: StudyPlan, spec: LossSpec, chunks: list[tuple[int, ...]]
 
 
 class Executor(Protocol):
-    """Trains the chunks of one loss: ``prepare(spec)`` compiles, returning the seconds it took
-    and the programs it compiled or loaded (0 when this process had them already);
-    ``map(spec, chunks)`` yields ``(seeds, (chunk, final parameter leaves))`` as chunks finish."""
+    """Trains the chunks of a plan: ``prepare(specs)`` starts compiling the programs of these
+    losses and ``ready(spec)`` waits for one of them; ``map(spec, chunks)`` yields
+    ``(seeds, (chunk, final parameter leaves))`` of one loss as chunks finish; ``compiled()`` is
+    the number of programs compiled or loaded (0 for those this process had already)."""
 
-    def prepare(self, spec: LossSpec) -> tuple[float, int]: ...
+    def prepare(self, specs: Sequence[LossSpec]) -> None: ...
+
+    def ready(self, spec: LossSpec) -> None: ...
+
+    def compiled(self) -> int: ...
 
     def map(self, spec: LossSpec, chunks: list[tuple[int, ...]]) -> Iterator[tuple[tuple[int, ...], tuple[Chunk, list]]]: ...
 
 
 class _Threads:
-    """Chunks on this machine, one thread per core: XLA runs each chunk's program on one core."""
+    """Chunks on this machine, one thread per core: XLA runs each chunk's program on one core.
+
+    Programs compile on :data:`_BUILDER`'s threads while chunks train on this pool's: the first
+    loss trains as soon as its program is ready, while the next ones compile.
+    """
 
     def __init__(self, plan: StudyPlan) -> None:
         self.plan, self.pool = plan, ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
-        self.trainer: _Trainer | None = None
+        self.trainers: dict[str, Future[_Trainer]] = {}
 
-    def prepare(self, spec: LossSpec) -> tuple[float, int]:
-        start, known = time.perf_counter(), len(_COMPILED)
-        self.trainer = _Trainer(self.plan, spec)
-        return time.perf_counter() - start, len(_COMPILED) - known
+    def prepare(self, specs: Sequence[LossSpec]) -> None:
+        self.trainers.update((spec.name, _trainer(self.plan, spec)) for spec in specs)
+
+    def ready(self, spec: LossSpec) -> None:
+        with _unreadable_cache_entries_removed():
+            self.trainers[spec.name].result()
 
     def map(self, spec, chunks):
-        futures = {self.pool.submit(self.trainer.train, seeds): seeds for seeds in chunks}
+        trainer = self.trainers[spec.name].result()
+        futures = {self.pool.submit(trainer.train, seeds): seeds for seeds in chunks}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
+    def compiled(self) -> int:
+        return sum(future.result().compiled_here for future in self.trainers.values())
+
     def close(self) -> None:
         self.pool.shutdown()
+
+
+#: Where programs compile: XLA compiles outside Python's lock, so programs compile side by side, and
+#: beside the training of chunks whose programs are ready.
+_BUILDER = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="losslab-compile")
+
+#: Programs being compiled ahead (:func:`compile_ahead`), by plan and loss, until a run takes them.
+_AHEAD: dict[tuple[int, str], tuple[StudyPlan, Future]] = {}
+
+
+def compile_ahead(plan: StudyPlan) -> None:
+    """Start compiling the programs of ``plan`` in the background, so that a later
+    :func:`run_plan` of this same plan object finds them ready: a caller with several plans to
+    train (the replication's four problems) compiles the next plans' programs while the first
+    trains. A plan that is never run keeps its programs compiled in this process, nothing else."""
+    for spec in plan.specs:
+        with _GUARD:
+            if (id(plan), spec.name) not in _AHEAD:
+                _AHEAD[(id(plan), spec.name)] = (plan, _BUILDER.submit(_Trainer, plan, spec))
+
+
+def _trainer(plan: StudyPlan, spec: LossSpec) -> Future[_Trainer]:
+    """The (future) trainer of one loss of ``plan``: the one compiling ahead, else a new one."""
+    with _GUARD:  # the entry holds its plan, so no other plan can have this id meanwhile
+        ahead = _AHEAD.pop((id(plan), spec.name), None)
+    return ahead[1] if ahead else _BUILDER.submit(_Trainer, plan, spec)
 
 
 class _Ray:
@@ -180,8 +232,14 @@ class _Ray:
         self.ray, self.plan = ray, ray.put(plan)
         self.task = ray.remote(_train_chunk_task)
 
-    def prepare(self, spec: LossSpec) -> tuple[float, int]:
-        return 0.0, 0  # each worker compiles, or loads from the persistent cache, within its first task
+    def prepare(self, specs: Sequence[LossSpec]) -> None:
+        pass  # each worker compiles, or loads from the persistent cache, within its first task
+
+    def ready(self, spec: LossSpec) -> None:
+        pass
+
+    def compiled(self) -> int:
+        return 0  # in the workers
 
     def map(self, spec, chunks):
         pending = {self.task.remote(self.plan, spec.name, seeds): seeds for seeds in chunks}
@@ -207,7 +265,9 @@ def _train_chunk_task(plan: StudyPlan, loss: str, seeds: tuple[int, ...]) -> tup
     """One chunk, in a Ray worker. The worker's compiled programs are kept between its tasks
     (by loss, model and shapes), so only its first task of a loss compiles or reads the cache."""
     enable_compilation_cache()
-    return _Trainer(plan, plan.spec(loss)).train(seeds)
+    with _unreadable_cache_entries_removed():
+        trainer = _Trainer(plan, plan.spec(loss))
+    return trainer.train(seeds)
 
 
 class _Trainer:
@@ -215,11 +275,19 @@ class _Trainer:
 
     def __init__(self, plan: StudyPlan, spec: LossSpec) -> None:
         problem = plan.problem
-        self.plan = plan
+        self.plan, self.spec = plan, spec
         self.data = Data.of(problem.X_train, problem.X_test, plan.targets[spec.name])
         program = build_program(spec, plan.output_units(spec), Shape.of(plan.settings), plan.model, problem.n_features)
         self.block = epoch_block(plan.settings.epochs, plan.sizes.train, plan.chunk)
-        self.compiled = _compile(program, self.data, _ChunkInputs.shapes(plan, self.block))
+        shapes = _ChunkInputs.shapes(plan, self.block)
+        carry = jax.eval_shape(program.start, shapes["keys"], shapes["hypers"])
+        train_inputs = (self.data, carry, shapes["orders"], shapes["splits"], shapes["hypers"])
+        self.compiled_here = _compiled_key(program.train, train_inputs) not in _COMPILED
+        self.compiled = _Compiled(
+            _compile(program.start, (shapes["keys"], shapes["hypers"]), START_OPTIONS),
+            _compile(program.train, train_inputs),
+            _compile(program.outputs, (self.data, carry[0], shapes["evaluated"])),
+        )
 
     def train(self, seeds: tuple[int, ...]) -> tuple[Chunk, list]:
         """The chunk's values and outputs, and its final parameters' leaves (one row per seed)."""
@@ -283,34 +351,48 @@ class _Compiled:
     outputs: Callable
 
 
-#: Programs compiled in this process, by program and input shapes: the settings of a sweep that
-#: share their shapes (every learning rate and momentum) reuse one compiled program.
-_COMPILED: dict[tuple, _Compiled] = {}
+#: XLA's options for the start program, which runs once per chunk: at the default optimisation
+#: level (3) LLVM spent 0.7-1.1 s on its unrolled random-number rounds, the most expensive compilation
+#: of a loss; level 2 takes 0.25-0.36 s and gives the same bits (a test checks; level 0 does not).
+START_OPTIONS = {"xla_backend_optimization_level": 2}
+
+#: Functions compiled in this process, by function and input shapes: the settings of a sweep that
+#: share their shapes (every learning rate and momentum) reuse one compiled program, and the losses
+#: of a study that share their output units one start program.
+_COMPILED: dict[tuple, Callable] = {}
+_COMPILING: dict[tuple, threading.Lock] = {}  # one lock per key: a second thread waits for the first
+_GUARD = threading.Lock()
 
 
-def _compile(program: Program, data: Data, shapes: dict[str, object]) -> _Compiled:
-    """Compile ``program`` for a chunk's shapes, once per process; an unreadable cache entry met
-    on the way is removed (so the next run writes it again) instead of being re-read on every
-    later run."""
-    key = (program, *((leaf.shape, leaf.dtype) for leaf in jax.tree_util.tree_leaves((data, shapes))))
-    if key not in _COMPILED:
-        _COMPILED[key] = _compiled(program, data, shapes)
+def _compiled_key(fn: Callable, inputs: tuple) -> tuple:
+    return (fn, *((leaf.shape, leaf.dtype) for leaf in jax.tree_util.tree_leaves(inputs)))
+
+
+def _compile(fn: Callable, inputs: tuple, options: dict | None = None) -> Callable:
+    """``fn`` compiled for ``inputs``' shapes, once per process (threads compiling the same key
+    wait for the first)."""
+    key = _compiled_key(fn, inputs)
+    with _GUARD:
+        lock = _COMPILING.setdefault(key, threading.Lock())
+    with lock:
+        if key not in _COMPILED:
+            _COMPILED[key] = fn.lower(*inputs).compile(options)
     return _COMPILED[key]
 
 
-def _compiled(program: Program, data: Data, shapes: dict[str, object]) -> _Compiled:
+@contextlib.contextmanager
+def _unreadable_cache_entries_removed() -> Iterator[None]:
+    """Around compilation (in any thread): an unreadable cache entry met on the way is removed, so
+    the next run writes it again, instead of being re-read on every later run. Warnings are
+    process-wide, so one such block around the threads that compile sees all of theirs."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        start = program.start.lower(shapes["keys"], shapes["hypers"]).compile()
-        carry = jax.eval_shape(program.start, shapes["keys"], shapes["hypers"])
-        train = program.train.lower(data, carry, shapes["orders"], shapes["splits"], shapes["hypers"]).compile()
-        outputs = program.outputs.lower(data, carry[0], shapes["evaluated"]).compile()
+        yield
     for warning in caught:
         if READ_ERROR in str(warning.message):
             discard_unreadable_entries()
         else:  # not ours to swallow
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return _Compiled(start, train, outputs)
 
 
 def seed_keys(seeds: Sequence[int]) -> np.ndarray:
@@ -320,4 +402,4 @@ def seed_keys(seeds: Sequence[int]) -> np.ndarray:
     return np.stack([seeds >> np.uint64(32), seeds & np.uint64(0xFFFFFFFF)], axis=1).astype(np.uint32)
 
 
-__all__ = ["Backend", "Chunk", "ChunkStore", "Progress", "Trained", "run_plan", "seed_keys"]
+__all__ = ["Backend", "Chunk", "ChunkStore", "Progress", "Trained", "compile_ahead", "run_plan", "seed_keys"]

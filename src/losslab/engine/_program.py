@@ -112,14 +112,29 @@ class Shape:
 
 @dataclass(frozen=True)
 class Program:
-    """A loss's compiled functions: ``start(keys)`` gives the initial (parameters, optimizer
-    state) of a chunk's runs; ``train(data, carry, orders, splits, hypers)`` trains a block of
+    """A loss's compiled functions: ``start(keys, hypers)`` gives the initial (parameters,
+    optimizer state) of a chunk's runs (one function shared by every loss of the same model,
+    inputs, output units and optimizer: see :func:`build_start`);
+    ``train(data, carry, orders, splits, hypers)`` trains a block of
     epochs and returns the new carry and the block's history ``(runs, epochs, n_splits, 3)``;
     ``outputs(data, params, rows)`` the final activated outputs on ``rows`` (runs, n_rows)."""
 
     start: Callable
     train: Callable
     outputs: Callable
+
+
+@functools.cache
+def build_start(model: Model, n_in: int, units: int, shape: Shape) -> Callable:
+    """The jitted ``start(keys, hypers)``: a chunk's initial parameters (Keras's initializers, one
+    key per run) and optimizer state. It does not depend on the loss, so the losses of a study
+    that share the output units share it, and compile it once."""
+
+    def start(keys: Array, hypers: tuple[Array, Array]):
+        params = model.init(keys, n_in, units)
+        return params, make_optimizer(shape.optimizer, shape.momentum, *hypers).init(params)
+
+    return jax.jit(start)
 
 
 @functools.cache
@@ -171,10 +186,6 @@ def build_program(spec: LossSpec, units: int, shape: Shape, model: Model, n_in: 
         return jnp.stack([jnp.take_along_axis(values, rows[:, :, None], axis=1).mean(axis=1) for rows in splits],
                          axis=1)
 
-    def start(keys: Array, hypers: tuple[Array, Array]):
-        params = model.init(keys, n_in, units)
-        return params, optimizer(hypers).init(params)
-
     def train(data: Data, carry, orders: Array, splits: tuple[Array, ...], hypers: tuple[Array, Array]):
         update = optimizer(hypers).update
 
@@ -202,7 +213,7 @@ def build_program(spec: LossSpec, units: int, shape: Shape, model: Model, n_in: 
         blocks = jax.lax.map(lambda block: activated(params, data.X[block]), in_blocks(rows.T).swapaxes(1, 2))
         return jnp.moveaxis(blocks, 0, 1).reshape(rows.shape[0], -1, blocks.shape[-1])[:, :rows.shape[1]]
 
-    return Program(jax.jit(start), jax.jit(train), jax.jit(outputs))
+    return Program(build_start(model, n_in, units, shape), jax.jit(train), jax.jit(outputs))
 
 
 def in_blocks(values: Array) -> Array:
