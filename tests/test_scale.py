@@ -99,11 +99,13 @@ def test_losses_with_the_same_output_units_share_one_start_program() -> None:
 def test_programs_compiled_ahead_train_exactly_as_programs_compiled_on_demand() -> None:
     settings = Settings(epochs=3, learning_rate=0.0173)  # a learning rate no other test compiles for
     on_demand = run_plan(plan(CIRCLES, ["bce", "squared_hinge"], range(3), settings, split="resample"))
-    ahead_plan = plan(CIRCLES, ["bce", "squared_hinge"], range(3), settings, split="resample")
-    engine.compile_ahead(ahead_plan)
-    assert {(id(ahead_plan), "binary_crossentropy"), (id(ahead_plan), "squared_hinge")} <= set(engine._AHEAD)
-    ahead = run_plan(ahead_plan)
-    assert not any(key[0] == id(ahead_plan) for key in engine._AHEAD)  # the run took them
+    ahead_plan, unused = (plan(CIRCLES, ["bce", "squared_hinge"], range(3), settings.updated(epochs=epochs),
+                               split="resample") for epochs in (3, 7))
+    with engine.compiling_ahead([ahead_plan, unused]):
+        assert {(id(ahead_plan), "binary_crossentropy"), (id(unused), "squared_hinge")} <= set(engine._AHEAD)
+        ahead = run_plan(ahead_plan)
+        assert not any(key[0] == id(ahead_plan) for key in engine._AHEAD)  # the run took its programs
+    assert not any(key[0] == id(unused) for key in engine._AHEAD)  # and leaving let go of the unused plan
     for loss in on_demand.values:
         np.testing.assert_array_equal(ahead.values[loss], on_demand.values[loss])
         np.testing.assert_array_equal(ahead.outputs[loss], on_demand.outputs[loss])

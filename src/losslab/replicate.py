@@ -31,7 +31,7 @@ from losslab._plain import mean_or_nan, sd_or_nan
 from losslab.analysis import compare, curve_diagnostics, summarise_diagnostics, tost_paired
 from losslab.analysis._compare import ACCURACY_MARGIN
 from losslab.case_studies import CASE_STUDIES, SLIGHTLY_FACTOR, CaseStudy, WorseThan, losses_by_problem
-from losslab.engine import Progress, compile_ahead
+from losslab.engine import Progress, compiling_ahead
 from losslab.errors import LosslabError
 from losslab.planning import default_settings, plan
 from losslab.problems import get_problem
@@ -119,16 +119,16 @@ def replicate(
     for name, losses in losses_by_problem(cases).items():
         problem = get_problem(name)
         plans[name] = plan(problem, losses, range(repeats), default_settings(problem).updated(epochs=epochs))
-    for name, study_plan in plans.items():  # the next problems' programs compile while the first trains
-        if store is None or not is_complete(study_plan, store, f"replicate_{name}"):
-            compile_ahead(study_plan)
-    for name, study_plan in plans.items():
-        report: Progress | None = (lambda done, total, _what, name=name: progress(name, done, total)) if progress else None
-        if store is None:
-            studies[name] = run(study_plan, report)
-        else:
-            stored.append(run_stored(study_plan, store, f"replicate_{name}", report))
-            studies[name] = stored[-1].study
+    ahead = [study_plan for name, study_plan in plans.items()
+             if store is None or not is_complete(study_plan, store, f"replicate_{name}")]
+    with compiling_ahead(ahead):  # the next problems' programs compile while the first trains
+        for name, study_plan in plans.items():
+            report: Progress | None = (lambda done, total, _what, name=name: progress(name, done, total)) if progress else None
+            if store is None:
+                studies[name] = run(study_plan, report)
+            else:
+                stored.append(run_stored(study_plan, store, f"replicate_{name}", report))
+                studies[name] = stored[-1].study
     result = judge(studies, cases)
     result.stored = stored
     return result

@@ -101,7 +101,11 @@ def curve_diagnostics(history: pd.DataFrame, held_out: str = "test", runs: pd.Da
     diverged) and ``metric_gap`` (:func:`metric_gap`).
     """
     ordered = history.sort_values(RUN_KEYS + ["split", "epoch"])
-    rows = [_run_row(key, run, held_out) for key, run in ordered.groupby(RUN_KEYS, sort=True)]
+    columns = {name: ordered[name].to_numpy() for name in ("split", "metric")}
+    columns |= {name: ordered[name].to_numpy(float) for name in ("loss_value", "metric_value")}
+    groups = ordered.groupby(RUN_KEYS, sort=True).indices  # positions of each run's rows, in epoch order
+    rows = [_run_row(key, {name: values[groups[key]] for name, values in columns.items()}, held_out)
+            for key in sorted(groups)]
     table = pd.DataFrame(rows, columns=[*RUN_KEYS, "metric", "epochs", "diverged", "convergence_epoch", "overfit",
                                         "overfitting_onset", "bumpiness", "final_train_metric",
                                         "final_test_metric", "metric_gap"])
@@ -114,15 +118,13 @@ def curve_diagnostics(history: pd.DataFrame, held_out: str = "test", runs: pd.Da
     return table
 
 
-def _run_row(key: tuple, run: pd.DataFrame, held_out: str) -> dict[str, object]:
-    train = run[run["split"] == "train"]
-    test = run[run["split"] == held_out]
-    train_loss = train["loss_value"].to_numpy(float)
-    test_loss = test["loss_value"].to_numpy(float)
-    train_metric = train["metric_value"].to_numpy(float)
-    test_metric = test["metric_value"].to_numpy(float)
+def _run_row(key: tuple, run: dict[str, np.ndarray], held_out: str) -> dict[str, object]:
+    """One run's diagnostics from its columns (NumPy arrays: a DataFrame per run cost 2 ms a run)."""
+    train, test = run["split"] == "train", run["split"] == held_out
+    train_loss, test_loss = run["loss_value"][train], run["loss_value"][test]
+    train_metric, test_metric = run["metric_value"][train], run["metric_value"][test]
     diverged = any(not np.all(np.isfinite(c)) for c in (train_loss, test_loss, train_metric, test_metric))
-    metric = str(run["metric"].iloc[0])
+    metric = str(run["metric"][0])
     final_train = math.nan if diverged else float(train_metric[-1])
     final_test = math.nan if diverged else float(test_metric[-1])
     onset = overfitting_onset(test_loss)

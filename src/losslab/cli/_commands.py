@@ -222,7 +222,7 @@ def _timing_line(stored: Sequence[StoredStudy]) -> str:
         line += f", {reused} reused from {where}" if reused else ""
     if programs:
         cached = " (cached for the next time)" if all(t.get("compile_cache") for t in timings) else ""
-        line += f"; {_count(programs, 'compiled program')} loaded or built{cached}, training waited {compile_s:.1f} s for them"
+        line += f"; {compile_s:.1f} s waiting for {_count(programs, 'program')} to compile or load{cached}"
     return line + "[/dim]"
 
 

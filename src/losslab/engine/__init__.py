@@ -188,26 +188,37 @@ class _Threads:
         return sum(future.result().compiled_here for future in self.trainers.values())
 
     def close(self) -> None:
-        self.pool.shutdown()
+        for future in self.trainers.values():  # after an error or an interrupt: what has not started
+            future.cancel()
+        self.pool.shutdown(cancel_futures=True)
 
 
 #: Where programs compile: XLA compiles outside Python's lock, so programs compile side by side, and
 #: beside the training of chunks whose programs are ready.
 _BUILDER = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="losslab-compile")
 
-#: Programs being compiled ahead (:func:`compile_ahead`), by plan and loss, until a run takes them.
+#: Programs being compiled ahead (:func:`compiling_ahead`), by plan and loss, until a run takes them.
 _AHEAD: dict[tuple[int, str], tuple[StudyPlan, Future]] = {}
 
 
-def compile_ahead(plan: StudyPlan) -> None:
-    """Start compiling the programs of ``plan`` in the background, so that a later
-    :func:`run_plan` of this same plan object finds them ready: a caller with several plans to
-    train (the replication's four problems) compiles the next plans' programs while the first
-    trains. A plan that is never run keeps its programs compiled in this process, nothing else."""
-    for spec in plan.specs:
+@contextlib.contextmanager
+def compiling_ahead(plans: Sequence[StudyPlan]) -> Iterator[None]:
+    """Compile the programs of ``plans`` in the background while the block runs, so that each
+    :func:`run_plan` of one of these plan objects finds its programs ready or under way: a caller
+    with several plans to train (the replication's four problems) compiles the next plans'
+    programs while the first trains. On leaving, programs not yet started are cancelled (an error
+    or an interrupt does not wait for them), and none of the plans is held any longer."""
+    with _GUARD:
+        for plan in plans:
+            for spec in plan.specs:
+                _AHEAD.setdefault((id(plan), spec.name), (plan, _BUILDER.submit(_Trainer, plan, spec)))
+    try:
+        yield
+    finally:
         with _GUARD:
-            if (id(plan), spec.name) not in _AHEAD:
-                _AHEAD[(id(plan), spec.name)] = (plan, _BUILDER.submit(_Trainer, plan, spec))
+            left = [_AHEAD.pop((id(plan), spec.name), None) for plan in plans for spec in plan.specs]
+        for entry in filter(None, left):
+            entry[1].cancel()
 
 
 def _trainer(plan: StudyPlan, spec: LossSpec) -> Future[_Trainer]:
@@ -402,4 +413,4 @@ def seed_keys(seeds: Sequence[int]) -> np.ndarray:
     return np.stack([seeds >> np.uint64(32), seeds & np.uint64(0xFFFFFFFF)], axis=1).astype(np.uint32)
 
 
-__all__ = ["Backend", "Chunk", "ChunkStore", "Progress", "Trained", "compile_ahead", "run_plan", "seed_keys"]
+__all__ = ["Backend", "Chunk", "ChunkStore", "Progress", "Trained", "compiling_ahead", "run_plan", "seed_keys"]
