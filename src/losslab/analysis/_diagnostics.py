@@ -103,9 +103,9 @@ def curve_diagnostics(history: pd.DataFrame, held_out: str = "test", runs: pd.Da
     ordered = history.sort_values(RUN_KEYS + ["split", "epoch"])
     columns = {name: ordered[name].to_numpy() for name in ("split", "metric")}
     columns |= {name: ordered[name].to_numpy(float) for name in ("loss_value", "metric_value")}
-    groups = ordered.groupby(RUN_KEYS, sort=True).indices  # positions of each run's rows, in epoch order
-    rows = [_run_row(key, {name: values[groups[key]] for name, values in columns.items()}, held_out)
-            for key in sorted(groups)]
+    groups = ordered.groupby(RUN_KEYS, sort=True).indices  # each run's rows, in epoch order; runs in groupby's order
+    rows = [_run_row(key, {name: values[positions] for name, values in columns.items()}, held_out)
+            for key, positions in groups.items()]
     table = pd.DataFrame(rows, columns=[*RUN_KEYS, "metric", "epochs", "diverged", "convergence_epoch", "overfit",
                                         "overfitting_onset", "bumpiness", "final_train_metric",
                                         "final_test_metric", "metric_gap"])

@@ -206,7 +206,8 @@ def _progress(description: str, enabled: bool = True) -> Iterator:
 
 
 def _timing_line(stored: Sequence[StoredStudy]) -> str:
-    """How long compiling and training took, and how many runs were reused from the study store."""
+    """How long training took and waited for its programs, and how many runs were reused from the
+    study store."""
     timings = [item.study.timings for item in stored]
     programs = sum(t.get("programs", 0) for t in timings)
     compile_s = sum(t.get("compile_s", 0.0) for t in timings)

@@ -10,6 +10,7 @@ the same seed are paired differences.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 import time
@@ -21,8 +22,9 @@ from typing import Protocol
 
 import jax
 import numpy as np
+from jax._src.config import raise_persistent_cache_errors  # thread-local; no public alias
 
-from losslab.engine._cache import READ_ERROR, discard_unreadable_entries, enable_compilation_cache
+from losslab.engine._cache import discard_unreadable_entries, enable_compilation_cache
 from losslab.engine._program import Data, Program, Shape, build_program, epoch_orders
 from losslab.planning import StudyPlan, epoch_block
 from losslab.settings import Backend
@@ -63,9 +65,11 @@ class Trained:
     order: the loss (Keras's probability form), the metric and the tutorial's rounding accuracy
     (NaN where it does not apply), each on the whole split after the epoch. ``outputs[loss]`` are
     the final activated outputs on each seed's validation and test rows ``(seeds, rows, units)``.
-    ``timings``: ``train_s`` the seconds spent training, ``compile_s`` the seconds training waited
-    for programs (they compile in the background, beside the training of losses whose programs
-    are ready), ``programs`` how many were compiled or loaded from the persistent cache.
+    ``timings``: ``train_s`` the seconds spent training (slowed a little where programs of later
+    losses compile beside it), ``compile_s`` the seconds training waited for programs (they
+    compile in the background, beside the training of losses whose programs are ready) and to put
+    each loss's data on the device, ``programs`` how many were compiled or loaded from the
+    persistent cache.
     """
 
     values: dict[str, np.ndarray]
@@ -170,22 +174,26 @@ class _Threads:
     def __init__(self, plan: StudyPlan) -> None:
         self.plan, self.pool = plan, ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
         self.trainers: dict[str, Future[_Trainer]] = {}
+        self.programs = 0
 
     def prepare(self, specs: Sequence[LossSpec]) -> None:
         self.trainers.update((spec.name, _trainer(self.plan, spec)) for spec in specs)
 
     def ready(self, spec: LossSpec) -> None:
-        with _unreadable_cache_entries_removed():
-            self.trainers[spec.name].result()
+        trainer = self.trainers[spec.name].result()
+        self.programs += trainer.compiled_here
+        # the table goes to the device here, from this thread: built in a worker thread each
+        # loss's copy stayed in that thread's allocator arena (peak +430 MB for 3 losses, 1M rows)
+        trainer.data.X.block_until_ready()
 
     def map(self, spec, chunks):
-        trainer = self.trainers[spec.name].result()
+        trainer = self.trainers.pop(spec.name).result()  # let go of it (and its data) with the loss
         futures = {self.pool.submit(trainer.train, seeds): seeds for seeds in chunks}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
     def compiled(self) -> int:
-        return sum(future.result().compiled_here for future in self.trainers.values())
+        return self.programs
 
     def close(self) -> None:
         for future in self.trainers.values():  # after an error or an interrupt: what has not started
@@ -207,12 +215,14 @@ def compiling_ahead(plans: Sequence[StudyPlan]) -> Iterator[None]:
     :func:`run_plan` of one of these plan objects finds its programs ready or under way: a caller
     with several plans to train (the replication's four problems) compiles the next plans'
     programs while the first trains. On leaving, programs not yet started are cancelled (an error
-    or an interrupt does not wait for them), and none of the plans is held any longer."""
-    with _GUARD:
-        for plan in plans:
-            for spec in plan.specs:
-                _AHEAD.setdefault((id(plan), spec.name), (plan, _BUILDER.submit(_Trainer, plan, spec)))
+    or an interrupt waits only for those compiling, a second or two) and the block lets go of
+    the plans."""
+    enable_compilation_cache()  # before the first compilation, which would otherwise miss it
     try:
+        with _GUARD:
+            for plan in plans:
+                for spec in plan.specs:
+                    _AHEAD.setdefault((id(plan), spec.name), (plan, _BUILDER.submit(_Trainer, plan, spec)))
         yield
     finally:
         with _GUARD:
@@ -276,29 +286,32 @@ def _train_chunk_task(plan: StudyPlan, loss: str, seeds: tuple[int, ...]) -> tup
     """One chunk, in a Ray worker. The worker's compiled programs are kept between its tasks
     (by loss, model and shapes), so only its first task of a loss compiles or reads the cache."""
     enable_compilation_cache()
-    with _unreadable_cache_entries_removed():
-        trainer = _Trainer(plan, plan.spec(loss))
-    return trainer.train(seeds)
+    return _Trainer(plan, plan.spec(loss)).train(seeds)
 
 
 class _Trainer:
-    """One loss's compiled program and data, training a chunk of seeds at a time."""
+    """One loss's compiled program and data, training a chunk of seeds at a time. The programs
+    compile from the data's shapes; the data go to the device when the first chunk trains, so
+    trainers compiled ahead hold no copy of the table."""
 
     def __init__(self, plan: StudyPlan, spec: LossSpec) -> None:
+        enable_compilation_cache()
         problem = plan.problem
         self.plan, self.spec = plan, spec
-        self.data = Data.of(problem.X_train, problem.X_test, plan.targets[spec.name])
         program = build_program(spec, plan.output_units(spec), Shape.of(plan.settings), plan.model, problem.n_features)
         self.block = epoch_block(plan.settings.epochs, plan.sizes.train, plan.chunk)
         shapes = _ChunkInputs.shapes(plan, self.block)
+        data = Data.shapes(problem.n_train + problem.n_test, problem.n_features, plan.targets[spec.name])
         carry = jax.eval_shape(program.start, shapes["keys"], shapes["hypers"])
-        train_inputs = (self.data, carry, shapes["orders"], shapes["splits"], shapes["hypers"])
-        self.compiled_here = _compiled_key(program.train, train_inputs) not in _COMPILED
-        self.compiled = _Compiled(
-            _compile(program.start, (shapes["keys"], shapes["hypers"]), START_OPTIONS),
-            _compile(program.train, train_inputs),
-            _compile(program.outputs, (self.data, carry[0], shapes["evaluated"])),
-        )
+        start, _ = _compile(program.start, (shapes["keys"], shapes["hypers"]), START_OPTIONS)
+        train, self.compiled_here = _compile(program.train, (data, carry, shapes["orders"], shapes["splits"], shapes["hypers"]))
+        outputs, _ = _compile(program.outputs, (data, carry[0], shapes["evaluated"]))
+        self.compiled = _Compiled(start, train, outputs)
+
+    @functools.cached_property
+    def data(self) -> Data:
+        problem = self.plan.problem
+        return Data.of(problem.X_train, problem.X_test, self.plan.targets[self.spec.name])
 
     def train(self, seeds: tuple[int, ...]) -> tuple[Chunk, list]:
         """The chunk's values and outputs, and its final parameters' leaves (one row per seed)."""
@@ -375,35 +388,30 @@ _COMPILING: dict[tuple, threading.Lock] = {}  # one lock per key: a second threa
 _GUARD = threading.Lock()
 
 
-def _compiled_key(fn: Callable, inputs: tuple) -> tuple:
-    return (fn, *((leaf.shape, leaf.dtype) for leaf in jax.tree_util.tree_leaves(inputs)))
-
-
-def _compile(fn: Callable, inputs: tuple, options: dict | None = None) -> Callable:
+def _compile(fn: Callable, inputs: tuple, options: dict | None = None) -> tuple[Callable, bool]:
     """``fn`` compiled for ``inputs``' shapes, once per process (threads compiling the same key
-    wait for the first)."""
-    key = _compiled_key(fn, inputs)
+    wait for the first), and whether this call compiled it (or loaded it from the persistent
+    cache) rather than finding it compiled."""
+    key = (fn, *((leaf.shape, leaf.dtype) for leaf in jax.tree_util.tree_leaves(inputs)))
     with _GUARD:
         lock = _COMPILING.setdefault(key, threading.Lock())
     with lock:
-        if key not in _COMPILED:
-            _COMPILED[key] = fn.lower(*inputs).compile(options)
-    return _COMPILED[key]
+        fresh = key not in _COMPILED
+        if fresh:
+            _COMPILED[key] = _compile_now(fn.lower(*inputs), options)
+    return _COMPILED[key], fresh
 
 
-@contextlib.contextmanager
-def _unreadable_cache_entries_removed() -> Iterator[None]:
-    """Around compilation (in any thread): an unreadable cache entry met on the way is removed, so
-    the next run writes it again, instead of being re-read on every later run. Warnings are
-    process-wide, so one such block around the threads that compile sees all of theirs."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-    for warning in caught:
-        if READ_ERROR in str(warning.message):
-            discard_unreadable_entries()
-        else:  # not ours to swallow
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+def _compile_now(lowered: jax.stages.Lowered, options: dict | None) -> Callable:
+    """Compile, replacing an unreadable persistent-cache entry instead of re-reading it on every
+    later run (JAX never rewrites a key it finds). JAX's switch that turns a cache error into an
+    exception is thread-local, so this works in whichever thread compiles."""
+    try:
+        with raise_persistent_cache_errors(True):
+            return lowered.compile(options)
+    except Exception:  # a broken entry, or a cache that cannot be written, or a real error
+        discard_unreadable_entries()
+        return lowered.compile(options)  # with JAX's usual warnings; a real error raises again here
 
 
 def seed_keys(seeds: Sequence[int]) -> np.ndarray:

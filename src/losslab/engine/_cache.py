@@ -37,11 +37,6 @@ def enable_compilation_cache() -> Path | None:
     return path
 
 
-
-#: What JAX warns when a cache entry cannot be read; it then compiles, but never replaces the entry.
-READ_ERROR = "Error reading persistent compilation cache entry"
-
-
 def discard_unreadable_entries() -> int:
     """Remove cache entries that do not decompress, so that the next compilation writes them anew
     (JAX skips writing a key that exists, and would re-read and recompile on every run)."""

@@ -91,6 +91,12 @@ class Data:
         return cls(jnp.concatenate([jnp.asarray(X_train, jnp.float32), jnp.asarray(X_test, jnp.float32)]),
                    jnp.asarray(targets.pool))
 
+    @classmethod
+    def shapes(cls, n_rows: int, n_features: int, targets: Targets) -> Data:
+        """The shapes and types :meth:`of` gives, without the arrays: what a program compiles for."""
+        return cls(jax.ShapeDtypeStruct((n_rows, n_features), jnp.float32),
+                   jax.ShapeDtypeStruct(targets.pool.shape, jax.dtypes.canonicalize_dtype(targets.pool.dtype)))
+
 
 jax.tree_util.register_dataclass(Data, data_fields=["X", "y"], meta_fields=[])
 
