@@ -86,6 +86,7 @@ def test_predict_on_the_command_line(tmp_path) -> None:
                                  "--out", str(tmp_path / "p.csv")])
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(tmp_path / "p.csv")) == len(IRIS)
+    assert f"the mean of 2 models trained with sparse_categorical_crossentropy, from {tmp_path / 'out'}" in result.stdout
     IRIS.drop(columns="colour").to_csv(tmp_path / "fewer.csv", index=False)
     refused = runner.invoke(app, ["predict", str(tmp_path / "out"), "--data", str(tmp_path / "fewer.csv")])
     assert refused.exit_code == 2 and refused.stderr.startswith("error: the columns do not match the training data: missing colour")

@@ -209,14 +209,14 @@ def test_parquet_records_and_list_targets_are_refused(tmp_path):
 # --------------------------------------------------------------------------------- the command line
 
 
-def test_the_command_line_shows_a_data_note_as_one_warning_line(tmp_path):
+def test_the_command_line_shows_a_data_note_as_one_note_line(tmp_path):
     path = tmp_path / "houses.csv"
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"size": rng.uniform(50, 200, 60), "y": rng.normal(size=60)})
     frame.to_csv(path)  # with pandas' index: an unnamed column 0..59
     result = CliRunner().invoke(app, ["recommend", "--data", str(path), "--target", "y", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    notes = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-    assert notes == ["warning: left out 1 column that cannot help predict: 'Unnamed: 0' is a row ID (a different whole "
+    notes = [line for line in result.stderr.splitlines() if line.startswith(("warning:", "note:"))]
+    assert notes == ["note: left out 1 column that cannot help predict: 'Unnamed: 0' is a row ID (a different whole "
                      "number in every row, 0 to 59); to choose the feature columns yourself, pass features=[...] "
                      "(--features on the command line)"]

@@ -6,10 +6,13 @@ import warnings
 
 import jax
 import numpy as np
+import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 import losslab
 from losslab import Settings, engine
+from losslab.cli import app
 from losslab.engine import Backend, _program, run_plan, seed_keys
 from losslab.errors import SettingsError
 from losslab.planning import StudySize, _memory, estimate_bytes, plan
@@ -142,6 +145,20 @@ def test_a_sweep_refuses_what_settings_refuse_before_training() -> None:
         sweep(CIRCLES, ["bce", "hinge"], range(2), Settings(optimizer="adam"), momentum=[0.5, 0.9])
     with pytest.raises(SettingsError, match="lists a value twice"):
         sweep(CIRCLES, ["bce", "hinge"], range(2), learning_rate=[0.1, 0.1])
+
+
+def test_the_sweep_command_says_where_runs_were_left_out(tmp_path) -> None:
+    result = CliRunner().invoke(app, ["sweep", "circles", "--loss", "bce", "--loss", "hinge", "--lr", "0.01,0.1",
+                                      "--repeats", "5", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(tmp_path / "sweep_circles_summary.csv")
+    short = summary[summary["n"] < summary["n_runs"]]
+    assert len(short) > 0  # hinge collapses on one of these seeds at each rate (a fixed, seeded outcome)
+    for row in short.itertuples():
+        left = f"{row.n_collapsed} collapsed" if row.n_collapsed else f"{row.n_diverged} diverged"
+        assert (f"warning: learning_rate {row.learning_rate}: {row.loss}: {row.n}/{row.n_runs} ({left}) runs finished; "
+                "the others are left out of the statistics") in result.output
+    assert result.output.count("warning: learning_rate") == len(short)
 
 
 # Ray ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from losslab.errors import LosslabError
 from losslab.planning import plan
 from losslab.problems import get_problem
 from losslab.settings import Settings
-from losslab.store import MANIFEST, fingerprint, load, run_stored
+from losslab.store import MANIFEST, fingerprint, kept_runs, load, run_stored
 
 BLOBS = get_problem("blobs")
 LOSSLAB = str(Path(sys.executable).with_name("losslab"))
@@ -136,7 +137,10 @@ def test_ctrl_c_says_in_one_line_what_was_kept(tmp_path) -> None:
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("interrupted:") and "run the same command again" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("interrupted:") and "run the same command again to resume" in lines[0]
+    said = re.search(r"interrupted: (\d+) finished runs? (?:are|is) kept in (\S+);", lines[0])
+    assert said and said[2] == str(tmp_path / "studies"), lines[0]
+    assert 0 < int(said[1]) <= kept_runs(tmp_path / "studies")  # a chunk may still land as the process stops
 
 
 def test_two_commands_on_one_study_never_corrupt_it(tmp_path) -> None:
@@ -189,6 +193,17 @@ def test_a_corrupted_compile_cache_entry_is_replaced_not_reread_forever(tmp_path
     for entry in entries:
         _decompress(entry.read_bytes())  # readable again (JAX alone would keep re-reading the garbage)
     assert entries[-1].stat().st_size > 1000
+
+
+def test_a_study_reused_whole_keeps_the_timings_it_was_trained_with(tmp_path) -> None:
+    from losslab.cli._commands import _timing_line
+
+    first = run_stored(small_plan(epochs=2, seeds=[3, 4]), tmp_path, "t")
+    again = run_stored(small_plan(epochs=2, seeds=[3, 4]), tmp_path, "t")
+    assert first.study.timings["train_s"] > 0 and again.study.timings == pytest.approx(first.study.timings)
+    assert again.reused == again.study.n_runs
+    assert _timing_line([again]).startswith(f"[dim]all {again.study.n_runs} runs were reused from the study in")
+    assert "waiting" not in _timing_line([again])  # this command compiled and trained nothing
 
 
 def test_no_caching_is_claimed_when_the_cache_cannot_be_written(tmp_path, monkeypatch) -> None:

@@ -31,7 +31,8 @@ def predict(path: str | Path, data: pd.DataFrame | str | Path, *, loss: str | No
     that did not diverge). Returns one
     row per input row: ``prediction`` (the class label, or the value in the target's units) and,
     for a classifier, ``probability_<class>`` for every class (a hinge loss's tanh output is a
-    margin score, not a probability: ``score_<class 1>``, whose sign is the class).
+    margin score, not a probability: ``score_<class 1>``, whose sign is the class). The table's
+    ``attrs`` name the loss and the seeds whose models predicted.
     """
     path = Path(path)
     study = load(path)
@@ -46,7 +47,9 @@ def predict(path: str | Path, data: pd.DataFrame | str | Path, *, loss: str | No
         raise LosslabError(f"every chosen run of {spec.name} diverged; its models cannot predict")
     frame = load_table(data) if isinstance(data, str | Path) else data
     X = prepare_rows(plan.problem, frame)
-    return _as_table(plan, spec, _mean_outputs(plan, spec, path, seeds, X))
+    table = _as_table(plan, spec, _mean_outputs(plan, spec, path, seeds, X))
+    table.attrs.update(loss=spec.name, seeds=seeds)
+    return table
 
 
 def _chosen_loss(plan: StudyPlan, loss: str | None) -> LossSpec:

@@ -145,6 +145,11 @@ class StudyDirectory:
         atomic_write(self.path / MANIFEST, lambda p: p.write_text(json.dumps(plain(manifest), indent=2, default=str)))
 
 
+#: The study directories this process has opened to train into, so that an interrupted command can
+#: say what it kept (its studies' finished runs, also those of studies it had finished).
+OPENED: set[Path] = set()
+
+
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on the study directory, or refuse at once with the fix."""
@@ -156,10 +161,19 @@ def _locked(path: Path) -> Iterator[None]:
                 f"another losslab process is writing the study {str(path)!r}; wait for it to finish "
                 "(the same command then reuses its runs) or choose another --out"
             ) from None
+        OPENED.add(path)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def kept_runs(root: str | Path) -> int:
+    """How many runs the studies under ``root`` keep: each finished chunk's values file
+    (``<loss>-<first seed>-<runs>-<tag>.npy``, written after its outputs and parameters) counts its
+    runs; temporary files of an interrupted write do not count."""
+    names = (path.name for path in Path(root).glob("*/chunks/*.npy") if not path.name.startswith("."))
+    return sum(int(name.removesuffix(".npy").rsplit("-", 3)[2]) for name in names if not name.endswith(".outputs.npy"))
 
 
 def study_path(root: str | Path, name: str, plan: StudyPlan) -> Path:
@@ -195,7 +209,7 @@ def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress 
         if existing and existing.get("status") == "complete" and (existing.get("models") or not save_models):
             # complete already: read it, never mark it running again
             history, runs, fitted = (pd.read_parquet(path / f"{name}.parquet") for name in TABLES)
-            timings = {"programs": 0, "compile_s": 0.0, "train_s": 0.0}
+            timings = existing.get("timings") or {"programs": 0, "compile_s": 0.0, "train_s": 0.0}  # how it trained
             return StoredStudy(Study(plan, history, runs, timings, fitted), path, len(runs))
         directory.write_manifest("running")
         trained = run_plan(plan, progress, store=directory, backend=backend)

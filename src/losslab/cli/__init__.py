@@ -135,13 +135,16 @@ def _options(
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the library's user-input errors into one red line and exit code 2; show the library's
-    warnings as yellow lines when they happen (each once)."""
+    warnings as yellow lines and its notes on the data as ``note:`` lines when they happen (each
+    once)."""
     shown: set[str] = set()
 
     def show(message, category, *_args, **_kwargs) -> None:
         if str(message) not in shown:
             shown.add(str(message))
-            err_console.print(f"[yellow]warning:[/yellow] {escape(str(message))}", soft_wrap=True)
+            # a DataNote says how the data were read (a column left out): a note, not a problem
+            label = "[cyan]note:[/cyan]" if category.__name__ == "DataNote" else "[yellow]warning:[/yellow]"
+            err_console.print(f"{label} {escape(str(message))}", soft_wrap=True)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
@@ -149,8 +152,7 @@ def user_errors() -> Iterator[None]:
         try:
             yield
         except KeyboardInterrupt:
-            err_console.print("[red]interrupted:[/red] the runs finished so far are kept in the study under --out's "
-                              "studies folder; run the same command again to resume", soft_wrap=True)
+            err_console.print(_interrupted_line(), soft_wrap=True)
             raise typer.Exit(130) from None
         except LosslabError as exc:
             one_line = " ".join(str(exc).split())  # a message is one line, whatever a user's code put in it
@@ -449,9 +451,21 @@ def _interrupted(_signum: int, _frame: object) -> None:
     """Ctrl-C: one line and exit code 130, at once. Chunks and files are written atomically, so
     stopping anywhere leaves the study resumable; a KeyboardInterrupt raised instead can be
     swallowed inside JAX's callbacks and the command would go on."""
-    err_console.print("[red]interrupted:[/red] the runs finished so far are kept in the study under --out's "
-                      "studies folder; run the same command again to resume", soft_wrap=True)
+    err_console.print(_interrupted_line(), soft_wrap=True)
     os._exit(130)
+
+
+def _interrupted_line() -> str:
+    """What an interrupted command kept: the finished runs in the folders of the studies it opened
+    (counted from the study store's files; the store is loaded wherever a run can have finished)."""
+    store = sys.modules.get("losslab.store")
+    roots = sorted({path.parent for path in store.OPENED}) if store else []
+    kept = sum(store.kept_runs(root) for root in roots)
+    if not kept:
+        return "[red]interrupted:[/red] no run had finished; run the same command again to start"
+    where = " and ".join(escape(str(root)) for root in roots)
+    return (f"[red]interrupted:[/red] {kept} finished run{'s are' if kept > 1 else ' is'} kept in {where}; "
+            "run the same command again to resume")
 
 
 def main() -> None:  # pragma: no cover - the console entry point

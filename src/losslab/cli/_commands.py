@@ -208,7 +208,7 @@ def _progress(description: str, enabled: bool = True) -> Iterator:
 def _timing_line(stored: Sequence[StoredStudy]) -> str:
     """How long training took and waited for its programs, and how many runs were reused from the
     study store."""
-    timings = [item.study.timings for item in stored]
+    timings = [item.study.timings for item in stored if item.reused < item.study.n_runs]  # what this command trained
     programs = sum(t.get("programs", 0) for t in timings)
     compile_s = sum(t.get("compile_s", 0.0) for t in timings)
     train_s = sum(t.get("train_s", 0.0) for t in timings)
@@ -294,7 +294,7 @@ def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsO
     console.print(f"metric: {row['metric']}; learning curves: {files[-1]}; history: {files[0]}, {files[1]}")
     for line in said:
         console.print(line)
-    console.print(_timing_line([stored]))
+    console.print(_timing_line([stored]), soft_wrap=True)
 
 
 def _collapse_fix(reason: str) -> str:
@@ -343,7 +343,7 @@ def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool, ex
     console.print(f"figures and tables in {out}/ ({len(files)} files); the studies in {out / STUDIES}")
     for line in said:
         console.print(line)
-    console.print(_timing_line(result.stored))
+    console.print(_timing_line(result.stored), soft_wrap=True)
 
 
 def _print_replication(result: Replication) -> None:
@@ -406,7 +406,7 @@ def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: 
     console.print(f"figures and tables in {out}/ ({len(files)} files); the study in {stored.path}")
     for line in said:
         console.print(line)
-    console.print(_timing_line([stored]))
+    console.print(_timing_line([stored]), soft_wrap=True)
 
 
 def print_comparison(study: Study, comparison: Comparison) -> None:
@@ -527,6 +527,11 @@ def _replication_of(studies: dict[Path, Study]) -> Replication | None:
     return judge({name.removeprefix("replicate_"): study for name, study in zip(names, studies.values())})
 
 
+def _with_article(target: str) -> str:
+    """``"quantity"`` -> ``"a quantity"``: the target readings that are singular nouns take one."""
+    return f"a {target}" if target in ("proportion", "quantity") else target
+
+
 def predict_file(path: Path, data: Path, loss: str | None, seed: int | None, out: Path, as_json: bool) -> None:
     directories = _study_directories(path)
     if len(directories) != 1:
@@ -535,9 +540,12 @@ def predict_file(path: Path, data: Path, loss: str | None, seed: int | None, out
     table = predict(directories[0], data, loss=loss, seed=seed)
     atomic_write(out, lambda p: table.to_csv(p, index=False))
     if as_json:
-        print_json({"study": directories[0], "rows": len(table), "file": out, "predictions": table.head(20)})
+        print_json({"study": directories[0], "loss": table.attrs["loss"], "seeds": list(table.attrs["seeds"]),
+                    "rows": len(table), "file": out, "predictions": table.head(20)})
         return
-    console.print(f"{len(table)} predictions written to {out} (from {directories[0]})")
+    models = _count(len(table.attrs["seeds"]), "model")
+    console.print(f"{len(table)} predictions written to {out}: the mean of {models} trained with {table.attrs['loss']}, "
+                  f"from {directories[0]}", soft_wrap=True)
 
 
 def _study_directories(path: Path) -> list[Path]:
@@ -607,7 +615,7 @@ def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options
         print_json(payload)
         return
     kind = problem.kind if problem.kind == "regression" else f"{problem.kind} classification ({problem.n_classes} classes)"
-    read = f"; the target reads as {advice.target}" if advice.target else ""
+    read = f"; the target reads as {_with_article(advice.target)}" if advice.target else ""
     rows = _rows_line(problem, verification.study.plan.split if verification is not None else None)
     console.print(f"[bold]{problem.name}[/bold]: {kind}, {rows}, {problem.n_features} features{read}")
     console.print(f"Recommended loss: [bold]{advice.loss}[/bold]; output layer: {advice.output_layer}; targets: {advice.encoding}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from losslab._plain import slug
-from losslab.cli._commands import Source, SettingsOptions, _exporting, _progress, _timing_line
+from losslab.cli._commands import Source, SettingsOptions, _exporting, _progress, _runs_cell, _timing_line
 from losslab.cli._render import console, fmt, mean_sd, print_json, table
 from losslab.errors import LosslabError
 from losslab.figures._sweep import plot_sweep_wins
@@ -39,7 +39,13 @@ def sweep_losses(source: Source, losses: list[str], repeats: int, grid: dict[str
         return
     _print(result)
     console.print(f"tables and the figure in {out}/ ({len(files)} files)")
-    console.print(_timing_line([StoredStudy(study, out, 0) for study in result.studies]))
+    console.print(_timing_line([StoredStudy(study, out, 0) for study in result.studies]), soft_wrap=True)
+
+
+def _cell(row) -> str:
+    """A loss's score at one setting, with the finished runs where some were left out."""
+    cell = mean_sd(row["test_mean"], row["test_sd"])
+    return cell if row["n"] == row["n_runs"] else f"{cell} ({int(row['n'])}/{int(row['n_runs'])})"
 
 
 def _parsed(flag: str, text: str) -> list[object]:
@@ -75,13 +81,18 @@ def _print(result: Sweep) -> None:
         for axis in result.axes:
             cells = cells[cells[axis].astype(str) == str(values[axis])]
         means = cells.set_index("loss")
-        rows.append([*(str(values[a]) for a in result.axes),
-                     *(mean_sd(means.at[loss, "test_mean"], means.at[loss, "test_sd"]) for loss in losses), winner])
+        rows.append([*(str(values[a]) for a in result.axes), *(_cell(means.loc[loss]) for loss in losses), winner])
     console.print(table(f"{result.problem}: test {result.metric} at each setting (mean ± sd over paired seeds)",
                         [*result.axes, *losses, "wins"], rows))
+    for r in summary.to_dict(orient="records"):  # as compare says it: runs left out are never silent
+        if r["n"] < r["n_runs"]:
+            where = ", ".join(f"{a} {r[a]}" for a in result.axes)
+            console.print(f"[yellow]warning:[/yellow] {where}: {r['loss']}: {_runs_cell(r)} runs finished; the others "
+                          "are left out of the statistics", soft_wrap=True)
     best = result.best()
-    chosen_on = "validation" if result.studies[0].plan.selection_split == "validation" else "test (no validation split)"
-    console.print(table(f"Best setting per loss (chosen on the {chosen_on} {result.metric}, reported on test)",
+    validation = result.studies[0].plan.selection_split == "validation"
+    chosen_on = f"validation {result.metric}" if validation else f"test {result.metric} (no validation split)"
+    console.print(table(f"Best setting per loss (chosen on the {chosen_on}, reported on test)",
                         ["loss", *result.axes, "chosen on", "test"],
                         [[r["loss"], *(str(r[a]) for a in result.axes), fmt(r["selection_mean"]),
                           mean_sd(r["test_mean"], r["test_sd"])] for r in best.to_dict(orient="records")]))

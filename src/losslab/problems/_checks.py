@@ -553,7 +553,8 @@ def _check_categories(column: pd.Series, name: str) -> None:
         raise DataError(
             f"feature column {name!r} has {n_distinct} different text values in {len(column)} rows, so it looks "
             f"like free text or an ID rather than a category (one-hot encoding takes at most {MAX_CATEGORIES} "
-            "categories, each in two rows or more on average); drop the column or encode it as numbers yourself "
+            f"categories, each in two rows or more on average); drop the column (--drop {name} on the command line, "
+            f"drop=[{name!r}] in Python) or encode it as numbers yourself "
             "(if it holds numbers, check the decimal separator)"
         )
 
