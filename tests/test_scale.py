@@ -159,6 +159,11 @@ def test_the_sweep_command_says_where_runs_were_left_out(tmp_path) -> None:
         assert (f"warning: learning_rate {row.learning_rate}: {row.loss}: {row.n}/{row.n_runs} ({left}) runs finished; "
                 "the others are left out of the statistics") in result.output
     assert result.output.count("warning: learning_rate") == len(short)
+    again = CliRunner().invoke(app, ["sweep", "circles", "--loss", "bce", "--loss", "hinge", "--lr", "0.01,0.1",
+                                     "--repeats", "5", "--out", str(tmp_path)])
+    assert again.exit_code == 0, again.output
+    last = again.output.strip().splitlines()[-1]  # nothing trained or compiled this time, and it says so
+    assert last == f"all 20 runs were reused from the studies in {tmp_path / 'studies'}"
 
 
 # Ray ---------------------------------------------------------------------------------------------

@@ -145,9 +145,9 @@ class StudyDirectory:
         atomic_write(self.path / MANIFEST, lambda p: p.write_text(json.dumps(plain(manifest), indent=2, default=str)))
 
 
-#: The study directories this process has opened to train into, so that an interrupted command can
-#: say what it kept (its studies' finished runs, also those of studies it had finished).
-OPENED: set[Path] = set()
+#: The study directories this process has opened to train into, and whether they keep the models, so
+#: that an interrupted command can say what it kept (also in the studies it had finished).
+OPENED: dict[Path, bool] = {}
 
 
 @contextlib.contextmanager
@@ -161,19 +161,26 @@ def _locked(path: Path) -> Iterator[None]:
                 f"another losslab process is writing the study {str(path)!r}; wait for it to finish "
                 "(the same command then reuses its runs) or choose another --out"
             ) from None
-        OPENED.add(path)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def kept_runs(root: str | Path) -> int:
-    """How many runs the studies under ``root`` keep: each finished chunk's values file
+def kept_runs(path: str | Path, save_models: bool = False) -> int:
+    """How many runs the study directory ``path`` keeps: each finished chunk's values file
     (``<loss>-<first seed>-<runs>-<tag>.npy``, written after its outputs and parameters) counts its
-    runs; temporary files of an interrupted write do not count."""
-    names = (path.name for path in Path(root).glob("*/chunks/*.npy") if not path.name.startswith("."))
-    return sum(int(name.removesuffix(".npy").rsplit("-", 3)[2]) for name in names if not name.endswith(".outputs.npy"))
+    runs, with ``save_models`` only where its parameters are kept too (else the chunk trains again);
+    temporary files of an interrupted write do not count."""
+    kept = 0
+    for values in Path(path).glob("chunks/*.npy"):
+        name = values.name
+        if name.startswith(".") or name.endswith(".outputs.npy"):
+            continue
+        if save_models and not values.with_suffix(".params.npz").exists():
+            continue
+        kept += int(name.removesuffix(".npy").rsplit("-", 3)[2])
+    return kept
 
 
 def study_path(root: str | Path, name: str, plan: StudyPlan) -> Path:
@@ -206,6 +213,7 @@ def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress 
         if existing is not None and existing.get("fingerprint") != key:
             raise LosslabError(f"{str(path)!r} holds another study (its plan differs); remove it or choose another --out")
         directory = StudyDirectory(path, plan, key, save_models)
+        OPENED[path] = save_models
         if existing and existing.get("status") == "complete" and (existing.get("models") or not save_models):
             # complete already: read it, never mark it running again
             history, runs, fitted = (pd.read_parquet(path / f"{name}.parquet") for name in TABLES)

@@ -18,19 +18,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from losslab._plain import slug
 from losslab.analysis import Comparison, compare
 from losslab.engine import Backend, Progress
 from losslab.errors import SettingsError
-from losslab.planning import StudyPlan, default_settings, plan
+from losslab.planning import default_settings, plan
 from losslab.problems import Problem
 from losslab.registry import LossSpec
 from losslab.results import Study, run
 from losslab.settings import Settings, parse_hidden
-from losslab.store import run_stored
+from losslab.store import StoredStudy, run_stored
 
 #: The hyperparameters a sweep varies, as ``Settings`` fields, in the order the tables show them.
 AXES = ("learning_rate", "momentum", "batch_size", "hidden")
@@ -53,6 +52,7 @@ class Sweep:
     studies: list[Study]
     comparisons: list[Comparison]
     selections: list[Comparison] = field(default_factory=list)
+    stored: list[StoredStudy] = field(default_factory=list)  # with a store: where each setting's study is kept
 
     def summary(self) -> pd.DataFrame:
         """One row per setting and loss: finished runs, the test score's mean, sd and IQM, and
@@ -142,21 +142,19 @@ def sweep(
     seeds = tuple(seeds)
     plans = [(values, plan(problem, losses, seeds, setting, split=split)) for values, setting in grid]
     axes = tuple(axis for axis in AXES if len({str(values[axis]) for values, _ in grid}) > 1) or ("learning_rate",)
-    total, studies = sum(study_plan.n_runs for _, study_plan in plans), []
+    total, studies, stored = sum(study_plan.n_runs for _, study_plan in plans), [], []
     for _, study_plan in plans:  # one progress count over the whole sweep
         offset = sum(study.n_runs for study in studies)
         step = (lambda done, _, what, offset=offset: progress(offset + done, total, what)) if progress else None
-        studies.append(_trained(study_plan, step, store, backend))
+        if store is None:
+            studies.append(run(study_plan, step, backend))
+        else:
+            stored.append(run_stored(study_plan, store, f"sweep_{slug(study_plan.problem.name)}", step, backend=backend))
+            studies.append(stored[-1].study)
     reported = [compare(study, metric=metric) for study in studies]
     chosen = [compare(study, metric=metric, split=study.plan.selection_split) for study in studies]
     return Sweep(problem.name, reported[0].metric, reported[0].higher_is_better, axes,
-                 [{axis: values[axis] for axis in axes} for values, _ in plans], studies, reported, chosen)
-
-
-def _trained(study_plan: StudyPlan, progress: Progress | None, store: str | Path | None, backend: Backend) -> Study:
-    if store is None:
-        return run(study_plan, progress, backend)
-    return run_stored(study_plan, store, f"sweep_{slug(study_plan.problem.name)}", progress, backend=backend).study
+                 [{axis: values[axis] for axis in axes} for values, _ in plans], studies, reported, chosen, stored)
 
 
 def _grid(base: Settings, **axes: Sequence[object] | None) -> list[tuple[dict[str, object], Settings]]:

@@ -456,15 +456,20 @@ def _interrupted(_signum: int, _frame: object) -> None:
 
 
 def _interrupted_line() -> str:
-    """What an interrupted command kept: the finished runs in the folders of the studies it opened
-    (counted from the study store's files; the store is loaded wherever a run can have finished)."""
+    """What an interrupted command kept: the finished runs of the studies it opened, counted from
+    the study store's files (the store is loaded wherever a study can have been opened)."""
     store = sys.modules.get("losslab.store")
-    roots = sorted({path.parent for path in store.OPENED}) if store else []
-    kept = sum(store.kept_runs(root) for root in roots)
-    if not kept:
-        return "[red]interrupted:[/red] no run had finished; run the same command again to start"
-    where = " and ".join(escape(str(root)) for root in roots)
-    return (f"[red]interrupted:[/red] {kept} finished run{'s are' if kept > 1 else ' is'} kept in {where}; "
+    opened = dict(store.OPENED) if store else {}
+    try:
+        kept = sum(store.kept_runs(path, models) for path, models in opened.items())
+    except Exception:  # a stray file in a study folder must not keep Ctrl-C from ending the command
+        kept = None
+    if not opened or kept == 0:
+        return "[red]interrupted[/red] before any run was kept; run the same command again"
+    where = " and ".join(sorted({escape(str(path.parent)) for path in opened}))
+    if kept is None:
+        return f"[red]interrupted:[/red] the finished runs are kept in {where}; run the same command again to resume"
+    return (f"[red]interrupted:[/red] {kept} finished run{'s are' if kept != 1 else ' is'} kept in {where}; "
             "run the same command again to resume")
 
 

@@ -12,7 +12,7 @@ from losslab.figures._sweep import plot_sweep_wins
 from losslab.planning import default_settings
 from losslab.results import atomic_write, ensure_out_dir
 from losslab.settings import seeds_for
-from losslab.store import STUDIES, StoredStudy
+from losslab.store import STUDIES
 from losslab.sweep import Sweep, sweep
 
 
@@ -39,7 +39,7 @@ def sweep_losses(source: Source, losses: list[str], repeats: int, grid: dict[str
         return
     _print(result)
     console.print(f"tables and the figure in {out}/ ({len(files)} files)")
-    console.print(_timing_line([StoredStudy(study, out, 0) for study in result.studies]), soft_wrap=True)
+    console.print(_timing_line(result.stored), soft_wrap=True)
 
 
 def _cell(row) -> str:

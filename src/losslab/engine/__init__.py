@@ -25,7 +25,7 @@ import numpy as np
 from jax._src.config import raise_persistent_cache_errors  # thread-local; no public alias
 
 from losslab.engine._cache import discard_unreadable_entries, enable_compilation_cache
-from losslab.engine._program import Data, Program, Shape, build_program, epoch_orders
+from losslab.engine._program import Data, Shape, build_program
 from losslab.planning import StudyPlan, epoch_block
 from losslab.settings import Backend
 from losslab.registry import LossSpec
@@ -348,7 +348,7 @@ class _ChunkInputs:
 
     def orders(self, block: int) -> Iterator[np.ndarray]:
         """Each block's ``(runs, block, n_train)`` training rows of the pool, in batch order: the
-        positions :func:`epoch_orders` draws, mapped to the seed's rows. A generator per run keeps
+        positions :func:`losslab.engine._program.epoch_orders` draws, mapped to the seed's rows. A generator per run keeps
         drawing where the last block stopped, so the orders equal those drawn all at once."""
         generators = [np.random.default_rng(seed) for seed in self.padded]
         n_train = len(self.train_rows[0])

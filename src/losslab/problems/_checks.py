@@ -45,6 +45,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
+import shlex
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -553,7 +554,7 @@ def _check_categories(column: pd.Series, name: str) -> None:
         raise DataError(
             f"feature column {name!r} has {n_distinct} different text values in {len(column)} rows, so it looks "
             f"like free text or an ID rather than a category (one-hot encoding takes at most {MAX_CATEGORIES} "
-            f"categories, each in two rows or more on average); drop the column (--drop {name} on the command line, "
+            f"categories, each in two rows or more on average); drop the column (--drop {shlex.quote(name)} on the command line, "
             f"drop=[{name!r}] in Python) or encode it as numbers yourself "
             "(if it holds numbers, check the decimal separator)"
         )
