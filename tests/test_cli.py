@@ -388,6 +388,15 @@ def test_help_and_usage_errors_load_no_heavy_module(args: list[str]) -> None:
     assert "loaded: []" in done.stderr, done.stderr
 
 
+@pytest.mark.parametrize("command, listed", [("losses", "categorical_crossentropy"), ("problems", "blobs")])
+def test_the_catalogues_load_neither_the_engine_nor_the_statistics_nor_the_figures(command: str, listed: str) -> None:
+    code = ("import sys\nfrom losslab.cli import app\ntry:\n    app(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "print('loaded:', [m for m in ('losslab.cli._commands', 'losslab.engine', 'losslab.analysis', 'optax', "
+            "'matplotlib') if m in sys.modules], file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code, command], capture_output=True, text=True, timeout=120, check=False)
+    assert "loaded: []" in done.stderr and listed in done.stdout, done.stderr
+
+
 def test_the_package_root_loads_its_names_when_first_used() -> None:
     code = """
 import sys

@@ -19,7 +19,7 @@ from rich.text import Text
 
 import losslab
 from losslab.analysis import compare
-from losslab.cli import _commands, _render
+from losslab.cli import _catalog, _commands, _render
 from losslab.cli._render import FittedTable, abbreviate, abbreviations, legend, set_wide, table
 from losslab.planning import default_settings
 from losslab.problems import get_problem
@@ -49,6 +49,7 @@ def record(monkeypatch):
     def make(width: int = 100) -> Recorder:
         recorder = Recorder(width)
         monkeypatch.setattr(_commands, "console", recorder)
+        monkeypatch.setattr(_catalog, "console", recorder)
         monkeypatch.setattr(_render, "console", recorder)
         return recorder
 
@@ -116,15 +117,15 @@ def assert_fits_without_breaking_words(recorder: Recorder, width: int) -> str:
 @pytest.mark.parametrize("width", [100, 80])
 def test_losses_and_problems_fit(record, width: int) -> None:
     recorder = record(width)
-    _commands.show_losses(False)
-    _commands.show_problems(False)
+    _catalog.show_losses(False)
+    _catalog.show_problems(False)
     out = assert_fits_without_breaking_words(recorder, width)
     assert re.search(r"(?<!\w)regression(?!\w)", out) and "regres " not in out and "\nsion" not in out
 
 
 def test_losses_at_80_columns_keep_regression_whole(record) -> None:
     recorder = record(80)
-    _commands.show_losses(False)
+    _catalog.show_losses(False)
     out = assert_fits_without_breaking_words(recorder, 80)
     for line in out.splitlines():
         if "multiclass" in line or "regression" in line:  # the kind column holds whole words

@@ -202,11 +202,11 @@ def losses(json: Json = False, wide: Wide = False) -> None:
 
     Example: losslab losses
     """
-    from losslab.cli import _commands
+    from losslab.cli import _catalog
 
     with user_errors():
-        _extras(False, None, wide)
-        _commands.show_losses(json)
+        set_wide(wide)
+        _catalog.show_losses(json)
 
 
 @app.command()
@@ -215,11 +215,11 @@ def problems(json: Json = False, wide: Wide = False) -> None:
 
     Example: losslab problems
     """
-    from losslab.cli import _commands
+    from losslab.cli import _catalog
 
     with user_errors():
-        _extras(False, None, wide)
-        _commands.show_problems(json)
+        set_wide(wide)
+        _catalog.show_problems(json)
 
 
 @app.command()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import re
 import textwrap
 import time
 import warnings
@@ -18,13 +17,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.text import Text
 
 from losslab.analysis import Comparison, check_levels, check_metric, compare, verify
-from losslab.cli._render import console, err_console, fmt, frame_table, mean_sd, print_json, table
+from losslab.cli._render import console, err_console, fmt, mean_sd, print_json, table
 from losslab.settings import Backend
 from losslab.errors import LosslabError
 from losslab.outputs import save_comparison, save_replication, save_run
 from losslab.planning import SplitDesign, StudyPlan, default_settings, plan, split_design
 from losslab.problems import Problem, get_problem, is_tutorial_problem, problem_from_file, problem_names
-from losslab.registry import get_loss, losses_table, recommend
+from losslab.registry import get_loss, recommend
 from losslab.replicate import Replication, judge, replicate
 from losslab._plain import slug
 from losslab.predict import predict
@@ -232,30 +231,6 @@ def _count(n: int, noun: str) -> str:
 
 
 # losses / problems ------------------------------------------------------------------------------
-def show_losses(as_json: bool) -> None:
-    frame = losses_table()
-    if as_json:
-        print_json(frame)
-        return
-    # Keras class names (MeanSquaredError, ...) are accepted too; the table shows the short aliases
-    frame["aliases"] = [", ".join(a for a in aliases.split(", ") if not re.search("[A-Z]", a)) for aliases in frame["aliases"]]
-    console.print(frame_table("Losses (Keras class names such as MeanSquaredError are accepted too)", frame,
-                              ["loss", "kind", "output layer", "targets", "metric", "aliases"]))
-
-
-def show_problems(as_json: bool) -> None:
-    rows = []
-    for name in problem_names():
-        problem = get_problem(name)
-        settings = default_settings(problem)
-        rows.append({**problem.summary(), "hidden": ",".join(map(str, settings.hidden)), "epochs": settings.epochs})
-    if as_json:
-        print_json(rows)
-        return
-    columns = ["problem", "kind", "n_classes", "features", "train", "test", "hidden", "epochs", "description"]
-    console.print(table("Problems", columns, ([row[c] for c in columns] for row in rows)))
-
-
 # run --------------------------------------------------------------------------------------------
 def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsOptions, out: Path, as_json: bool,
             save_models: bool = False, extras: Extras = Extras()) -> None:

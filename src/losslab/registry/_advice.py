@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats
 
 from losslab.errors import LosslabError
 from losslab.problems import KINDS, Problem
@@ -131,6 +130,8 @@ def _raw_targets(problem: Problem) -> np.ndarray:
 
 
 def _skew(y: np.ndarray) -> float:
+    from scipy import stats  # here, not at the top: listing the losses needs the registry, not SciPy
+
     return float(stats.skew(y, bias=True))
 
 
