@@ -22,9 +22,8 @@ from typing import Protocol
 
 import jax
 import numpy as np
-from jax._src.config import raise_persistent_cache_errors  # thread-local; no public alias
 
-from losslab.engine._cache import discard_unreadable_entries, enable_compilation_cache
+from losslab.engine._cache import discard_unreadable_entries, enable_compilation_cache, raising_cache_errors
 from losslab.engine._program import Data, Shape, build_program
 from losslab.planning import StudyPlan, epoch_block
 from losslab.settings import Backend
@@ -407,7 +406,7 @@ def _compile_now(lowered: jax.stages.Lowered, options: dict | None) -> Callable:
     later run (JAX never rewrites a key it finds). JAX's switch that turns a cache error into an
     exception is thread-local, so this works in whichever thread compiles."""
     try:
-        with raise_persistent_cache_errors(True):
+        with raising_cache_errors():
             return lowered.compile(options)
     except Exception:  # a broken entry, or a cache that cannot be written, or a real error
         discard_unreadable_entries()

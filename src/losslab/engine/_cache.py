@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import cache
 from pathlib import Path
@@ -35,6 +36,16 @@ def enable_compilation_cache() -> Path | None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return path
+
+
+def raising_cache_errors() -> contextlib.AbstractContextManager:
+    """A block in which JAX raises a persistent-cache error instead of warning, in this thread only
+    (JAX's switch is thread-local); a JAX without the switch gets a block that changes nothing."""
+    try:
+        from jax._src.config import raise_persistent_cache_errors  # no public alias of the context manager
+    except ImportError:  # pragma: no cover - then cache errors stay JAX's warnings
+        return contextlib.nullcontext()
+    return raise_persistent_cache_errors(True)
 
 
 def discard_unreadable_entries() -> int:
