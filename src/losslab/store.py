@@ -185,14 +185,24 @@ def kept_runs(path: str | Path, save_models: bool = False) -> int:
 
 def study_path(root: str | Path, name: str, plan: StudyPlan) -> Path:
     """Where the study of ``plan`` lives under ``root``: ``root/<name>-<first 12 of its hash>``."""
-    return Path(root) / f"{name}-{fingerprint(plan)[:12]}"
+    return _study_dir(root, name, fingerprint(plan))
+
+
+def _study_dir(root: str | Path, name: str, key: str) -> Path:
+    return Path(root) / f"{name}-{key[:12]}"
+
+
+def _holds_complete(manifest: dict | None, key: str, save_models: bool = False) -> bool:
+    """Whether a manifest is of the study ``key`` kept complete (with its models where asked)."""
+    return (bool(manifest) and manifest.get("fingerprint") == key and manifest.get("status") == "complete"
+            and bool(manifest.get("models") or not save_models))
 
 
 def is_complete(plan: StudyPlan, root: str | Path, name: str) -> bool:
     """Whether the study of ``plan`` is kept complete under ``root`` (running it trains nothing)."""
-    path = study_path(root, name, plan)
-    manifest = _read_manifest(path) if path.is_dir() else None
-    return bool(manifest) and manifest.get("status") == "complete" and manifest.get("fingerprint") == fingerprint(plan)
+    key = fingerprint(plan)
+    path = _study_dir(root, name, key)
+    return _holds_complete(_read_manifest(path) if path.is_dir() else None, key)
 
 
 def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress | None = None,
@@ -205,7 +215,7 @@ def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress 
     ``save_models`` the trained parameters are kept too (for :func:`losslab.predict`).
     """
     key = fingerprint(plan)
-    path = ensure_out_dir(Path(root) / f"{name}-{key[:12]}")
+    path = ensure_out_dir(_study_dir(root, name, key))
     with _locked(path):
         for leftover in [*path.glob(".*.partial"), *path.glob("chunks/.*.partial")]:  # from a killed writer
             leftover.unlink(missing_ok=True)
@@ -214,7 +224,7 @@ def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress 
             raise LosslabError(f"{str(path)!r} holds another study (its plan differs); remove it or choose another --out")
         directory = StudyDirectory(path, plan, key, save_models)
         OPENED[path] = save_models
-        if existing and existing.get("status") == "complete" and (existing.get("models") or not save_models):
+        if _holds_complete(existing, key, save_models):
             # complete already: read it, never mark it running again
             history, runs, fitted = (pd.read_parquet(path / f"{name}.parquet") for name in TABLES)
             timings = existing.get("timings") or {"programs": 0, "compile_s": 0.0, "train_s": 0.0}  # how it trained

@@ -226,11 +226,14 @@ def _timing_line(stored: Sequence[StoredStudy]) -> str:
     return line + "[/dim]"
 
 
+def _print_timing(stored: Sequence[StoredStudy]) -> None:
+    console.print(_timing_line(stored), soft_wrap=True)  # one line, however narrow the terminal or pipe
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-# losses / problems ------------------------------------------------------------------------------
 # run --------------------------------------------------------------------------------------------
 def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsOptions, out: Path, as_json: bool,
             save_models: bool = False, extras: Extras = Extras()) -> None:
@@ -269,7 +272,7 @@ def run_one(source: Source, losses: Sequence[str], seed: int, options: SettingsO
     console.print(f"metric: {row['metric']}; learning curves: {files[-1]}; history: {files[0]}, {files[1]}")
     for line in said:
         console.print(line)
-    console.print(_timing_line([stored]), soft_wrap=True)
+    _print_timing([stored])
 
 
 def _collapse_fix(reason: str) -> str:
@@ -318,7 +321,7 @@ def replicate_all(repeats: int, epochs: int | None, out: Path, as_json: bool, ex
     console.print(f"figures and tables in {out}/ ({len(files)} files); the studies in {out / STUDIES}")
     for line in said:
         console.print(line)
-    console.print(_timing_line(result.stored), soft_wrap=True)
+    _print_timing(result.stored)
 
 
 def _print_replication(result: Replication) -> None:
@@ -381,7 +384,7 @@ def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: 
     console.print(f"figures and tables in {out}/ ({len(files)} files); the study in {stored.path}")
     for line in said:
         console.print(line)
-    console.print(_timing_line([stored]), soft_wrap=True)
+    _print_timing([stored])
 
 
 def print_comparison(study: Study, comparison: Comparison) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from losslab._plain import slug
-from losslab.cli._commands import Source, SettingsOptions, _exporting, _progress, _runs_cell, _timing_line
+from losslab.cli._commands import Source, SettingsOptions, _exporting, _print_timing, _progress, _runs_cell
 from losslab.cli._render import console, fmt, mean_sd, print_json, table
 from losslab.errors import LosslabError
 from losslab.figures._sweep import plot_sweep_wins
@@ -39,7 +39,7 @@ def sweep_losses(source: Source, losses: list[str], repeats: int, grid: dict[str
         return
     _print(result)
     console.print(f"tables and the figure in {out}/ ({len(files)} files)")
-    console.print(_timing_line(result.stored), soft_wrap=True)
+    _print_timing(result.stored)
 
 
 def _cell(row) -> str:

@@ -290,8 +290,8 @@ def _train_chunk_task(plan: StudyPlan, loss: str, seeds: tuple[int, ...]) -> tup
 
 class _Trainer:
     """One loss's compiled program and data, training a chunk of seeds at a time. The programs
-    compile from the data's shapes; the data go to the device when the first chunk trains, so
-    trainers compiled ahead hold no copy of the table."""
+    compile from the data's shapes; the data go to the device when first needed (a local run puts
+    them there as the loss starts), so trainers compiled ahead hold no copy of the table."""
 
     def __init__(self, plan: StudyPlan, spec: LossSpec) -> None:
         enable_compilation_cache()
@@ -347,8 +347,9 @@ class _ChunkInputs:
 
     def orders(self, block: int) -> Iterator[np.ndarray]:
         """Each block's ``(runs, block, n_train)`` training rows of the pool, in batch order: the
-        positions :func:`losslab.engine._program.epoch_orders` draws, mapped to the seed's rows. A generator per run keeps
-        drawing where the last block stopped, so the orders equal those drawn all at once."""
+        positions :func:`losslab.engine._program.epoch_orders` draws, mapped to the seed's rows. A
+        generator per run keeps drawing where the last block stopped, so the orders equal those
+        drawn all at once."""
         generators = [np.random.default_rng(seed) for seed in self.padded]
         n_train = len(self.train_rows[0])
         positions = np.broadcast_to(np.arange(n_train, dtype=np.int32), (block, n_train))
