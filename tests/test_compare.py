@@ -16,10 +16,10 @@ from scipy import stats as scipy_stats
 from losslab.analysis import Comparison, compare
 from losslab.errors import SettingsError
 from losslab.figures._compare import plot_final_distribution, plot_mean_curves
-from losslab.planning import StudyPlan
+from losslab.planning import StudyPlan, plan
 from losslab.problems import Problem, get_problem
 from losslab.registry import get_loss, metric_for_kind
-from losslab.results import Study
+from losslab.results import Study, baselines
 from losslab.settings import Settings
 
 EPOCHS = 20
@@ -324,3 +324,17 @@ def test_the_verify_sentence_names_an_alternative_that_collapsed_and_how_sure_pl
                                "test rows the data cannot separate it from b; c collapsed on most runs (8 seeds on one "
                                "split; not sure: the test rows do not decide every comparison).")
     assert "undecided" not in sentence and sentence.count(". ") == 0
+
+
+def test_a_poisson_glm_baseline_is_explained_where_the_target_reads_as_counts() -> None:
+    rng = np.random.default_rng(4)
+    finals = {"mse": rng.normal(0.6, 0.02, 5), "mae": rng.normal(0.6, 0.02, 5)}
+    studies = {name: make_study(finals, name=name) for name in ("diabetes", "regression")}
+    for name, study in studies.items():  # the baselines a real plan of the problem fits
+        study.baselines = baselines(plan(problem(name), ["mse", "mae"], range(5), Settings(epochs=EPOCHS)))
+    counts = compare(studies["diabetes"])  # disease progression: whole numbers, none negative
+    assert "poisson_glm" in set(counts.baselines["baseline"])
+    assert any(note.startswith("The poisson_glm baseline is a Poisson GLM with a log link") for note in counts.notes)
+    measured = compare(studies["regression"])
+    assert set(measured.baselines["baseline"]) == {"mean", "linear"}
+    assert not any("Poisson GLM" in note for note in measured.notes)

@@ -98,7 +98,7 @@ def test_unseen_categories_are_warned_about_and_hinge_scores_are_not_called_prob
     stored = run_stored(losslab.plan(problem, ["hinge"], settings=Settings(epochs=5)), tmp_path, "h", save_models=True)
     with pytest.warns(UserWarning, match="column 'colour' has values not seen in training \\(green\\)"):
         table = predict(stored.path, frame.assign(colour="green"))
-    assert list(table.columns) == ["prediction", "score_1"]
+    assert list(table.columns) == ["big", "prediction", "score_1"]  # the target, given, is carried over
     assert ((table["score_1"] > 0) == (table["prediction"] == "1")).all()
 
 
@@ -111,5 +111,7 @@ def test_columns_left_out_in_training_may_be_given_again(tmp_path) -> None:
     assert "id" not in problem.feature_names
     stored = run_stored(losslab.plan(problem, ["cce"], seeds=range(2), settings=Settings(epochs=3)), tmp_path,
                         "iris", save_models=True)
-    table = predict(stored.path, frame.drop(columns="species"))
-    assert len(table) == len(frame)
+    table = predict(stored.path, frame.drop(columns="species").iloc[::-1])
+    assert list(table.columns[:2]) == ["id", "prediction"]  # the row ID first: each prediction matches its row
+    np.testing.assert_array_equal(table["id"], frame["id"].to_numpy()[::-1])
+    assert (table["prediction"] == frame["species"].astype(str).to_numpy()[::-1]).mean() > 0.5

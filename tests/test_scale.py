@@ -58,6 +58,44 @@ def test_rows_evaluated_in_blocks_match_one_pass(monkeypatch) -> None:
                                rtol=2e-6, atol=1e-7)
 
 
+def _working_bytes(n_test: int) -> tuple[int, int]:
+    """XLA's temporary bytes of the train and outputs programs of a 75,000-row training set with
+    ``n_test`` test rows (a pool above EVAL_ROWS: evaluated in blocks)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(75_000 + n_test, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    problem = Problem("rows", "binary", X[:75_000], y[:75_000], X[75_000:], y[75_000:])
+    study_plan = plan(problem, ["bce"], [0], Settings(epochs=1, batch_size=1024, hidden=(8,)), split="fixed",
+                      validation=0)
+    spec = study_plan.specs[0]
+    program = _program.build_program(spec, 1, _program.Shape.of(study_plan.settings), study_plan.model, 4)
+    shapes = engine._ChunkInputs.shapes(study_plan, 1)
+    data = _program.Data.shapes(len(X), 4, study_plan.targets[spec.name])
+    carry = jax.eval_shape(program.start, shapes["keys"], shapes["hypers"])
+    train = program.train.lower(data, carry, shapes["orders"], shapes["splits"], shapes["hypers"]).compile()
+    outputs = program.outputs.lower(data, carry[0], shapes["evaluated"]).compile()
+    return train.memory_analysis().temp_size_in_bytes, outputs.memory_analysis().temp_size_in_bytes
+
+
+def test_evaluating_more_rows_takes_no_more_working_memory() -> None:
+    """Each run's rows are evaluated a block at a time, summed as they go: 300,000 more test rows
+    (16 runs x 300,000 x 3 values would be 58 MB) leave the programs' working memory as it was."""
+    few, many = _working_bytes(25_000), _working_bytes(325_000)
+    assert many[0] - few[0] < 2**20 and many[1] - few[1] < 2**20
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="an accelerator copies the pool to its own memory")
+def test_the_pool_goes_to_a_cpu_device_as_it_is(monkeypatch) -> None:
+    """One float32 copy of the features: the CPU device uses the engine's aligned pool in place."""
+    made, aligned = [], _program._aligned
+    monkeypatch.setattr(_program, "_aligned", lambda *shape: made.append(aligned(*shape)) or made[-1])
+    study_plan = plan(CIRCLES, ["bce"], [0], Settings(epochs=1))
+    problem = study_plan.problem
+    data = _program.Data.of(problem.X_train, problem.X_test, study_plan.targets["binary_crossentropy"])
+    assert data.X.unsafe_buffer_pointer() == made[0].ctypes.data
+    np.testing.assert_array_equal(data.X, np.concatenate([problem.X_train, problem.X_test]).astype(np.float32))
+
+
 def test_the_memory_estimate_does_not_grow_with_the_rows_evaluated_or_the_epochs_trained() -> None:
     size = StudySize(750_000, 1_000_000, 4, 1, 1, 16, 16)
     base = Settings(epochs=10, batch_size=1024, hidden=(16,))

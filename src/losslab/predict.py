@@ -32,7 +32,9 @@ def predict(path: str | Path, data: pd.DataFrame | str | Path, *, loss: str | No
     row per input row: ``prediction`` (the class label, or the value in the target's units) and,
     for a classifier, ``probability_<class>`` for every class (a hinge loss's tanh output is a
     margin score, not a probability: ``score_<class 1>``, whose sign is the class). The table's
-    ``attrs`` name the loss and the seeds whose models predicted.
+    ``attrs`` name the loss and the seeds whose models predicted. The columns of ``data`` that are
+    not features (a row ID, the target, the columns left out in training) come first, as given,
+    so that each prediction can be matched to its row.
     """
     path = Path(path)
     study = load(path)
@@ -47,9 +49,17 @@ def predict(path: str | Path, data: pd.DataFrame | str | Path, *, loss: str | No
         raise LosslabError(f"every chosen run of {spec.name} diverged; its models cannot predict")
     frame = load_table(data) if isinstance(data, str | Path) else data
     X = prepare_rows(plan.problem, frame)
-    table = _as_table(plan, spec, _mean_outputs(plan, spec, path, seeds, X))
+    table = _beside(frame, plan.problem, _as_table(plan, spec, _mean_outputs(plan, spec, path, seeds, X)))
     table.attrs.update(loss=spec.name, seeds=seeds)
     return table
+
+
+def _beside(frame: pd.DataFrame, problem: Problem, table: pd.DataFrame) -> pd.DataFrame:
+    """The predictions after the new rows' columns that are not features (a row ID, the target,
+    the columns left out in training), as given: each prediction can be matched to its row."""
+    features = {*problem.preparation["scaled_columns"], *problem.preparation["one_hot"]}
+    carried = [c for c in frame.columns if str(c) not in features and str(c) not in table.columns]
+    return pd.concat([frame[carried].reset_index(drop=True), table], axis=1)
 
 
 def _chosen_loss(plan: StudyPlan, loss: str | None) -> LossSpec:

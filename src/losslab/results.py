@@ -314,7 +314,6 @@ def baselines(study_plan: StudyPlan) -> pd.DataFrame:
     """What scikit-learn's baselines score on every seed's split (one fit per distinct split):
     columns ``seed, baseline, split`` and the scores of :func:`_scores`, in the target's units."""
     problem = study_plan.problem
-    X = np.concatenate([problem.X_train, problem.X_test])
     y = _pooled_targets(study_plan)
     if problem.kind == "regression":
         scale, offset = _target_units(study_plan)
@@ -326,10 +325,27 @@ def baselines(study_plan: StudyPlan) -> pd.DataFrame:
         split = study_plan.rows(seed)
         key = 0 if not study_plan.split.varies else seed
         if key not in fitted:
-            evaluated = {name: getattr(split, name) for name in study_plan.splits[1:]}
-            fitted[key] = fit_baselines(problem.kind, X, y, split.train, evaluated, problem.n_classes, counts)
+            parts = [getattr(split, name) for name in study_plan.splits]  # train first
+            picked = np.concatenate(parts)
+            ends = np.cumsum([len(part) for part in parts])
+            spans = [slice(end - len(part), end) for part, end in zip(parts, ends)]  # views, not copies
+            fitted[key] = fit_baselines(problem.kind, _pool_rows(problem, picked), y[picked], spans[0],
+                                        dict(zip(study_plan.splits[1:], spans[1:])), problem.n_classes, counts)
         rows.extend({"seed": seed, **row} for row in fitted[key])
     return pd.DataFrame(rows)
+
+
+def _pool_rows(problem: Problem, rows: np.ndarray, block: int = 65_536) -> np.ndarray:
+    """The features of pool ``rows`` (the problem's train rows, then its test rows), gathered a
+    block at a time: a large table is copied once, without a concatenated copy of the pool."""
+    X = np.empty((len(rows), problem.n_features))
+    for start in range(0, len(rows), block):
+        chunk = rows[start:start + block]
+        target = X[start:start + len(chunk)]
+        first = chunk < problem.n_train
+        target[first] = problem.X_train[chunk[first]]
+        target[~first] = problem.X_test[chunk[~first] - problem.n_train]
+    return X
 
 
 def _whole_non_negative(y: np.ndarray) -> bool:

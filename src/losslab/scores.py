@@ -263,12 +263,13 @@ def fit_baselines(
     X: object,
     y: object,
     train_rows: object,
-    eval_rows: Mapping[str, np.ndarray],
+    eval_rows: Mapping[str, np.ndarray | slice],
     n_classes: int | None = None,
     counts: bool = False,
 ) -> list[dict[str, object]]:
     """Fit scikit-learn baselines on ``X[train_rows], y[train_rows]`` and score each on every
-    split of ``eval_rows`` (e.g. ``{"validation": rows, "test": rows}``).
+    split of ``eval_rows`` (e.g. ``{"validation": rows, "test": rows}``); rows are index arrays,
+    or slices where the splits lie side by side in ``X`` (no copy of a large table).
 
     Regression (``y`` in the target's own units): ``"mean"`` predicts the training mean
     (``DummyRegressor``), ``"linear"`` is least squares (``LinearRegression``), and with
@@ -288,11 +289,13 @@ def fit_baselines(
             raise DataError("the training rows hold one class only; a classifier needs at least two to fit")
     elif counts and np.any(y[train_rows] < 0):
         raise DataError("poisson_glm needs non-negative counts; pass y in the target's own units, not standardised")
+    X_fit, y_fit = X[train_rows], y[train_rows]  # once for every baseline (rows given as slices: views)
+    evaluated = {split: (X[index], y[index]) for split, index in eval_rows.items()}
     rows = []
     for name, model in _baselines(kind, counts).items():
-        model.fit(X[train_rows], y[train_rows])
-        for split, index in eval_rows.items():
-            rows.append({"baseline": name, "split": split, **_scored(kind, model, X[index], y[index], n_classes)})
+        model.fit(X_fit, y_fit)
+        for split, (X_split, y_split) in evaluated.items():
+            rows.append({"baseline": name, "split": split, **_scored(kind, model, X_split, y_split, n_classes)})
     return rows
 
 

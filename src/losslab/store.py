@@ -62,7 +62,7 @@ def fingerprint(plan: StudyPlan) -> str:
     problem = plan.problem
     for array in (problem.X_train, problem.X_test, problem.y_train, problem.y_test,
                   *(a for t in plan.targets.values() for a in (t.train, t.test))):
-        digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(np.ascontiguousarray(array).data)  # the buffer itself: no copy of a large table
         digest.update(str((array.dtype, array.shape)).encode())
     described = plan.describe()
     described.pop("preparation")  # as data below: its text may hold values NumPy prints differently

@@ -447,6 +447,9 @@ def _notes(study: Study, context: _Context, n_test: int, baselines: pd.DataFrame
         notes.append(f"One {context.split} row is {_amount(context.resolution, context.metric)} of {context.metric}: "
                      "a difference smaller than that is never called a win.")
     notes += _uncentred_target(study)
+    if "poisson_glm" in set(baselines["baseline"]):
+        notes.append("The poisson_glm baseline is a Poisson GLM with a log link (scikit-learn's PoissonRegressor): "
+                     "it is fitted because the target reads as counts (whole numbers, none negative).")
     learned = baselines[~baselines["baseline"].isin(CONSTANT_BASELINES)]
     notes += _simple_model_wins(learned, summary, context)
     if not context.resampled:

@@ -88,8 +88,13 @@ class Data:
 
     @classmethod
     def of(cls, X_train: np.ndarray, X_test: np.ndarray, targets: Targets) -> Data:
-        return cls(jnp.concatenate([jnp.asarray(X_train, jnp.float32), jnp.asarray(X_test, jnp.float32)]),
-                   jnp.asarray(targets.pool))
+        """The pool as float32, one copy of the table: filled in place in a buffer aligned to 64
+        bytes, which a CPU device takes as it is (``jnp.asarray`` of a NumPy array copied it
+        twice over: 1.5 GB more at the peak for 800 MB of features); an accelerator copies it."""
+        n_train, n_features = X_train.shape
+        pool = _aligned(len(X_train) + len(X_test), n_features)
+        pool[:n_train], pool[n_train:] = X_train, X_test
+        return cls(jax.device_put(pool, may_alias=True), jnp.asarray(targets.pool))
 
     @classmethod
     def shapes(cls, n_rows: int, n_features: int, targets: Targets) -> Data:
@@ -99,6 +104,13 @@ class Data:
 
 
 jax.tree_util.register_dataclass(Data, data_fields=["X", "y"], meta_fields=[])
+
+
+def _aligned(n_rows: int, n_features: int) -> np.ndarray:
+    """An empty float32 ``(n_rows, n_features)`` array whose data start on a 64-byte boundary."""
+    raw = np.empty(n_rows * n_features * 4 + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start:start + n_rows * n_features * 4].view(np.float32).reshape(n_rows, n_features)
 
 
 @dataclass(frozen=True)
@@ -168,29 +180,40 @@ def build_program(spec: LossSpec, units: int, shape: Shape, model: Model, n_in: 
         z_t, _ = model.forward(params, X)
         return spec.activate(jnp.swapaxes(z_t, 1, 2))  # (runs, rows, units)
 
-    def per_row(params, X: Array, y: Array) -> Array:
-        """Per run and row: loss (Keras's probability form), metric, rounding accuracy."""
+    def per_row(params, X: Array, y: Array, shared: bool = True) -> Array:
+        """Per run and row: loss (Keras's probability form), metric, rounding accuracy; ``X`` and
+        ``y`` are the rows every run evaluates (``shared``) or each run's own (a leading runs axis)."""
         out = activated(params, X)
         # materialised: XLA otherwise folds the broadcast one-hot targets into the product with
         # the log-probabilities, and on CPU, from about 18,000 rows on, that fused product gave
         # every run of a chunk the first run's categorical cross-entropy (the weights were right)
-        y = jax.lax.optimization_barrier(jnp.broadcast_to(y, out.shape[:1] + y.shape))
+        y = jax.lax.optimization_barrier(jnp.broadcast_to(y, out.shape[:1] + y.shape) if shared else y)
         rounding = rounding_accuracy(y, out) if one_unit_classifier else jnp.full(out.shape[:2], jnp.nan)
         return jnp.stack([spec.fn(y, out), spec.metric_fn(y, out), rounding], axis=-1)  # (runs, rows, 3)
 
-    def evaluated(params, data: Data) -> Array:
-        """``per_row`` of every pool row, in blocks of :data:`EVAL_ROWS` when the pool is larger."""
-        n_rows = data.X.shape[0]
-        if n_rows <= EVAL_ROWS:
-            return per_row(params, data.X, data.y)
-        blocks = jax.lax.map(lambda block: per_row(params, *block), (in_blocks(data.X), in_blocks(data.y)))
-        return jnp.moveaxis(blocks, 0, 1).reshape(blocks.shape[1], -1, 3)[:, :n_rows]  # (runs, rows, 3)
-
     def report(params, data: Data, splits: tuple[Array, ...]) -> Array:
-        """Per run and split: the mean of each per-row value over the split's rows."""
-        values = evaluated(params, data)
+        """Per run and split: the mean of each per-row value over the split's rows. A pool of at
+        most :data:`EVAL_ROWS` rows is evaluated in one pass (the arithmetic checked against
+        Keras); a larger one split by split, a block of each run's rows at a time."""
+        if data.X.shape[0] > EVAL_ROWS:
+            return jnp.stack([split_mean(params, data, rows) for rows in splits], axis=1)
+        values = per_row(params, data.X, data.y)
         return jnp.stack([jnp.take_along_axis(values, rows[:, :, None], axis=1).mean(axis=1) for rows in splits],
                          axis=1)
+
+    def split_mean(params, data: Data, rows: Array) -> Array:
+        """``per_row`` averaged over each run's ``rows`` (runs, n) and summed a block at a time, so
+        that memory holds one block's activations, not every pool row's values: ``(runs, 3)``."""
+        per_block, n_blocks = eval_blocks(*rows.shape)
+
+        def add(total, i):
+            block_rows, start = run_block(rows, i, per_block)
+            counted = start + jnp.arange(per_block) < i * per_block  # by the block before (the last overlaps it)
+            values = per_row(params, data.X[block_rows], data.y[block_rows], shared=False)
+            return total + jnp.sum(jnp.where(counted[None, :, None], 0.0, values), axis=1), None
+
+        total, _ = jax.lax.scan(add, jnp.zeros((rows.shape[0], 3), jnp.float32), jnp.arange(n_blocks))
+        return total / rows.shape[1]
 
     def train(data: Data, carry, orders: Array, splits: tuple[Array, ...], hypers: tuple[Array, Array]):
         update = optimizer(hypers).update
@@ -216,15 +239,26 @@ def build_program(spec: LossSpec, units: int, shape: Shape, model: Model, n_in: 
     def outputs(data: Data, params, rows: Array) -> Array:
         if data.X.shape[0] <= EVAL_ROWS:
             return jnp.take_along_axis(activated(params, data.X), rows[:, :, None], axis=1)
-        blocks = jax.lax.map(lambda block: activated(params, data.X[block]), in_blocks(rows.T).swapaxes(1, 2))
-        return jnp.moveaxis(blocks, 0, 1).reshape(rows.shape[0], -1, blocks.shape[-1])[:, :rows.shape[1]]
+        per_block, n_blocks = eval_blocks(*rows.shape)
+
+        def write(i, result):
+            block_rows, start = run_block(rows, i, per_block)
+            return jax.lax.dynamic_update_slice_in_dim(result, activated(params, data.X[block_rows]), start, axis=1)
+
+        return jax.lax.fori_loop(0, n_blocks, write, jnp.zeros(rows.shape + (units,), jnp.float32))
 
     return Program(build_start(model, n_in, units, shape), jax.jit(train), jax.jit(outputs))
 
 
-def in_blocks(values: Array) -> Array:
-    """``values`` (rows, ...) padded with zeros to whole blocks of :data:`EVAL_ROWS` rows:
-    ``(blocks, EVAL_ROWS, ...)``; the padding's results are cut off by the caller."""
-    n_blocks = math.ceil(values.shape[0] / EVAL_ROWS)
-    padded = jnp.pad(values, ((0, n_blocks * EVAL_ROWS - values.shape[0]),) + ((0, 0),) * (values.ndim - 1))
-    return padded.reshape((n_blocks, EVAL_ROWS) + values.shape[1:])
+def eval_blocks(runs: int, n: int) -> tuple[int, int]:
+    """How a chunk's ``runs`` evaluate ``n`` rows each when the pool is larger than
+    :data:`EVAL_ROWS`: ``(rows per run per block, blocks)``, :data:`EVAL_ROWS` rows a block in all."""
+    per_block = min(n, max(1, EVAL_ROWS // runs))
+    return per_block, math.ceil(n / per_block)
+
+
+def run_block(rows: Array, i: Array, per_block: int) -> tuple[Array, Array]:
+    """Block ``i`` of each run's ``rows`` (runs, n), sliced in place (no copy of ``rows``), and
+    where it starts: the last block ends at the last row, overlapping the one before it."""
+    start = jnp.minimum(i * per_block, rows.shape[1] - per_block)
+    return jax.lax.dynamic_slice_in_dim(rows, start, per_block, axis=1), start

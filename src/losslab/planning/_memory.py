@@ -2,12 +2,14 @@
 
 The estimate follows the engine: chunks of ``chunk`` runs train side by side (one per core),
 each holding its parameters with their gradients and optimizer state (about five copies), the
-model's forward cache for one batch and for a block of at most :data:`EVAL_ROWS` rows at
-evaluation, every row's per-row values, one block of epochs' row orders (on the host and in the
-program; :func:`epoch_block`) and the per-epoch history; the tidy tables then hold one row per
-run, epoch and split. Neither the epochs nor the rows multiply the working set: the epochs come a
-block at a time and the rows are evaluated a block at a time. Shapes come from ``jax.eval_shape`` of the model's own ``init`` and
-``forward``, so any model is sized without being built. A study over the budget is refused, naming the largest size that fits.
+model's forward cache for one batch and at evaluation (a pool of at most :data:`EVAL_ROWS` rows
+in one pass, shared by the chunk's runs; a larger one a block of each run's rows at a time,
+:data:`EVAL_ROWS` rows in all) with the evaluated rows' per-row values, one block of epochs' row
+orders (on the host and in the program; :func:`epoch_block`) and the per-epoch history; the tidy
+tables then hold one row per run, epoch and split. Neither the epochs nor the rows multiply the
+working set: the epochs come a block at a time and the rows are evaluated a block at a time.
+Shapes come from ``jax.eval_shape`` of the model's own ``init`` and ``forward``, so any model is
+sized without being built. A study over the budget is refused, naming the largest size that fits.
 """
 
 from __future__ import annotations
@@ -86,32 +88,40 @@ def memory_budget() -> int:
 def estimate_bytes(size: StudySize, settings: Settings, model: Model) -> int:
     """Peak bytes of a study of ``size`` trained with ``settings`` and ``model``."""
     params, batch_cache, eval_cache = _model_bytes(model, size.n_features, size.n_outputs, settings.batch_size,
-                                                   min(size.n_all, EVAL_ROWS), size.chunk)
+                                                   size.n_all if size.n_all <= EVAL_ROWS else 0, size.chunk)
     n_batches = math.ceil(size.n_train / settings.batch_size)
     block = epoch_block(settings.epochs, size.n_train, size.chunk)
     per_run = (
         2 * block * size.n_train * 4  # a block of epochs' row orders (int32), on the host and in the program
         + 2 * n_batches * settings.batch_size * 4  # one epoch's padded batches and mask
-        + 2 * size.n_all * 3 * 4  # every row's loss, metric and rounding, and their gather per split
+        + 2 * _rows_evaluated_at_once(size) * 3 * 4  # the rows' loss, metric and rounding, and their gather
         + size.n_all * (4 + size.n_outputs * 4)  # the split rows, the final outputs
         + settings.epochs * 9 * 4  # the history the program returns
     )
     chunk = PARAM_COPIES * params + 3 * batch_cache + EVAL_COPIES * eval_cache + size.chunk * per_run
     workers = min(os.cpu_count() or 1, math.ceil(size.n_seeds / size.chunk))  # the losses run one after another
-    data = 2 * size.n_all * (size.n_features + size.n_outputs) * 4
+    # the problem's float64 table, the engine's float32 pool, and the device's copy of it
+    data = size.n_all * (size.n_features + size.n_outputs) * (8 + 4 + 4)
     results = size.n_runs * settings.epochs * 2 * RESULT_ROW_BYTES
     return RUNTIME_BYTES + workers * chunk + data + results
 
 
+def _rows_evaluated_at_once(size: StudySize) -> int:
+    """Per run: the whole pool when it is at most :data:`EVAL_ROWS` rows (one pass), else a
+    block of each run's rows, :data:`EVAL_ROWS` rows in all for the chunk."""
+    return size.n_all if size.n_all <= EVAL_ROWS else max(1, EVAL_ROWS // size.chunk)
+
+
 @cache
-def _model_bytes(model: Model, n_in: int, n_out: int, batch: int, n_all: int, chunk: int) -> tuple[int, int, int]:
-    """Bytes of a chunk's parameters, of its forward cache for a batch and for all rows."""
+def _model_bytes(model: Model, n_in: int, n_out: int, batch: int, pool: int, chunk: int) -> tuple[int, int, int]:
+    """Bytes of a chunk's parameters, of its forward cache for a batch and at evaluation: the
+    ``pool``'s rows shared by every run, or (``pool`` 0, a larger pool) a block of each run's rows."""
     keys = jax.ShapeDtypeStruct((chunk, 2), np.uint32)
     params = jax.eval_shape(lambda k: model.init(k, n_in, n_out), keys)
     batch_x = jax.ShapeDtypeStruct((chunk, batch, n_in), np.float32)
-    all_x = jax.ShapeDtypeStruct((n_all, n_in), np.float32)
+    eval_x = jax.ShapeDtypeStruct((pool, n_in) if pool else (chunk, max(1, EVAL_ROWS // chunk), n_in), np.float32)
     return _nbytes(params), _nbytes(jax.eval_shape(model.forward, params, batch_x)), \
-        _nbytes(jax.eval_shape(model.forward, params, all_x))
+        _nbytes(jax.eval_shape(model.forward, params, eval_x))
 
 
 def _nbytes(tree: object) -> int:

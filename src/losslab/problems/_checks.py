@@ -163,7 +163,7 @@ def _is_number_column(values: pd.Series) -> bool:
 class Checked:
     """Data that passed :func:`validate`: finite, typed, and large enough to split."""
 
-    numeric: pd.DataFrame  # float64 feature columns
+    numeric: dict[str, np.ndarray]  # float feature columns (float32 or float64), the kept rows
     categorical: pd.DataFrame  # str feature columns
     y: np.ndarray  # float64 (regression) or int64 class indices
     kind: Kind
@@ -229,15 +229,17 @@ def validate(
             f"the data has only {n_rows} rows{after}; losslab needs at least {MIN_ROWS} to split into train and "
             "test (a few hundred for results worth comparing)"
         )
-    numeric = pd.DataFrame({c: s[keep] for c, s in converted.items() if ptypes.is_float_dtype(s.dtype)})
-    categorical = pd.DataFrame({c: s[keep] for c, s in converted.items() if not ptypes.is_float_dtype(s.dtype)})
+    every_row = bool(keep.all())  # then the columns are taken as they are: a large table is not copied here
+    numeric = {c: s.to_numpy() if every_row else s.to_numpy()[keep]
+               for c, s in converted.items() if ptypes.is_float_dtype(s.dtype)}
+    categorical = pd.DataFrame({c: s[keep] for c, s in converted.items() if c not in numeric})
     for column in categorical.columns:
         _check_categories(categorical[column], column)
     y_kept = y_raw[keep]
     kind_used, y, class_names = _encode_target(y_kept, target, kind)
     _check_split(y, kind_used, class_names, test_size, target)
     return Checked(
-        numeric=numeric.reset_index(drop=True),
+        numeric=numeric,
         categorical=categorical.reset_index(drop=True),
         y=y,
         kind=kind_used,
@@ -357,7 +359,7 @@ def _uselessness(raw: pd.Series, converted: pd.Series, name: str, *, ids: bool) 
         if _NAMELESS.fullmatch(name):
             return "empty, with no header and no values (a separator at the end of each line makes one)"
         return "empty (no values)"
-    if present.nunique() == 1:
+    if len(present) and (present == present.iloc[0]).all():  # one value (as nunique() == 1, without hashing a large column)
         rows = "every row" if len(present) == len(raw) else "every row that has a value"
         return f"constant (the same value, {_label(present.iloc[0])}, in {rows})"
     return _row_id(raw, converted) if ids else None
@@ -368,16 +370,18 @@ def _row_id(raw: pd.Series, converted: pd.Series) -> str | None:
     forming a run with few gaps (from any start; not in a column named as a year), or short
     text without spaces (not numbers); else None."""
     n = len(raw)
-    if n < MIN_ID_ROWS or raw.isna().any() or raw.nunique() != n:
+    integers = ptypes.is_integer_dtype(raw.dtype)
+    # decimal numbers are never IDs: they skip the count of distinct values, the costly test
+    if n < MIN_ID_ROWS or (ptypes.is_float_dtype(converted.dtype) and not integers) or raw.isna().any():
         return None
-    if ptypes.is_integer_dtype(raw.dtype):
+    if integers:
         low, high = int(raw.min()), int(raw.max())
         year = low not in (0, 1) and _YEAR_NAME.search(str(raw.name or ""))
-        if high - low + 1 <= _ID_SPAN * n and not year:
+        if high - low + 1 <= _ID_SPAN * n and not year and raw.nunique() == n:
             return f"a row ID (a different whole number in every row, {low} to {high})"
         return None
     text = converted.astype(str)
-    if not ptypes.is_float_dtype(converted.dtype) and not text.str.contains(r"\s").any():
+    if raw.nunique() == n and not text.str.contains(r"\s").any():
         return f"a row ID (a different text in every row, such as {text.iloc[0]!r})"
     return None
 
@@ -414,6 +418,8 @@ def _convert_feature(column: pd.Series, name: str) -> pd.Series:
         return _as_text(column)
     if ptypes.is_complex_dtype(dtype):
         raise DataError(f"feature column {name!r} holds complex numbers; split it into real and imaginary columns")
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        return column  # as it is: float32 is widened once, as the split's feature arrays are filled
     if ptypes.is_numeric_dtype(dtype):
         return column.astype(np.float64)
     present = column.dropna()
@@ -500,6 +506,8 @@ def _convert_target(column: pd.Series, target: str, kind: str | None) -> pd.Seri
     dtype = column.dtype
     if ptypes.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
         return column
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        return column  # as it is: float32 is widened once, as the split's feature arrays are filled
     if ptypes.is_numeric_dtype(dtype):
         return column.astype(np.float64)
     present = column.dropna()

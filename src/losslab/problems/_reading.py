@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 from pandas.api import types as ptypes
 
@@ -131,9 +132,18 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(f"{str(path)!r} has more than one column named {', '.join(map(repr, repeated))}; rename them "
                         "so each name is unique and write the file again")
     try:
-        return pd.read_parquet(path)
+        # a column per block, Arrow's buffers freed as they convert: one copy of the table at a time
+        frame = pd.read_parquet(path, to_pandas_kwargs={"split_blocks": True, "self_destruct": True})
     except (OSError, ValueError) as exc:
         raise DataError(_invalid_parquet_message(path, exc)) from exc
+    release_read_buffers()  # the decoding buffers: 1.5 times the table
+    return frame
+
+
+def release_read_buffers() -> None:
+    """Give the memory Arrow freed back to the system: its pool keeps it otherwise, and the
+    engine's arrays cannot use it."""
+    pa.default_memory_pool().release_unused()
 
 
 def _invalid_parquet_message(path: Path, exc: BaseException) -> str:

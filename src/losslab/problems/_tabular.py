@@ -42,7 +42,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from losslab.errors import DataError
 from losslab.problems._checks import Checked, validate
 from losslab.problems._problem import Problem
-from losslab.problems._reading import load_table
+from losslab.problems._reading import load_table, release_read_buffers
 
 # -------------------------------------------------------------------------------------- options
 
@@ -110,15 +110,15 @@ def _prepare(
         "n_train": len(train),
         "n_test": len(test),
     }
-    if data.numeric.shape[1]:
-        values = data.numeric.to_numpy(dtype=np.float64)
-        scaler = StandardScaler().fit(values[train])
-        blocks_train.append(scaler.transform(values[train]))
-        blocks_test.append(scaler.transform(values[test]))
-        feature_names += list(data.numeric.columns)
+    if data.numeric:
+        numeric_train, numeric_test = (_float_columns(data.numeric, rows) for rows in (train, test))
+        scaler = StandardScaler().fit(numeric_train)
+        blocks_train.append(scaler.transform(numeric_train, copy=False))  # in place: they are new arrays
+        blocks_test.append(scaler.transform(numeric_test, copy=False))
+        feature_names += list(data.numeric)
         preparation.update(
             scaler="StandardScaler fitted on the training rows",
-            scaled_columns=list(data.numeric.columns),
+            scaled_columns=list(data.numeric),
             scaler_mean=scaler.mean_.tolist(),
             scaler_std=scaler.scale_.tolist(),
         )
@@ -134,7 +134,7 @@ def _prepare(
         feature_names += list(encoder.get_feature_names_out(columns))
         one_hot = {c: [str(v) for v in cats] for c, cats in zip(columns, encoder.categories_)}
     preparation["one_hot"] = one_hot
-    preparation["one_hot_columns"] = feature_names[data.numeric.shape[1]:]
+    preparation["one_hot_columns"] = feature_names[len(data.numeric):]
 
     y_train, y_test = data.y[train], data.y[test]
     target_scale = target_mean = None
@@ -166,9 +166,9 @@ def _prepare(
     return Problem(
         name=name,
         kind=data.kind,
-        X_train=np.hstack(blocks_train),
+        X_train=_side_by_side(blocks_train),
         y_train=y_train,
-        X_test=np.hstack(blocks_test),
+        X_test=_side_by_side(blocks_test),
         y_test=y_test,
         n_classes=len(data.class_names) if data.class_names else None,
         feature_names=tuple(feature_names),
@@ -181,6 +181,18 @@ def _prepare(
     )
 
 
+def _float_columns(columns: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """``rows`` of the float ``columns`` as one float64 array, filled a column at a time: a large
+    table is copied once, into the split's arrays, without a whole-table float64 copy first."""
+    matrix = np.empty((len(rows), len(columns)), dtype=np.float64)
+    for j, values in enumerate(columns.values()):
+        matrix[:, j] = values[rows]
+    return matrix
+
+
+def _side_by_side(blocks: list[np.ndarray]) -> np.ndarray:
+    """The feature blocks as one array; a single block as it is (a copy would double the table)."""
+    return blocks[0] if len(blocks) == 1 else np.hstack(blocks)
 
 # ------------------------------------------------------------------------------- public builders
 
@@ -297,7 +309,11 @@ def problem_from_file(
     preparation = Preparation(**options)
     frame = load_table(path, sep=sep, decimal=decimal, encoding=encoding)
     name = name or Path(path).stem.split(".")[0]
-    return _build(frame, target, preparation, name=name, description=None, source=str(path), detect_columns=True)
+    try:
+        return _build(frame, target, preparation, name=name, description=None, source=str(path), detect_columns=True)
+    finally:
+        del frame  # the table read is no longer needed: its memory goes back to the system
+        release_read_buffers()
 
 
 def _build(
