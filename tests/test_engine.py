@@ -18,7 +18,7 @@ import pytest
 import losslab
 from losslab.engine import seed_keys
 from losslab.models import MLP
-from losslab.engine._program import batches, epoch_orders
+from losslab.engine._program import batch_mask, batches, epoch_orders
 from losslab.errors import IncompatibleLossError, SettingsError, UnknownNameError
 from losslab.planning import default_settings
 from losslab.problems import Problem, get_problem
@@ -146,19 +146,24 @@ def test_paired_runs_of_equivalent_losses_see_the_same_batches(blobs_study) -> N
 
 
 def test_500_rows_in_batches_of_32_are_16_updates_the_last_of_20_rows() -> None:
-    order = np.random.default_rng(0).permutation(500).astype(np.int32)
-    rows, mask = batches(order, 32)
-    rows, mask = np.asarray(rows), np.asarray(mask)
-    assert rows.shape == (16, 32) and mask.shape == (16, 32)
+    orders = np.stack([np.random.default_rng(seed).permuted(np.tile(np.arange(500, dtype=np.int32), (3, 1)), axis=1)
+                       for seed in range(2)])  # 2 runs, 3 epochs
+    rows, mask = batches(orders, 32), batch_mask(500, 32)
+    assert rows.shape == (3, 16, 2, 32) and mask.shape == (16, 32)
     assert mask.sum() == 500
     assert mask[-1].sum() == 20 and (mask[:-1].sum(axis=1) == 32).all()
-    np.testing.assert_array_equal(rows[mask > 0], order)  # the epoch's order, cut in sequence
+    for epoch in range(3):
+        for run in range(2):  # each run's epoch order, cut in sequence; the padding is row 0
+            np.testing.assert_array_equal(rows[epoch, :, run][mask > 0], orders[run, epoch])
+            assert (rows[epoch, :, run][mask == 0] == 0).all()
     assert set(np.unique(mask)) == {0.0, 1.0}
+    assert rows.ctypes.data % 64 == 0  # aligned: a CPU device takes it as it is
 
 
 def test_a_batch_size_that_divides_the_rows_has_no_padding() -> None:
-    rows, mask = batches(np.arange(64, dtype=np.int32), 16)
-    assert np.asarray(rows).shape == (4, 16) and float(np.asarray(mask).min()) == 1.0
+    rows = batches(np.arange(64, dtype=np.int32).reshape(1, 1, 64), 16)
+    assert rows.shape == (1, 4, 1, 16) and float(batch_mask(64, 16).min()) == 1.0
+    np.testing.assert_array_equal(rows.ravel(), np.arange(64))
 
 
 # ----------------------------------------------------------- the arithmetic, checked with NumPy

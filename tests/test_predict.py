@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -115,3 +117,18 @@ def test_columns_left_out_in_training_may_be_given_again(tmp_path) -> None:
     assert list(table.columns[:2]) == ["id", "prediction"]  # the row ID first: each prediction matches its row
     np.testing.assert_array_equal(table["id"], frame["id"].to_numpy()[::-1])
     assert (table["prediction"] == frame["species"].astype(str).to_numpy()[::-1]).mean() > 0.5
+
+
+def test_carried_columns_keep_their_place_and_reach_json(tmp_path) -> None:
+    frame = IRIS.assign(when=pd.date_range("2026-01-01", periods=len(IRIS)), prediction="given")
+    problem = losslab.Problem.from_frame(frame, "species", drop=["when", "prediction"])
+    stored = run_stored(losslab.plan(problem, ["cce"], settings=Settings(epochs=2)), tmp_path, "iris", save_models=True)
+    table = predict(stored.path, frame)
+    assert list(table.columns[:4]) == ["species", "when", "input_prediction", "prediction"]
+    assert (table["input_prediction"] == "given").all() and table["when"].iloc[3] == pd.Timestamp("2026-01-04")
+    frame.to_parquet(tmp_path / "new.parquet")
+    result = CliRunner().invoke(app, ["predict", str(stored.path), "--data", str(tmp_path / "new.parquet"), "--out",
+                                      str(tmp_path / "p.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)["predictions"][0]
+    assert first["when"] == "2026-01-01T00:00:00" and first["input_prediction"] == "given"

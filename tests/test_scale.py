@@ -72,7 +72,7 @@ def _working_bytes(n_test: int) -> tuple[int, int]:
     shapes = engine._ChunkInputs.shapes(study_plan, 1)
     data = _program.Data.shapes(len(X), 4, study_plan.targets[spec.name])
     carry = jax.eval_shape(program.start, shapes["keys"], shapes["hypers"])
-    train = program.train.lower(data, carry, shapes["orders"], shapes["splits"], shapes["hypers"]).compile()
+    train = program.train.lower(data, carry, shapes["rows"], shapes["mask"], shapes["splits"], shapes["hypers"]).compile()
     outputs = program.outputs.lower(data, carry[0], shapes["evaluated"]).compile()
     return train.memory_analysis().temp_size_in_bytes, outputs.memory_analysis().temp_size_in_bytes
 
@@ -87,13 +87,21 @@ def test_evaluating_more_rows_takes_no_more_working_memory() -> None:
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="an accelerator copies the pool to its own memory")
 def test_the_pool_goes_to_a_cpu_device_as_it_is(monkeypatch) -> None:
     """One float32 copy of the features: the CPU device uses the engine's aligned pool in place."""
-    made, aligned = [], _program._aligned
-    monkeypatch.setattr(_program, "_aligned", lambda *shape: made.append(aligned(*shape)) or made[-1])
+    made, aligned = [], _program.aligned
+    monkeypatch.setattr(_program, "aligned", lambda *args: made.append(aligned(*args)) or made[-1])
     study_plan = plan(CIRCLES, ["bce"], [0], Settings(epochs=1))
     problem = study_plan.problem
     data = _program.Data.of(problem.X_train, problem.X_test, study_plan.targets["binary_crossentropy"])
     assert data.X.unsafe_buffer_pointer() == made[0].ctypes.data
     np.testing.assert_array_equal(data.X, np.concatenate([problem.X_train, problem.X_test]).astype(np.float32))
+
+
+def test_a_wide_table_is_evaluated_fewer_rows_at_a_time() -> None:
+    assert _program.eval_blocks(16, 100_000, 50) == (4_096, 25)  # 65,536 rows a block in all
+    per_block, n_blocks = _program.eval_blocks(16, 100_000, 2_000)
+    assert per_block * 16 * 2_000 * 4 <= _memory.EVAL_BLOCK_BYTES < (per_block + 1) * 16 * 2_000 * 4
+    assert per_block * n_blocks >= 100_000 > per_block * (n_blocks - 1)
+    assert _program.eval_blocks(16, 100, 50) == (100, 1)  # a split smaller than a block: one block
 
 
 def test_the_memory_estimate_does_not_grow_with_the_rows_evaluated_or_the_epochs_trained() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections.abc import Mapping
@@ -13,10 +14,11 @@ import pandas as pd
 
 def plain(value: object) -> object:
     """``value`` as JSON-ready Python: mappings, sequences and frames walked, NumPy scalars and
-    arrays unwrapped, paths as text, NaN, infinities and ``pd.NA`` as ``None``.
+    arrays unwrapped, NaN, infinities, ``pd.NA`` and ``NaT`` as ``None``, dates and times in ISO
+    format, and anything else JSON has no type for (paths, decimals, durations) as its text.
 
-    >>> plain({"a": np.float32(0.5), "b": [float("nan"), np.int64(2)]})
-    {'a': 0.5, 'b': [None, 2]}
+    >>> plain({"a": np.float32(0.5), "b": [float("nan"), np.int64(2)], "c": pd.Timestamp("2026-11-25")})
+    {'a': 0.5, 'b': [None, 2], 'c': '2026-11-25T00:00:00'}
     """
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
@@ -26,11 +28,13 @@ def plain(value: object) -> object:
         return [plain(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, Path):
-        return str(value)
-    if value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
+    if value is pd.NA or value is pd.NaT or (isinstance(value, float) and not math.isfinite(value)):
         return None
-    return value
+    if isinstance(value, datetime.date | datetime.time):  # pandas' Timestamp is a datetime
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return str(value)
 
 
 def mean_or_nan(values: object) -> float:

@@ -33,8 +33,9 @@ def predict(path: str | Path, data: pd.DataFrame | str | Path, *, loss: str | No
     for a classifier, ``probability_<class>`` for every class (a hinge loss's tanh output is a
     margin score, not a probability: ``score_<class 1>``, whose sign is the class). The table's
     ``attrs`` name the loss and the seeds whose models predicted. The columns of ``data`` that are
-    not features (a row ID, the target, the columns left out in training) come first, as given,
-    so that each prediction can be matched to its row.
+    not features (a row ID, the target, the columns left out in training) come first, as given
+    (one named like an output column as ``input_<name>``), so that each prediction can be
+    matched to its row.
     """
     path = Path(path)
     study = load(path)
@@ -58,8 +59,10 @@ def _beside(frame: pd.DataFrame, problem: Problem, table: pd.DataFrame) -> pd.Da
     """The predictions after the new rows' columns that are not features (a row ID, the target,
     the columns left out in training), as given: each prediction can be matched to its row."""
     features = {*problem.preparation["scaled_columns"], *problem.preparation["one_hot"]}
-    carried = [c for c in frame.columns if str(c) not in features and str(c) not in table.columns]
-    return pd.concat([frame[carried].reset_index(drop=True), table], axis=1)
+    carried = [i for i, c in enumerate(frame.columns) if str(c) not in features]  # by position: names may repeat
+    given = frame.iloc[:, carried].reset_index(drop=True)
+    given.columns = [f"input_{c}" if str(c) in table.columns else c for c in given.columns]  # e.g. a 'prediction' column
+    return pd.concat([given, table], axis=1)
 
 
 def _chosen_loss(plan: StudyPlan, loss: str | None) -> LossSpec:

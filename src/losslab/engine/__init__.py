@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import threading
 import time
@@ -24,7 +25,7 @@ import jax
 import numpy as np
 
 from losslab.engine._cache import discard_unreadable_entries, enable_compilation_cache, raising_cache_errors
-from losslab.engine._program import Data, Shape, build_program
+from losslab.engine._program import Data, Shape, aligned, batch_mask, batches, build_program
 from losslab.planning import StudyPlan, epoch_block
 from losslab.settings import Backend
 from losslab.registry import LossSpec
@@ -303,7 +304,8 @@ class _Trainer:
         data = Data.shapes(problem.n_train + problem.n_test, problem.n_features, plan.targets[spec.name])
         carry = jax.eval_shape(program.start, shapes["keys"], shapes["hypers"])
         start, _ = _compile(program.start, (shapes["keys"], shapes["hypers"]), START_OPTIONS)
-        train, self.compiled_here = _compile(program.train, (data, carry, shapes["orders"], shapes["splits"], shapes["hypers"]))
+        train, self.compiled_here = _compile(program.train, (data, carry, shapes["rows"], shapes["mask"], shapes["splits"],
+                                                             shapes["hypers"]))
         outputs, _ = _compile(program.outputs, (data, carry[0], shapes["evaluated"]))
         self.compiled = _Compiled(start, train, outputs)
 
@@ -317,8 +319,8 @@ class _Trainer:
         inputs, compiled = _ChunkInputs(self.plan, seeds), self.compiled
         carry = compiled.start(inputs.keys, inputs.hypers)
         history = []
-        for orders in inputs.orders(self.block):  # a block of epochs at a time: memory does not grow with epochs
-            carry, values = compiled.train(self.data, carry, orders, inputs.splits, inputs.hypers)
+        for rows in inputs.batches(self.block):  # a block of epochs at a time: memory does not grow with epochs
+            carry, values = compiled.train(self.data, carry, rows, inputs.mask, inputs.splits, inputs.hypers)
             history.append(np.asarray(values))
         final = carry[0]
         outputs = np.asarray(compiled.outputs(self.data, final, inputs.evaluated))
@@ -339,33 +341,48 @@ class _ChunkInputs:
         self.padded = list(self.seeds) + [self.seeds[0]] * (plan.chunk - len(self.seeds))
         rows = {seed: plan.rows(seed) for seed in set(self.padded)}
         self.train_rows = [rows[s].train for s in self.padded]
-        self.splits = tuple(np.stack([getattr(rows[s], split) for s in self.padded]) for split in plan.splits)
-        self.evaluated = np.concatenate(self.splits[1:], axis=1)
+        splits = [[getattr(rows[s], split) for s in self.padded] for split in plan.splits]
+        self.splits = tuple(_stacked(parts) for parts in splits)
+        self.evaluated = _stacked([np.concatenate(parts) for parts in zip(*splits[1:])])
+        self.mask = batch_mask(len(self.train_rows[0]), plan.settings.batch_size)
         self.keys = seed_keys(self.padded)
         settings = plan.settings
         self.hypers = (np.float32(settings.learning_rate), np.float32(settings.momentum or 0.0))
 
-    def orders(self, block: int) -> Iterator[np.ndarray]:
-        """Each block's ``(runs, block, n_train)`` training rows of the pool, in batch order: the
-        positions :func:`losslab.engine._program.epoch_orders` draws, mapped to the seed's rows. A
-        generator per run keeps drawing where the last block stopped, so the orders equal those
-        drawn all at once."""
+    def batches(self, block: int) -> Iterator[jax.Array]:
+        """Each block's training rows of the pool in batch order, cut into batches
+        (:func:`losslab.engine._program.batches`): the positions
+        :func:`losslab.engine._program.epoch_orders` draws, mapped to the seed's rows. A generator
+        per run keeps drawing where the last block stopped, so the orders equal those drawn all
+        at once."""
         generators = [np.random.default_rng(seed) for seed in self.padded]
         n_train = len(self.train_rows[0])
         positions = np.broadcast_to(np.arange(n_train, dtype=np.int32), (block, n_train))
         for _ in range(self.plan.settings.epochs // block):
-            yield np.stack([train[g.permuted(positions, axis=1)] for g, train in zip(generators, self.train_rows)])
+            orders = np.stack([train[g.permuted(positions, axis=1)] for g, train in zip(generators, self.train_rows)])
+            yield jax.device_put(batches(orders, self.plan.settings.batch_size), may_alias=True)
 
     @staticmethod
     def shapes(plan: StudyPlan, block: int) -> dict[str, object]:
         """The shapes of a chunk's inputs, to compile for."""
-        sizes, runs = plan.sizes, plan.chunk
+        sizes, runs, batch_size = plan.sizes, plan.chunk, plan.settings.batch_size
         counts = [getattr(sizes, split) for split in plan.splits]
+        n_batches = math.ceil(sizes.train / batch_size)
         rows = lambda n: jax.ShapeDtypeStruct((runs, n), np.int32)  # noqa: E731
         return {"keys": jax.ShapeDtypeStruct((runs, 2), np.uint32),
                 "hypers": (jax.ShapeDtypeStruct((), np.float32),) * 2,
-                "orders": jax.ShapeDtypeStruct((runs, block, sizes.train), np.int32),
+                "rows": jax.ShapeDtypeStruct((block, n_batches, runs, batch_size), np.int32),
+                "mask": jax.ShapeDtypeStruct((n_batches, batch_size), np.float32),
                 "splits": tuple(rows(n) for n in counts), "evaluated": rows(sum(counts[1:]))}
+
+
+def _stacked(rows: list[np.ndarray]) -> jax.Array:
+    """Each run's rows (as many for every run) as one ``(runs, n)`` device array, written into an
+    aligned buffer that a CPU device uses in place: one copy of a chunk's split rows."""
+    out = aligned((len(rows), len(rows[0])), np.int32)
+    for run, part in enumerate(rows):
+        out[run] = part
+    return jax.device_put(out, may_alias=True)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from jax import Array
 
 from losslab.metrics import rounding_accuracy
 from losslab.models import Model
-from losslab.planning import EVAL_ROWS, Targets
+from losslab.planning import EVAL_ROWS, Targets, eval_block_rows
 from losslab.registry import LossSpec
 from losslab.settings import Settings
 
@@ -62,20 +62,40 @@ def epoch_orders(seed: int, epochs: int, n_rows: int) -> np.ndarray:
     return np.random.default_rng(seed).permuted(rows, axis=1)
 
 
-def batches(order: Array, batch_size: int) -> tuple[Array, Array]:
-    """One epoch's row order cut into batches, Keras-style.
+def batches(orders: np.ndarray, batch_size: int) -> np.ndarray:
+    """A block of epochs' row orders ``(runs, epochs, n_rows)`` cut into batches, Keras-style, in
+    the layout the program scans: ``(epochs, n_batches, runs, batch_size)`` row indices.
 
     The last partial batch is kept (500 rows, batch 32: 15 batches of 32 and one of 20). To scan
-    over equal shapes it is padded with row 0 and a mask of 0, and the batch loss divides by the
-    mask's sum, so the partial batch's gradient is the mean over its 20 rows, as in Keras.
-    Returns ``(n_batches, batch_size)`` row indices and the matching float mask.
+    over equal shapes it is padded with row 0, which :func:`batch_mask` gives a weight of 0. Cut
+    on the host into a buffer a CPU device uses as it is: cut in the program, an epoch's orders
+    were copied three times over (300 MB for 16 runs of 2,400,000 rows).
     """
-    n_rows = order.shape[0]
+    runs, epochs, n_rows = orders.shape
+    n_batches, whole = math.ceil(n_rows / batch_size), n_rows // batch_size
+    rows = aligned((epochs, n_batches, runs, batch_size), np.int32)
+    rows[:, :whole] = orders[:, :, :whole * batch_size].reshape(runs, epochs, whole, batch_size).transpose(1, 2, 0, 3)
+    if whole < n_batches:  # the partial last batch, padded with row 0
+        rows[:, whole] = 0
+        rows[:, whole, :, :n_rows - whole * batch_size] = orders[:, :, whole * batch_size:].transpose(1, 0, 2)
+    return rows
+
+
+def batch_mask(n_rows: int, batch_size: int) -> np.ndarray:
+    """``(n_batches, batch_size)``: 1 for an epoch's rows, 0 for the padding of its last batch.
+    The batch loss divides by the mask's sum, so the partial batch's gradient is the mean over its
+    own rows (20 of 500 in batches of 32), as in Keras."""
     n_batches = math.ceil(n_rows / batch_size)
-    padded = n_batches * batch_size
-    rows = jnp.concatenate([order, jnp.zeros(padded - n_rows, order.dtype)]).reshape(n_batches, batch_size)
-    mask = (jnp.arange(padded) < n_rows).astype(jnp.float32).reshape(n_batches, batch_size)
-    return rows, mask
+    return (np.arange(n_batches * batch_size) < n_rows).astype(np.float32).reshape(n_batches, batch_size)
+
+
+def aligned(shape: tuple[int, ...], dtype: type = np.float32) -> np.ndarray:
+    """An empty array whose data start on a 64-byte boundary: ``jax.device_put(...,
+    may_alias=True)`` then lets a CPU device use it in place instead of copying it."""
+    n_bytes = math.prod(shape) * np.dtype(dtype).itemsize
+    raw = np.empty(n_bytes + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start:start + n_bytes].view(dtype).reshape(shape)
 
 
 @dataclass(frozen=True)
@@ -92,7 +112,7 @@ class Data:
         bytes, which a CPU device takes as it is (``jnp.asarray`` of a NumPy array copied it
         twice over: 1.5 GB more at the peak for 800 MB of features); an accelerator copies it."""
         n_train, n_features = X_train.shape
-        pool = _aligned(len(X_train) + len(X_test), n_features)
+        pool = aligned((len(X_train) + len(X_test), n_features))
         pool[:n_train], pool[n_train:] = X_train, X_test
         return cls(jax.device_put(pool, may_alias=True), jnp.asarray(targets.pool))
 
@@ -104,13 +124,6 @@ class Data:
 
 
 jax.tree_util.register_dataclass(Data, data_fields=["X", "y"], meta_fields=[])
-
-
-def _aligned(n_rows: int, n_features: int) -> np.ndarray:
-    """An empty float32 ``(n_rows, n_features)`` array whose data start on a 64-byte boundary."""
-    raw = np.empty(n_rows * n_features * 4 + 64, np.uint8)
-    start = -raw.ctypes.data % 64
-    return raw[start:start + n_rows * n_features * 4].view(np.float32).reshape(n_rows, n_features)
 
 
 @dataclass(frozen=True)
@@ -133,7 +146,7 @@ class Program:
     """A loss's compiled functions: ``start(keys, hypers)`` gives the initial (parameters,
     optimizer state) of a chunk's runs (one function shared by every loss of the same model,
     inputs, output units and optimizer: see :func:`build_start`);
-    ``train(data, carry, orders, splits, hypers)`` trains a block of
+    ``train(data, carry, rows, mask, splits, hypers)`` trains a block of
     epochs and returns the new carry and the block's history ``(runs, epochs, n_splits, 3)``;
     ``outputs(data, params, rows)`` the final activated outputs on ``rows`` (runs, n_rows)."""
 
@@ -159,7 +172,8 @@ def build_start(model: Model, n_in: int, units: int, shape: Shape) -> Callable:
 def build_program(spec: LossSpec, units: int, shape: Shape, model: Model, n_in: int) -> Program:
     """The jit-compiled functions that train ``model`` on loss ``spec`` (see :class:`Program`).
 
-    ``orders`` are each epoch's training rows of the pool in batch order ``(runs, epochs, n_train)``;
+    ``rows`` are a block of epochs' training rows of the pool cut into batches by :func:`batches`
+    (``(epochs, n_batches, runs, batch_size)``), ``mask`` their :func:`batch_mask`;
     ``splits`` is a tuple of ``(runs, n_rows)`` pool rows, one per reported split (train first);
     ``hypers`` the chunk's ``(learning_rate, momentum)``, two float32 scalars.
 
@@ -204,7 +218,7 @@ def build_program(spec: LossSpec, units: int, shape: Shape, model: Model, n_in: 
     def split_mean(params, data: Data, rows: Array) -> Array:
         """``per_row`` averaged over each run's ``rows`` (runs, n) and summed a block at a time, so
         that memory holds one block's activations, not every pool row's values: ``(runs, 3)``."""
-        per_block, n_blocks = eval_blocks(*rows.shape)
+        per_block, n_blocks = eval_blocks(*rows.shape, data.X.shape[1])
 
         def add(total, i):
             block_rows, start = run_block(rows, i, per_block)
@@ -215,7 +229,7 @@ def build_program(spec: LossSpec, units: int, shape: Shape, model: Model, n_in: 
         total, _ = jax.lax.scan(add, jnp.zeros((rows.shape[0], 3), jnp.float32), jnp.arange(n_blocks))
         return total / rows.shape[1]
 
-    def train(data: Data, carry, orders: Array, splits: tuple[Array, ...], hypers: tuple[Array, Array]):
+    def train(data: Data, carry, rows: Array, mask: Array, splits: tuple[Array, ...], hypers: tuple[Array, Array]):
         update = optimizer(hypers).update
 
         def step(carry, batch):
@@ -228,18 +242,17 @@ def build_program(spec: LossSpec, units: int, shape: Shape, model: Model, n_in: 
             updates, opt_state = update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), None
 
-        def epoch(carry, order):
-            rows, mask = jax.vmap(lambda o: batches(o, shape.batch_size))(order)
-            carry, _ = jax.lax.scan(step, carry, (jnp.swapaxes(rows, 0, 1), mask[0]))
+        def epoch(carry, epoch_rows):
+            carry, _ = jax.lax.scan(step, carry, (epoch_rows, mask))
             return carry, report(carry[0], data, splits)
 
-        carry, history = jax.lax.scan(epoch, carry, jnp.swapaxes(orders, 0, 1))
+        carry, history = jax.lax.scan(epoch, carry, rows)
         return carry, jnp.swapaxes(history, 0, 1)
 
     def outputs(data: Data, params, rows: Array) -> Array:
         if data.X.shape[0] <= EVAL_ROWS:
             return jnp.take_along_axis(activated(params, data.X), rows[:, :, None], axis=1)
-        per_block, n_blocks = eval_blocks(*rows.shape)
+        per_block, n_blocks = eval_blocks(*rows.shape, data.X.shape[1])
 
         def write(i, result):
             block_rows, start = run_block(rows, i, per_block)
@@ -250,10 +263,11 @@ def build_program(spec: LossSpec, units: int, shape: Shape, model: Model, n_in: 
     return Program(build_start(model, n_in, units, shape), jax.jit(train), jax.jit(outputs))
 
 
-def eval_blocks(runs: int, n: int) -> tuple[int, int]:
+def eval_blocks(runs: int, n: int, n_features: int) -> tuple[int, int]:
     """How a chunk's ``runs`` evaluate ``n`` rows each when the pool is larger than
-    :data:`EVAL_ROWS`: ``(rows per run per block, blocks)``, :data:`EVAL_ROWS` rows a block in all."""
-    per_block = min(n, max(1, EVAL_ROWS // runs))
+    :data:`EVAL_ROWS`: ``(rows per run per block, blocks)``, :data:`EVAL_ROWS` rows a block in
+    all, fewer for a wide table (:func:`~losslab.planning.eval_block_rows`)."""
+    per_block = min(n, eval_block_rows(runs, n_features, EVAL_ROWS))
     return per_block, math.ceil(n / per_block)
 
 

@@ -13,6 +13,7 @@ from losslab.planning._memory import (
     StudySize,
     check_memory,
     epoch_block,
+    eval_block_rows,
     estimate_bytes,
     memory_budget,
 )
@@ -21,6 +22,6 @@ from losslab.planning._splits import Rows, SplitDesign, parse_split, split_desig
 
 __all__ = [
     "ACCELERATOR_CHUNK", "CHUNK", "EVAL_ROWS", "OWN_DATA_UPDATES", "Rows", "SplitDesign", "StudyPlan", "StudySize", "TUTORIAL_SETTINGS", "Targets", "check_memory",
-    "default_chunk", "default_settings", "epoch_block", "estimate_bytes", "memory_budget", "own_data_settings", "parse_split", "plan",
+    "default_chunk", "default_settings", "epoch_block", "estimate_bytes", "eval_block_rows", "memory_budget", "own_data_settings", "parse_split", "plan",
     "split_design", "usable_losses",
 ]

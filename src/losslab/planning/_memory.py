@@ -5,7 +5,7 @@ each holding its parameters with their gradients and optimizer state (about five
 model's forward cache for one batch and at evaluation (a pool of at most :data:`EVAL_ROWS` rows
 in one pass, shared by the chunk's runs; a larger one a block of each run's rows at a time,
 :data:`EVAL_ROWS` rows in all) with the evaluated rows' per-row values, one block of epochs' row
-orders (on the host and in the program; :func:`epoch_block`) and the per-epoch history; the tidy
+orders (drawn, then cut into batches; :func:`epoch_block`) and the per-epoch history; the tidy
 tables then hold one row per run, epoch and split. Neither the epochs nor the rows multiply the
 working set: the epochs come a block at a time and the rows are evaluated a block at a time.
 Shapes come from ``jax.eval_shape`` of the model's own ``init`` and ``forward``, so any model is
@@ -43,6 +43,10 @@ BUDGET_SHARE = 0.6
 #: Rows evaluated at once after an epoch: a larger pool is evaluated in blocks of this many rows
 #: (a pool this small, like the tutorial's, in one pass, whose arithmetic was checked against Keras).
 EVAL_ROWS = 65_536
+#: Bytes of features a block of a larger pool's evaluated rows gathers, every run of the chunk
+#: together: a wide table is evaluated fewer rows at a time (65,536 rows of 2,000 features
+#: would take 500 MB).
+EVAL_BLOCK_BYTES = 32 * 2**20
 #: Bytes a chunk's row orders may take at once; a longer study is trained a block of epochs at a
 #: time (16 runs x 100 epochs x 500 rows, the tutorial's, take 3.2 MB: one block).
 ORDER_BYTES = 256 * 2**20
@@ -92,8 +96,9 @@ def estimate_bytes(size: StudySize, settings: Settings, model: Model) -> int:
     n_batches = math.ceil(size.n_train / settings.batch_size)
     block = epoch_block(settings.epochs, size.n_train, size.chunk)
     per_run = (
-        2 * block * size.n_train * 4  # a block of epochs' row orders (int32), on the host and in the program
-        + 2 * n_batches * settings.batch_size * 4  # one epoch's padded batches and mask
+        # a block of epochs' row orders (int32), and the same cut into padded batches (which a CPU
+        # device uses in place)
+        2 * block * n_batches * settings.batch_size * 4
         + 2 * _rows_evaluated_at_once(size) * 3 * 4  # the rows' loss, metric and rounding, and their gather
         + size.n_all * (4 + size.n_outputs * 4)  # the split rows, the final outputs
         + settings.epochs * 9 * 4  # the history the program returns
@@ -106,22 +111,30 @@ def estimate_bytes(size: StudySize, settings: Settings, model: Model) -> int:
     return RUNTIME_BYTES + workers * chunk + data + results
 
 
+def eval_block_rows(runs: int, n_features: int, rows: int = EVAL_ROWS) -> int:
+    """Rows per run in a block of a pool evaluated in blocks: ``rows`` in all for the chunk's
+    ``runs``, fewer where their features would take more than :data:`EVAL_BLOCK_BYTES`."""
+    return max(1, min(rows, EVAL_BLOCK_BYTES // (4 * n_features)) // runs)
+
+
 def _rows_evaluated_at_once(size: StudySize) -> int:
     """Per run: the whole pool when it is at most :data:`EVAL_ROWS` rows (one pass), else a
-    block of each run's rows, :data:`EVAL_ROWS` rows in all for the chunk."""
-    return size.n_all if size.n_all <= EVAL_ROWS else max(1, EVAL_ROWS // size.chunk)
+    block of each run's rows (:func:`eval_block_rows`)."""
+    return size.n_all if size.n_all <= EVAL_ROWS else eval_block_rows(size.chunk, size.n_features)
 
 
 @cache
 def _model_bytes(model: Model, n_in: int, n_out: int, batch: int, pool: int, chunk: int) -> tuple[int, int, int]:
     """Bytes of a chunk's parameters, of its forward cache for a batch and at evaluation: the
-    ``pool``'s rows shared by every run, or (``pool`` 0, a larger pool) a block of each run's rows."""
+    ``pool``'s rows shared by every run, or (``pool`` 0, a larger pool) a block of each run's
+    rows with the features it gathers."""
     keys = jax.ShapeDtypeStruct((chunk, 2), np.uint32)
     params = jax.eval_shape(lambda k: model.init(k, n_in, n_out), keys)
     batch_x = jax.ShapeDtypeStruct((chunk, batch, n_in), np.float32)
-    eval_x = jax.ShapeDtypeStruct((pool, n_in) if pool else (chunk, max(1, EVAL_ROWS // chunk), n_in), np.float32)
+    eval_x = jax.ShapeDtypeStruct((pool, n_in) if pool else (chunk, eval_block_rows(chunk, n_in), n_in), np.float32)
+    gathered = 0 if pool else _nbytes(eval_x)
     return _nbytes(params), _nbytes(jax.eval_shape(model.forward, params, batch_x)), \
-        _nbytes(jax.eval_shape(model.forward, params, eval_x))
+        _nbytes(jax.eval_shape(model.forward, params, eval_x)) + gathered
 
 
 def _nbytes(tree: object) -> int:

@@ -506,8 +506,6 @@ def _convert_target(column: pd.Series, target: str, kind: str | None) -> pd.Seri
     dtype = column.dtype
     if ptypes.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
         return column
-    if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        return column  # as it is: float32 is widened once, as the split's feature arrays are filled
     if ptypes.is_numeric_dtype(dtype):
         return column.astype(np.float64)
     present = column.dropna()

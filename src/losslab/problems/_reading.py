@@ -132,8 +132,11 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(f"{str(path)!r} has more than one column named {', '.join(map(repr, repeated))}; rename them "
                         "so each name is unique and write the file again")
     try:
-        # a column per block, Arrow's buffers freed as they convert: one copy of the table at a time
-        frame = pd.read_parquet(path, to_pandas_kwargs={"split_blocks": True, "self_destruct": True})
+        # what pd.read_parquet does, with a column per block and Arrow's buffers freed as they
+        # convert: one copy of the table at a time (pandas passes these options on only from 3.0)
+        table = pq.read_table(path, use_pandas_metadata=True)
+        frame = table.to_pandas(split_blocks=True, self_destruct=True)
+        del table
     except (OSError, ValueError) as exc:
         raise DataError(_invalid_parquet_message(path, exc)) from exc
     release_read_buffers()  # the decoding buffers: 1.5 times the table

@@ -112,7 +112,7 @@ def _prepare(
     }
     if data.numeric:
         numeric_train, numeric_test = (_float_columns(data.numeric, rows) for rows in (train, test))
-        scaler = StandardScaler().fit(numeric_train)
+        scaler = _fitted_scaler(numeric_train)
         blocks_train.append(scaler.transform(numeric_train, copy=False))  # in place: they are new arrays
         blocks_test.append(scaler.transform(numeric_test, copy=False))
         feature_names += list(data.numeric)
@@ -188,6 +188,16 @@ def _float_columns(columns: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarr
     for j, values in enumerate(columns.values()):
         matrix[:, j] = values[rows]
     return matrix
+
+
+def _fitted_scaler(X: np.ndarray, block: int = 65_536) -> StandardScaler:
+    """A ``StandardScaler`` fitted on ``X`` a block of rows at a time (``partial_fit``): a single
+    fit's NaN-aware sums copy the whole array twice. A table of at most ``block`` rows gets one
+    call, which is what ``fit`` does; a larger one scikit-learn's incremental mean and variance."""
+    scaler = StandardScaler()
+    for start in range(0, len(X), block):
+        scaler.partial_fit(X[start:start + block])
+    return scaler
 
 
 def _side_by_side(blocks: list[np.ndarray]) -> np.ndarray:
