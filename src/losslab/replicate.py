@@ -35,8 +35,8 @@ from losslab.engine import Progress, compiling_ahead
 from losslab.errors import LosslabError
 from losslab.planning import default_settings, plan
 from losslab.problems import get_problem
-from losslab.results import Study, run
-from losslab.store import StoredStudy, is_complete, run_stored
+from losslab.results import Study
+from losslab.store import StoredStudy, is_complete, run_kept
 
 #: Shares of runs at or above which a claim is "yes", and at or below which it is "no".
 SHARE_YES, SHARE_NO = 0.8, 0.2
@@ -124,11 +124,7 @@ def replicate(
     with compiling_ahead(ahead):  # the next problems' programs compile while the first trains
         for name, study_plan in plans.items():
             report: Progress | None = (lambda done, total, _what, name=name: progress(name, done, total)) if progress else None
-            if store is None:
-                studies[name] = run(study_plan, report)
-            else:
-                stored.append(run_stored(study_plan, store, f"replicate_{name}", report))
-                studies[name] = stored[-1].study
+            studies[name] = run_kept(study_plan, store, f"replicate_{name}", stored, report)
     result = judge(studies, cases)
     result.stored = stored
     return result

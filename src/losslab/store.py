@@ -45,7 +45,7 @@ from losslab.models import MLP, Model
 from losslab.planning import SplitDesign, StudyPlan
 from losslab.problems import Problem
 from losslab.registry import LossSpec, get_loss, probability_form
-from losslab.results import Study, atomic_write, baselines, ensure_out_dir, tables
+from losslab.results import Study, atomic_write, baselines, ensure_out_dir, run, tables
 from losslab.settings import Settings
 
 MANIFEST = "manifest.json"
@@ -203,6 +203,17 @@ def is_complete(plan: StudyPlan, root: str | Path, name: str) -> bool:
     key = fingerprint(plan)
     path = _study_dir(root, name, key)
     return _holds_complete(_read_manifest(path) if path.is_dir() else None, key)
+
+
+def run_kept(plan: StudyPlan, root: str | Path | None, name: str, kept: list[StoredStudy],
+             progress: Progress | None = None, backend: Backend = Backend()) -> Study:
+    """``plan``'s study: trained in memory when ``root`` is None, else with :func:`run_stored`,
+    its :class:`StoredStudy` appended to ``kept`` (what a command that trains several plans
+    reports as reused or trained)."""
+    if root is None:
+        return run(plan, progress, backend)
+    kept.append(run_stored(plan, root, name, progress, backend=backend))
+    return kept[-1].study
 
 
 def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress | None = None,

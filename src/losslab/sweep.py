@@ -27,9 +27,9 @@ from losslab.errors import SettingsError
 from losslab.planning import default_settings, plan
 from losslab.problems import Problem
 from losslab.registry import LossSpec
-from losslab.results import Study, run
+from losslab.results import Study
 from losslab.settings import Settings, parse_hidden
-from losslab.store import StoredStudy, run_stored
+from losslab.store import StoredStudy, run_kept
 
 #: The hyperparameters a sweep varies, as ``Settings`` fields, in the order the tables show them.
 AXES = ("learning_rate", "momentum", "batch_size", "hidden")
@@ -146,11 +146,7 @@ def sweep(
     for _, study_plan in plans:  # one progress count over the whole sweep
         offset = sum(study.n_runs for study in studies)
         step = (lambda done, _, what, offset=offset: progress(offset + done, total, what)) if progress else None
-        if store is None:
-            studies.append(run(study_plan, step, backend))
-        else:
-            stored.append(run_stored(study_plan, store, f"sweep_{slug(study_plan.problem.name)}", step, backend=backend))
-            studies.append(stored[-1].study)
+        studies.append(run_kept(study_plan, store, f"sweep_{slug(study_plan.problem.name)}", stored, step, backend))
     reported = [compare(study, metric=metric) for study in studies]
     chosen = [compare(study, metric=metric, split=study.plan.selection_split) for study in studies]
     return Sweep(problem.name, reported[0].metric, reported[0].higher_is_better, axes,
