@@ -16,7 +16,7 @@ from scipy import stats as scipy_stats
 from losslab.analysis import Comparison, compare
 from losslab.errors import SettingsError
 from losslab.figures._compare import plot_final_distribution, plot_mean_curves
-from losslab.planning import StudyPlan, plan
+from losslab.planning import SplitDesign, StudyPlan, plan
 from losslab.problems import Problem, get_problem
 from losslab.registry import get_loss, metric_for_kind
 from losslab.results import Study, baselines
@@ -338,3 +338,28 @@ def test_a_poisson_glm_baseline_is_explained_where_the_target_reads_as_counts() 
     measured = compare(studies["regression"])
     assert set(measured.baselines["baseline"]) == {"mean", "linear"}
     assert not any("Poisson GLM" in note for note in measured.notes)
+
+
+def test_on_resampled_splits_the_intervals_follow_the_corrected_test() -> None:
+    """A plain bootstrap of the differences ignores that resampled splits share rows: it excluded
+    zero beside an inconclusive verdict. The pair's interval is now the corrected test's, and the
+    summary's intervals are widened by its factor."""
+    rng = np.random.default_rng(11)
+    a = rng.normal(0.80, 0.01, 10)
+    fixed = make_study({"a": a, "b": a - 0.02 + rng.normal(0, 0.015, 10)}, name="iris")
+    resampled = dataclasses.replace(fixed, plan=dataclasses.replace(fixed.plan, split=SplitDesign("resample", test_size=0.3)))
+    ratio = resampled.plan.test_train_ratio()
+    assert ratio > 0.3
+    plain_result, corrected_result = compare(fixed), compare(resampled)
+    plain_pair, pair = plain_result.pairs.iloc[0], corrected_result.pairs.iloc[0]
+    assert plain_pair["ci_low"] > 0  # the bootstrap excludes zero ...
+    assert "inconclusive" in pair["verdict"] and pair["t_pvalue"] > 0.05
+    assert pair["ci_low"] < 0 < pair["ci_high"]  # ... the corrected interval, like the test, does not
+    d = a - fixed.runs.set_index(["loss", "seed"]).loc["b", "test_metric"].to_numpy()
+    half = scipy_stats.t.ppf(0.975, 9) * d.std(ddof=1) * math.sqrt(1 / 10 + ratio)
+    np.testing.assert_allclose([pair["ci_low"], pair["ci_high"]], [d.mean() - half, d.mean() + half], rtol=1e-9)
+    widen, columns = math.sqrt(1 + 10 * ratio), ["score_iqm_low", "score_iqm_high"]
+    plain_summary, summary = (result.summary.set_index("loss") for result in (plain_result, corrected_result))
+    iqm = plain_summary.loc["a", "score_iqm"]
+    np.testing.assert_allclose(summary.loc["a", columns].to_numpy(float),
+                               iqm + widen * (plain_summary.loc["a", columns].to_numpy(float) - iqm), rtol=1e-12)

@@ -66,7 +66,7 @@ def test_classifier_predictions_are_probabilities_averaged_over_seeds(tmp_path) 
 def test_columns_that_differ_and_studies_without_models_are_refused(tmp_path) -> None:
     problem = losslab.Problem.from_frame(IRIS, "species")
     stored = run_stored(losslab.plan(problem, ["cce"], settings=Settings(epochs=2)), tmp_path, "m", save_models=True)
-    with pytest.raises(DataError, match="missing colour; not in training petal_size"):
+    with pytest.raises(DataError, match="lack the feature column 'colour' that training used"):
         predict(stored.path, IRIS.drop(columns=["colour"]).assign(petal_size=1.0))
     with pytest.raises(LosslabError, match="has no loss 'bce'"):
         predict(stored.path, IRIS, loss="bce")
@@ -88,10 +88,16 @@ def test_predict_on_the_command_line(tmp_path) -> None:
                                  "--out", str(tmp_path / "p.csv")])
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(tmp_path / "p.csv")) == len(IRIS)
+    first = (tmp_path / "p.csv").read_text().splitlines()[1].split(",")
+    assert max(len(field) for field in first[-3:]) <= 12  # the probabilities as float32 hold them, not 17 digits
     assert f"the mean of 2 models trained with sparse_categorical_crossentropy, from {tmp_path / 'out'}" in result.stdout
     IRIS.drop(columns="colour").to_csv(tmp_path / "fewer.csv", index=False)
     refused = runner.invoke(app, ["predict", str(tmp_path / "out"), "--data", str(tmp_path / "fewer.csv")])
-    assert refused.exit_code == 2 and refused.stderr.startswith("error: the columns do not match the training data: missing colour")
+    assert refused.exit_code == 2 and refused.stderr.startswith("error: the new rows lack the feature column 'colour'")
+    nested = runner.invoke(app, ["predict", str(tmp_path / "out"), "--data", str(tmp_path / "iris.csv"), "--out",
+                                 str(tmp_path / "new" / "p.parquet"), "--loss", "sparse categorical crossentropy"])
+    assert nested.exit_code == 0, nested.output  # the folder is made, the Parquet is Parquet, the tutorial's name works
+    assert len(pd.read_parquet(tmp_path / "new" / "p.parquet")) == len(IRIS)
 
 
 def test_unseen_categories_are_warned_about_and_hinge_scores_are_not_called_probabilities(tmp_path) -> None:
@@ -132,3 +138,21 @@ def test_carried_columns_keep_their_place_and_reach_json(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     first = json.loads(result.stdout)["predictions"][0]
     assert first["when"] == "2026-01-01T00:00:00" and first["input_prediction"] == "given"
+
+
+def test_new_columns_are_carried_and_rows_with_missing_values_predict_nothing(tmp_path) -> None:
+    problem = losslab.Problem.from_frame(IRIS, "species")
+    stored = run_stored(losslab.plan(problem, ["cce"], settings=Settings(epochs=2)), tmp_path, "iris", save_models=True)
+    new = IRIS.drop(columns="species").assign(batch_id=np.arange(len(IRIS)) + 1000).iloc[:, ::-1].copy()
+    new.loc[[3, 7], "sepal length (cm)"] = np.nan
+    new.loc[7, "petal width (cm)"] = np.inf
+    new.loc[9, "colour"] = None
+    with pytest.warns(UserWarning, match=r"3 of 150 rows have missing or infinite values \('sepal length \(cm\)' \(2\), "
+                                         r"'petal width \(cm\)' \(1\), 'colour' \(1\)\)"):
+        table = predict(stored.path, new)
+    assert list(table.columns[:2]) == ["batch_id", "prediction"]  # a column training never had, carried
+    assert table["prediction"].isna().tolist() == [i in (3, 7, 9) for i in range(len(IRIS))]
+    assert table.loc[[3, 7, 9], "probability_setosa"].isna().all()
+    complete = predict(stored.path, IRIS.drop(columns="species"))
+    np.testing.assert_allclose(table.drop(index=[3, 7, 9])["probability_setosa"],
+                               complete.drop(index=[3, 7, 9])["probability_setosa"], rtol=1e-6)

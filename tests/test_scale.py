@@ -182,7 +182,7 @@ def test_sweep_tables_say_which_loss_wins_where_and_choose_on_validation() -> No
         mine = summary[summary["loss"] == row.loss]
         assert row.selection_mean == mine["selection_mean"].max()
     assert (summary["selection_mean"] != summary["test_mean"]).any()  # validation, not test
-    assert set(result.wins()["winner"]) <= {"binary_crossentropy", "hinge", "undecided", "mixed"}
+    assert set(result.wins()["winner"]) <= {"binary_crossentropy", "hinge", "equivalent", "undecided", "mixed"}
     assert len(result.verdicts()) == 2
 
 
@@ -210,6 +210,11 @@ def test_the_sweep_command_says_where_runs_were_left_out(tmp_path) -> None:
     assert again.exit_code == 0, again.output
     last = again.output.strip().splitlines()[-1]  # nothing trained or compiled this time, and it says so
     assert last == f"all 20 runs were reused from the studies in {tmp_path / 'studies'}"
+    shown = CliRunner().invoke(app, ["show", str(tmp_path)])  # each setting's study named, and its files its own
+    assert shown.exit_code == 0, shown.output
+    assert "learning rate 0.01, momentum 0.9" in shown.output and "learning rate 0.1, momentum 0.9" in shown.output
+    files = list((tmp_path / "shown").iterdir())
+    assert f"({len(files)} files)" in shown.output and len(files) == 20
 
 
 # Ray ---------------------------------------------------------------------------------------------
@@ -259,3 +264,21 @@ def test_every_run_of_a_chunk_reports_its_own_cross_entropy_on_a_large_pool() ->
     cce, sparse = values["categorical_crossentropy"], values["sparse_categorical_crossentropy"]
     assert not np.array_equal(cce[0], cce[1])
     np.testing.assert_allclose(cce, sparse, rtol=1e-5)  # the same loss, on integer labels
+
+
+def test_a_setting_where_every_pair_is_equivalent_is_said_to_be_so() -> None:
+    from types import SimpleNamespace
+
+    from losslab.sweep import _winner
+
+    def pairs(*rows):
+        return SimpleNamespace(pairs=pd.DataFrame(rows, columns=["better", "verdict"]))
+
+    losses = ("a", "b", "c")
+    same = pairs(("", "equivalent within ±1.0 pt (TOST p = 0.01)"), ("", "identical on every paired seed (5/5)"),
+                 ("", "equivalent within ±1.0 pt (TOST p = 0.03)"))
+    assert _winner(losses, same) == "equivalent"
+    assert _winner(losses, pairs(("", "equivalent within ±1.0 pt"), ("", "inconclusive: ..."), ("", "equivalent"))) \
+        == "undecided"
+    assert _winner(losses, pairs(("a", "a better by 2.0 pt"), ("a", "a better by 1.5 pt"), ("", "inconclusive"))) == "a"
+    assert _winner(losses, pairs(("a", "a better"), ("", "equivalent"), ("", "equivalent"))) == "mixed"

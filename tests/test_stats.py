@@ -11,6 +11,7 @@ from scipy import stats
 
 from losslab.analysis import (
     bootstrap_ci,
+    corrected_ci,
     corrected_resampled_ttest,
     corrected_tost,
     holm,
@@ -183,6 +184,21 @@ def test_corrected_ttest_hand_worked_example() -> None:
     assert result.se == pytest.approx(math.sqrt(1 / 12))
     assert result.t == pytest.approx(math.sqrt(12))
     assert result.pvalue == pytest.approx(2 * stats.t.sf(math.sqrt(12), 3))
+
+
+def test_the_corrected_interval_excludes_zero_exactly_when_the_corrected_test_rejects() -> None:
+    rng = np.random.default_rng(12)
+    for n, ratio in [(3, 0.0), (5, 0.25), (10, 0.43), (30, 1 / 9)]:
+        for _ in range(50):
+            a, b = rng.normal(0.8, 0.02, n), rng.normal(0.79, 0.02, n)
+            test = corrected_resampled_ttest(a, b, ratio)
+            low, high = corrected_ci(test, 0.95)
+            assert low < test.mean_diff < high
+            assert (low > 0 or high < 0) == (test.pvalue < 0.05)
+    low, high = corrected_ci(corrected_resampled_ttest([1.0, 2.0], [0.0, 1.5], 0.0))  # scipy's own t interval
+    ref = stats.ttest_rel([1.0, 2.0], [0.0, 1.5]).confidence_interval(0.95)
+    assert (low, high) == (pytest.approx(ref.low, rel=1e-12), pytest.approx(ref.high, rel=1e-12))
+    assert all(math.isnan(v) for v in corrected_ci(corrected_resampled_ttest([1.0], [0.0], 0.2)))
 
 
 def test_corrected_ttest_for_repeated_k_fold_inflates_the_plain_se() -> None:

@@ -27,11 +27,11 @@ def save_run(study: Study, out: str | Path) -> list[Path]:
     return files
 
 
-def save_comparison(study: Study, comparison: Comparison, out: str | Path) -> list[Path]:
+def save_comparison(study: Study, comparison: Comparison, out: str | Path, stem: str | None = None) -> list[Path]:
     """A comparison's study tables, its mean curves and final-metric figures, and its summary,
-    pairs and diagnostics tables as CSV."""
+    pairs and diagnostics tables as CSV, named ``<stem>_*`` (by default ``compare_<problem>``)."""
     out = ensure_out_dir(out)
-    stem = f"compare_{slug(study.problem.name)}"
+    stem = stem or f"compare_{slug(study.problem.name)}"
     files = study.save(out, stem)
     files.append(out / f"{stem}_curves.png")
     plot_mean_curves(study, files[-1])

@@ -19,7 +19,7 @@ from losslab.errors import DataError, LosslabError
 from losslab.planning import StudyPlan
 from losslab.problems import Problem, load_table
 from losslab.problems._checks import _convert_feature
-from losslab.registry import LossSpec
+from losslab.registry import LossSpec, get_loss
 from losslab.store import StudyDirectory, _read_manifest, load
 
 
@@ -68,8 +68,12 @@ def _beside(frame: pd.DataFrame, problem: Problem, table: pd.DataFrame) -> pd.Da
 def _chosen_loss(plan: StudyPlan, loss: str | None) -> LossSpec:
     if loss is None:
         return plan.specs[0]
+    try:
+        name = get_loss(loss).name  # any Keras name or alias, as the training commands take them
+    except LosslabError:
+        name = loss  # a loss of the user's own, named as the study names it
     for spec in plan.specs:
-        if loss in (spec.name, *spec.aliases):
+        if name == spec.name:
             return spec
     raise LosslabError(f"the study has no loss {loss!r}; it has {', '.join(plan.losses)}")
 
@@ -83,38 +87,46 @@ def _chosen_seed(plan: StudyPlan, seed: int) -> tuple[int, ...]:
 def prepare_rows(problem: Problem, frame: pd.DataFrame) -> np.ndarray:
     """New rows as the model's inputs, with the training rows' recorded preparation.
 
-    Refuses, naming them, feature columns that are missing or that training did not have (the
-    target column and the columns left out in training, such as a row ID, may be present and
-    are ignored).
+    Refuses, naming them, feature columns that are missing; other columns (a row ID, the target,
+    columns training left out or never had) are ignored here. A row with a missing or infinite
+    feature value gets NaN inputs, so no prediction (training refused such rows), with a warning
+    that counts them per column.
     """
     preparation = problem.preparation
     if "scaled_columns" not in preparation:
         raise LosslabError(f"the problem {problem.name!r} records no preparation to repeat (the tutorial's "
                            "generated problems); predictions need a study of your own data or a bundled data set")
     numeric, categorical = list(preparation["scaled_columns"]), list(preparation["one_hot"])
-    expected = set(numeric) | set(categorical)
-    given = {str(c) for c in frame.columns} - {problem.target_name} - set(preparation.get("dropped_columns", {}))
-    missing, extra = sorted(expected - given), sorted(given - expected)
-    if missing or extra:
-        said = [f"missing {', '.join(missing)}" if missing else "", f"not in training {', '.join(extra)}" if extra else ""]
-        raise DataError(f"the columns do not match the training data: {'; '.join(s for s in said if s)}; "
-                        "give the same feature columns")
+    missing = sorted((set(numeric) | set(categorical)) - {str(c) for c in frame.columns})
+    if missing:
+        raise DataError(f"the new rows lack the feature column{'s' if len(missing) > 1 else ''} "
+                        f"{', '.join(map(repr, missing))} that training used; give every feature column")
     frame = frame.rename(columns=str)
-    blocks = []
+    blocks, empty = [], {}
     if numeric:
-        values = np.column_stack([_convert_feature(frame[c], c).to_numpy(np.float64) for c in numeric])
-        if not np.isfinite(values).all():
-            raise DataError("the new rows have missing or infinite values in numeric columns; fill or drop them")
+        values = np.column_stack([_convert_feature(frame[c], c).to_numpy(np.float64, na_value=np.nan) for c in numeric])
+        values[~np.isfinite(values)] = np.nan
+        empty |= {c: int(n) for c, n in zip(numeric, np.isnan(values).sum(axis=0)) if n}
         blocks.append((values - np.asarray(preparation["scaler_mean"])) / np.asarray(preparation["scaler_std"]))
     for column in categorical:
         values = _convert_feature(frame[column], column).astype(object).to_numpy()
+        absent = pd.isna(values)
+        if absent.any():
+            empty[column] = int(absent.sum())
         categories = preparation["one_hot"][column]
-        unseen = sorted(set(values) - set(categories), key=str)
+        unseen = sorted(set(values[~absent]) - set(categories), key=str)
         if unseen:  # encoded as all zeros, as the test rows were: say so, a prediction there is a guess
             warnings.warn(f"column {column!r} has values not seen in training ({', '.join(map(str, unseen[:5]))}); "
                           "they are encoded as no category, and their predictions deserve less trust", UserWarning,
                           stacklevel=3)
-        blocks.append((values[:, None] == np.asarray(categories, dtype=object)[None, :]).astype(np.float64))
+        encoded = (values[:, None] == np.asarray(categories, dtype=object)[None, :]).astype(np.float64)
+        encoded[absent] = np.nan
+        blocks.append(encoded)
+    if empty:
+        rows = int(np.isnan(np.hstack(blocks)).any(axis=1).sum())
+        counts = ", ".join(f"{name!r} ({n})" for name, n in empty.items())
+        warnings.warn(f"{rows} of {len(frame)} rows have missing or infinite values ({counts}); their predictions are "
+                      "left empty: fill the values in to predict them", UserWarning, stacklevel=3)
     return np.hstack(blocks)
 
 
@@ -136,6 +148,15 @@ def _mean_outputs(plan: StudyPlan, spec: LossSpec, path: Path, seeds: tuple[int,
 
 
 def _as_table(plan: StudyPlan, spec: LossSpec, outputs: np.ndarray) -> pd.DataFrame:
+    """The table of predictions; a row whose outputs are NaN (inputs missing) predicts nothing.
+    Numbers are float32, the precision of the models' outputs (a CSV would show 17 digits)."""
+    table = _predictions(plan, spec, outputs)
+    table.loc[np.isnan(outputs).any(axis=1), "prediction"] = None
+    numbers = table.select_dtypes("float").columns
+    return table.astype(dict.fromkeys(numbers, np.float32))
+
+
+def _predictions(plan: StudyPlan, spec: LossSpec, outputs: np.ndarray) -> pd.DataFrame:
     problem = plan.problem
     if problem.kind == "regression":
         values = outputs[:, 0] * problem.target_scale

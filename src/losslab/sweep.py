@@ -86,7 +86,8 @@ class Sweep:
 
     def wins(self) -> pd.DataFrame:
         """Per setting, which loss wins: the loss called better than every other loss at that
-        setting, ``"undecided"`` when no verdict calls a loss better, else ``"mixed"``."""
+        setting, ``"equivalent"`` when every pair is called equivalent (or identical),
+        ``"undecided"`` when no verdict calls a loss better otherwise, else ``"mixed"``."""
         rows = []
         for values, study, comparison in zip(self.settings, self.studies, self.comparisons):
             rows.append({**values, "winner": _winner(study.losses, comparison)})
@@ -105,7 +106,10 @@ def _winner(losses: tuple[str, ...], comparison: Comparison) -> str:
     for loss in losses:
         if better.count(loss) == len(losses) - 1:
             return loss
-    return "mixed" if better else "undecided"
+    if better:
+        return "mixed"
+    same = all(verdict.startswith(("equivalent", "identical")) for verdict in comparison.pairs["verdict"])
+    return "equivalent" if same and len(comparison.pairs) else "undecided"
 
 
 def sweep(

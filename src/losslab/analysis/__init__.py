@@ -22,6 +22,7 @@ from losslab.analysis._stats import (
     PairedTest,
     Tost,
     bootstrap_ci,
+    corrected_ci,
     corrected_resampled_ttest,
     corrected_tost,
     holm,
@@ -36,7 +37,7 @@ from losslab.analysis._stats import (
 
 __all__ = [
     "Comparison", "CorrectedTest", "PairedTest", "Tost", "Verification",
-    "bootstrap_ci", "bumpiness", "check_levels", "check_metric", "compare", "convergence_epoch", "corrected_resampled_ttest",
+    "bootstrap_ci", "bumpiness", "check_levels", "check_metric", "compare", "convergence_epoch", "corrected_ci", "corrected_resampled_ttest",
     "corrected_tost", "curve_diagnostics", "default_margin", "holm", "interquartile_mean", "iqm_ci", "metric_gap",
     "overfitting_onset", "paired_tests", "probability_of_improvement", "repeats_needed", "splits_needed",
     "summarise_diagnostics", "tost_paired", "verify",

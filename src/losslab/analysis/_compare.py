@@ -35,7 +35,12 @@ and otherwise to 10% of the pooled mean score of the two losses (MSE has no natu
 Beside the verdicts: the baselines' scores on the same splits (a loss that does worse than the
 mean or majority baseline is flagged, and a note says when the best learned baseline beats every
 loss by more than the noise), each loss's interquartile mean with a bootstrap interval, and for
-each pair the probability that a run of A beats a run of B (as rliable reports them). A note says
+each pair the probability that a run of A beats a run of B (as rliable reports them). Where each
+seed draws its own split, the intervals say what the verdicts' test says: a pair's interval of
+the difference is the corrected t-test's (mean ± t quantile x its se), and each bootstrap interval
+of the summary is widened by the same correction, ``sqrt(1 + J n_test/n_train)`` for J splits (a
+plain bootstrap ignores that the splits share rows, and showed intervals that excluded zero
+beside an inconclusive verdict). A note says
 when a loss that needs the target's signs and zeros left the regression target uncentred for
 every loss of the study.
 """
@@ -54,6 +59,7 @@ from losslab.analysis._diagnostics import curve_diagnostics, summarise_diagnosti
 from losslab.analysis._stats import (
     MAX_REPEATS,
     bootstrap_ci,
+    corrected_ci,
     corrected_resampled_ttest,
     corrected_tost,
     holm,
@@ -151,7 +157,7 @@ def compare(study: Study, margin: float | None = None, alpha: float = 0.05, metr
     diagnostics = _in_study_order(curve_diagnostics(study.history, study.plan.selection_split, study.runs),
                                   study.losses)
     baselines = _baseline_table(study, metric, split)
-    summary = _summary_table(study.losses, study.runs, usable, column, 1 - alpha)
+    summary = _summary_table(study.losses, study.runs, usable, column, 1 - alpha, ratio if design.varies else 0.0)
     below = _below_baseline(summary, baselines, context)
     return Comparison(
         problem=study.problem.name,
@@ -251,7 +257,9 @@ def _usable_runs(runs: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def _summary_table(losses: tuple[str, ...], runs: pd.DataFrame, usable: pd.DataFrame, column: str,
-                   confidence: float) -> pd.DataFrame:
+                   confidence: float, ratio: float) -> pd.DataFrame:
+    """Per loss: runs, and the mean, sd and interval of each final value; the bootstrap intervals
+    widened by the corrected test's factor where splits are resampled (``ratio`` > 0)."""
     rows = []
     for loss in losses:
         kept = usable[usable["loss"] == loss]
@@ -262,13 +270,23 @@ def _summary_table(losses: tuple[str, ...], runs: pd.DataFrame, usable: pd.DataF
         for name in FINALS:
             values = kept[name].to_numpy(float)
             row[f"{name}_mean"], row[f"{name}_sd"] = mean_or_nan(values), sd_or_nan(values)
-            row[f"{name}_ci_low"], row[f"{name}_ci_high"] = bootstrap_ci(values, confidence)
+            row[f"{name}_ci_low"], row[f"{name}_ci_high"] = _widened(
+                bootstrap_ci(values, confidence), row[f"{name}_mean"], len(values), ratio)
         score = kept[column].to_numpy(float)
         row["score_mean"], row["score_sd"] = mean_or_nan(score), sd_or_nan(score)
         row["score_iqm"] = interquartile_mean(score)
-        row["score_iqm_low"], row["score_iqm_high"] = iqm_ci(score, confidence)
+        row["score_iqm_low"], row["score_iqm_high"] = _widened(iqm_ci(score, confidence), row["score_iqm"], len(score),
+                                                               ratio)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _widened(interval: tuple[float, float], centre: float, n: int, ratio: float) -> tuple[float, float]:
+    """``interval`` around ``centre`` stretched by ``sqrt(1 + n ratio)``: the corrected resampled
+    t-test's inflation of the standard error for ``n`` splits that share rows (1 when ``ratio``
+    is 0, a fixed split)."""
+    factor = math.sqrt(1.0 + n * ratio)
+    return centre + factor * (interval[0] - centre), centre + factor * (interval[1] - centre)
 
 
 def _pairs_table(losses: tuple[str, ...], usable: pd.DataFrame, context: _Context, margin: float | None) -> pd.DataFrame:
@@ -292,7 +310,8 @@ def _pair_stats(a: str, b: str, runs_a: pd.DataFrame, runs_b: pd.DataFrame, cont
         margin = default_margin(context.metric, np.concatenate([test_a, test_b]))
     plain_tests = paired_tests(test_a, test_b)
     tests = corrected_resampled_ttest(test_a, test_b, context.ratio)
-    ci_low, ci_high = bootstrap_ci(test_a - test_b, 1 - context.alpha)
+    ci_low, ci_high = (corrected_ci(tests, 1 - context.alpha) if context.resampled
+                       else bootstrap_ci(test_a - test_b, 1 - context.alpha))
     sign = 1.0 if context.higher else -1.0  # "A beats B" is a higher score or a lower error
     better, better_low, better_high = probability_of_improvement(sign * test_a, sign * test_b, 1 - context.alpha)
     enough = tests.n >= 2

@@ -190,6 +190,21 @@ def corrected_resampled_ttest(a: ArrayLike, b: ArrayLike, test_fraction_ratio: f
     return CorrectedTest(n, mean, sd, t, float(2 * stats.t.sf(abs(t), df)), df, se)
 
 
+def corrected_ci(test: CorrectedTest, confidence: float = 0.95) -> tuple[float, float]:
+    """The interval of the mean difference that :func:`corrected_resampled_ttest` implies:
+    ``mean ± q x se`` with ``q`` the ``(1 + confidence) / 2`` quantile of ``t(J - 1)``, so that it
+    excludes 0 exactly when the test's p-value is below ``1 - confidence``; NaN for ``J < 2``.
+
+    >>> r = corrected_resampled_ttest([1.0, 2.0, 3.0, 4.0], [0.0, 1.5, 2.0, 2.5], test_fraction_ratio=0.25)
+    >>> [round(v, 3) for v in corrected_ci(r)], round(r.pvalue, 3)  # 1.0 ± 3.182 x 0.2887, and p < 0.05
+    ([0.081, 1.919], 0.041)
+    """
+    if test.n < 2 or not math.isfinite(test.se):
+        return math.nan, math.nan
+    half = float(stats.t.ppf((1 + confidence) / 2, test.df)) * test.se
+    return test.mean_diff - half, test.mean_diff + half
+
+
 def _corrected_se(d: np.ndarray, ratio: float) -> tuple[float, float]:
     """``sd`` of ``d`` and the corrected ``se = sqrt((1/J + ratio) sd^2)``."""
     sd = float(np.std(d, ddof=1))

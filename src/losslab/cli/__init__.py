@@ -176,9 +176,9 @@ Decimal = Annotated[str | None, typer.Option("--decimal", help="The CSV's decima
 Encoding = Annotated[str | None, typer.Option("--encoding", help="The file's text encoding, e.g. latin-1 (default: UTF-8, or UTF-16 with a byte-order mark).", show_default=False)]
 Split = Annotated[str | None, typer.Option("--split", help="resample (a new stratified train/validation/test split per seed; default for data), fixed (one split; default for the tutorial's problems) or cv:K (repeated K-fold).", show_default=False)]
 Metric = Annotated[str | None, typer.Option("--metric", help="The score the verdicts use: the tutorial's (accuracy or mse) by default; f1, roc_auc, log_loss, macro_f1, mae, rmse, r2 or poisson_deviance.", show_default=False)]
-BackendOpt = Annotated[str, typer.Option("--backend", help="Where the chunks of runs train: local (this machine's cores) or ray (a Ray cluster; pip install 'losslab[ray]').")]
+BackendOpt = Annotated[str, typer.Option("--backend", help="Where the chunks of runs train: local (this machine's cores) or ray (a Ray cluster; pip install 'losslab\\[ray]').")]
 Address = Annotated[str | None, typer.Option("--address", help="The Ray cluster to use with --backend ray, e.g. auto or ray://head:10001 (default: start a local Ray).", show_default=False)]
-Epochs = Annotated[int | None, typer.Option("--epochs", help="Training epochs (default: the tutorial's for its problems; about 400 SGD updates for data).")]
+Epochs = Annotated[int | None, typer.Option("--epochs", help="Training epochs (default: the tutorial's for its problems; for data, about 400 SGD updates, at least 20 epochs and at most 500).")]
 Lr = Annotated[float | None, typer.Option("--lr", help="Learning rate (default 0.01).")]
 Momentum = Annotated[float | None, typer.Option("--momentum", help="SGD momentum (default 0.9).")]
 BatchSize = Annotated[int | None, typer.Option("--batch-size", help="Batch size (default 32).")]
@@ -359,7 +359,7 @@ def predict_rows(
     data: Annotated[Path, typer.Option("--data", help="CSV or Parquet file of new rows with the training features.", show_default=False)],
     loss: Annotated[str | None, typer.Option("--loss", "-l", help="Which loss's models (default: the study's first).", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="One seed's model (default: the mean over every seed).", show_default=False)] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="The CSV file to write.")] = Path("predictions.csv"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="The file to write: CSV, or Parquet when it ends in .parquet.")] = Path("predictions.csv"),
     json: Json = False,
 ) -> None:
     """Predict new rows with a stored study's models: class probabilities and labels, or values in the target's units.

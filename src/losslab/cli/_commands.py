@@ -442,11 +442,15 @@ def show_studies(path: Path, out: Path | None, as_json: bool) -> None:
             return
         _print_replication(replication)
     else:
-        files, payload = [], []
+        files, payload, several = [], [], len(studies) > 1
         for directory, study in studies.items():
             comparison = _recorded_comparison(directory, study)
-            files += save_comparison(study, comparison, out) if comparison else save_run(study, out)
-            payload.append(comparison.to_dict() if comparison else {"problem": study.problem.name, "runs": study.runs})
+            stem = directory.name if several else None  # a sweep's settings share a problem: name by study
+            files += save_comparison(study, comparison, out, stem) if comparison else save_run(study, out)
+            payload.append({"study": directory.name, "settings": _settings_line(study.settings),
+                            **(comparison.to_dict() if comparison else {"problem": study.problem.name, "runs": study.runs})})
+            if several and not as_json:
+                console.print(f"[bold]{directory.name}[/bold]: {_settings_line(study.settings)}", soft_wrap=True)
             if not as_json:
                 print_comparison(study, comparison) if comparison else console.print(table(
                     f"{study.problem.name}: {study.losses[0]}", ["seed", "train metric", "test metric", "diverged"],
@@ -454,7 +458,15 @@ def show_studies(path: Path, out: Path | None, as_json: bool) -> None:
         if as_json:
             print_json({"studies": payload, "files": files})
             return
-    console.print(f"figures and tables in {out}/ ({len(files)} files)")
+    console.print(f"figures and tables in {out}/ ({len(files)} files)", soft_wrap=True)
+
+
+def _settings_line(settings: Settings) -> str:
+    """The settings a study trained with, in a line (what tells a sweep's studies apart)."""
+    momentum = f", momentum {0.9 if settings.momentum is None else settings.momentum:g}" if settings.optimizer == "sgd" else ""
+    hidden = ",".join(map(str, settings.hidden))
+    return (f"{settings.optimizer}, learning rate {settings.learning_rate:g}{momentum}, batch {settings.batch_size}, "
+            f"hidden {hidden} {settings.activation}, {settings.epochs} epochs")
 
 
 def report_studies(path: Path, out: Path | None) -> None:
@@ -516,13 +528,15 @@ def predict_file(path: Path, data: Path, loss: str | None, seed: int | None, out
         raise LosslabError(f"{str(path)!r} holds {len(directories)} studies; give one study's directory: "
                            + ", ".join(str(d) for d in directories[:4]))
     table = predict(directories[0], data, loss=loss, seed=seed)
-    atomic_write(out, lambda p: table.to_csv(p, index=False))
+    ensure_out_dir(out.parent)
+    parquet = out.suffix.lower() in (".parquet", ".pq")
+    atomic_write(out, lambda p: table.to_parquet(p, index=False) if parquet else table.to_csv(p, index=False))
     if as_json:
         print_json({"study": directories[0], "loss": table.attrs["loss"], "seeds": list(table.attrs["seeds"]),
                     "rows": len(table), "file": out, "predictions": table.head(20)})
         return
     models = _count(len(table.attrs["seeds"]), "model")
-    console.print(f"{len(table)} predictions written to {out}: the mean of {models} trained with {table.attrs['loss']}, "
+    console.print(f"{_count(len(table), 'prediction')} written to {out}: the mean of {models} trained with {table.attrs['loss']}, "
                   f"from {directories[0]}", soft_wrap=True)
 
 

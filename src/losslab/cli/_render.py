@@ -77,14 +77,19 @@ def is_wide() -> bool:
 
 
 def fmt(value: object, digits: int = 3) -> str:
-    """A number to ``digits`` decimals ('-' for missing), anything else as text."""
+    """A number to ``digits`` decimals ('-' for missing; a tiny negative one as 0.000, not -0.000),
+    anything else as text.
+
+    >>> fmt(-0.00004), fmt(-0.5), fmt(float("nan")), fmt(3)
+    ('0.000', '-0.500', '-', '3')
+    """
     import numpy as np  # here, not at the top: loaded by then, and not needed to start the command line
     import pandas as pd
 
     if value is None or value is pd.NA:
         return "-"
     if isinstance(value, float | np.floating):
-        return "-" if math.isnan(value) else f"{value:.{digits}f}"
+        return "-" if math.isnan(value) else f"{value:.{digits}f}".replace(f"-0.{'0' * digits}", f"0.{'0' * digits}")
     return str(value)
 
 

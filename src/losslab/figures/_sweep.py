@@ -14,13 +14,14 @@ from losslab.figures._canvas import new_figure, save
 from losslab.sweep import Sweep
 
 #: Cell colours of the outcomes that name no loss.
-UNDECIDED = {"undecided": "#e8e8e8", "mixed": "#c8c8c8"}
+UNDECIDED = {"equivalent": "#f4f4f4", "undecided": "#e8e8e8", "mixed": "#c8c8c8"}
 
 
 def plot_sweep_wins(result: Sweep, path: str | Path | None = None) -> Figure:
     """A heatmap per panel: the first axis of the sweep down, the second across (if any), each cell
     coloured by the loss that the verdicts call better than every other loss at that setting,
-    grey where the verdicts decide nothing ("undecided") or no loss beats all others ("mixed"); the cell's text is
+    grey where every pair is equivalent ("equivalent"), the verdicts decide nothing ("undecided") or no
+    loss beats all others ("mixed"); the cell's text is
     the best mean test score there. A third axis and more give one panel per combination."""
     wins, summary = result.wins(), result.summary()
     losses = list(dict.fromkeys(summary["loss"]))
