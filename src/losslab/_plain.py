@@ -6,7 +6,6 @@ import datetime
 import math
 import re
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
