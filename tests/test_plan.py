@@ -348,6 +348,9 @@ def test_recommend_verify_on_the_command_line(tmp_path) -> None:
     assert payload["loss"] == "categorical_crossentropy" and payload["skipped"] == []
     assert len(payload["verification"]["verdicts"]) == 6  # four candidates, every pair
     assert (tmp_path / "compare_iris_curves.png").exists()
+    shown = runner.invoke(app, ["recommend", "iris", "--verify", "--repeats", "2", "--epochs", "2", "--out", str(tmp_path)])
+    assert shown.exit_code == 0, shown.output  # the same study, reused: the output says where its files are
+    assert f"figures and tables in {tmp_path}/ ({len(payload['files'])} files)" in shown.output
 
 
 def test_a_user_loss_that_exits_while_it_runs_is_an_error_not_a_success(tmp_path, restore_registry) -> None:

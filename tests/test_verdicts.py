@@ -288,3 +288,18 @@ def test_no_better_verdict_on_a_small_real_table_is_overturned_by_other_splits(n
     first, second = (compare(run(plan(problem, losses, seeds, settings))) for seeds in (range(10), range(10, 20)))
     for a, b in zip(first.pairs.itertuples(), second.pairs.itertuples()):
         assert not ({a.better, b.better} == {a.loss_a, a.loss_b}), (a.verdict, b.verdict)
+
+
+def test_verify_says_when_a_simple_model_beats_every_loss() -> None:
+    """The choice among the losses stands, but the sentence must not read as an all-clear when
+    logistic regression beats every network (here: a linear rule, networks trained 2 epochs)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(600, 5))
+    problem = Problem.from_arrays(X, (X @ np.array([1.0, -2.0, 0.5, 1.5, -1.0]) > 0).astype(int), kind="binary")
+    verification = verify(problem, range(5), Settings(epochs=2, learning_rate=0.001))
+    assert verification.comparison.baseline_ahead == "logistic"
+    sentence = verification.sentence
+    assert sentence.startswith(f"Use {verification.choice}: ") and sentence.count(". ") == 0
+    assert sentence.endswith("; but the logistic baseline scores better than every loss on the test rows, so the "
+                             "network may be the wrong model for this data, or its settings need tuning.")
+    assert compare(verification.study).to_dict()["baseline_ahead"] == "logistic"

@@ -111,6 +111,7 @@ class Comparison:
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     below_baseline: list[str] = field(default_factory=list)
+    baseline_ahead: str = ""  # a learned baseline that scores better than every loss, by more than the noise
 
     def to_dict(self) -> dict[str, object]:
         """Everything as JSON-ready Python values (NaN becomes ``None``)."""
@@ -129,6 +130,7 @@ class Comparison:
             "diagnostics_summary": plain(self.diagnostics_summary),
             "flags": list(self.flags),
             "below_baseline": list(self.below_baseline),
+            "baseline_ahead": self.baseline_ahead,
             "notes": list(self.notes),
             "verdicts": list(self.verdicts),
         }
@@ -176,6 +178,7 @@ def compare(study: Study, margin: float | None = None, alpha: float = 0.05, metr
         flags=_run_flags(study.losses, study.runs, usable) + [flag for _, flag in below],
         below_baseline=[loss for loss, _ in below],
         notes=_notes(study, context, n_test, baselines, summary),
+        baseline_ahead=(_baseline_ahead(_learned(baselines), summary, context) or ("",))[0],
     )
 
 
@@ -469,7 +472,7 @@ def _notes(study: Study, context: _Context, n_test: int, baselines: pd.DataFrame
     if "poisson_glm" in set(baselines["baseline"]):
         notes.append("The poisson_glm baseline is a Poisson GLM with a log link (scikit-learn's PoissonRegressor): "
                      "it is fitted because the target reads as counts (whole numbers, none negative).")
-    learned = baselines[~baselines["baseline"].isin(CONSTANT_BASELINES)]
+    learned = _learned(baselines)
     notes += _simple_model_wins(learned, summary, context)
     if not context.resampled:
         if not study.problem.tutorial:
@@ -505,14 +508,20 @@ def _joined(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _simple_model_wins(learned: pd.DataFrame, summary: pd.DataFrame, context: _Context) -> list[str]:
-    """A note when the best learned baseline (linear, logistic, Poisson GLM) scores better than
-    every loss's network by more than the noise: more than one row of the split (accuracy) and
-    more than the best loss's standard error of the mean (``sd / sqrt(n)``)."""
+def _learned(baselines: pd.DataFrame) -> pd.DataFrame:
+    """The baselines that learn from the features (not the mean or majority)."""
+    return baselines[~baselines["baseline"].isin(CONSTANT_BASELINES)]
+
+
+def _baseline_ahead(learned: pd.DataFrame, summary: pd.DataFrame, context: _Context) -> tuple[str, float, str, float] | None:
+    """The best learned baseline (linear, logistic, Poisson GLM) when it scores better than every
+    loss's network by more than the noise: more than one row of the split (accuracy) and more than
+    the best loss's standard error of the mean (``sd / sqrt(n)``). ``(baseline, its mean, best
+    loss, its mean)``, else None."""
     scored = summary[(summary["n"] > 0) & summary["score_mean"].notna()]
     learned = learned[learned["mean"].notna()]
     if learned.empty or scored.empty:
-        return []
+        return None
     sign = 1.0 if context.higher else -1.0
     baseline = learned.loc[(sign * learned["mean"].astype(float)).idxmax()]
     best = scored.loc[(sign * scored["score_mean"].astype(float)).idxmax()]
@@ -520,10 +529,19 @@ def _simple_model_wins(learned: pd.DataFrame, summary: pd.DataFrame, context: _C
     se = float(best["score_sd"]) / math.sqrt(int(best["n"])) if pd.notna(best["score_sd"]) else 0.0
     noise = max(se, context.resolution or 0.0)
     if sign * (value - best_mean) <= noise:
+        return None
+    return str(baseline["baseline"]), value, str(best["loss"]), best_mean
+
+
+def _simple_model_wins(learned: pd.DataFrame, summary: pd.DataFrame, context: _Context) -> list[str]:
+    """A note when a learned baseline scores better than every loss (:func:`_baseline_ahead`)."""
+    ahead = _baseline_ahead(learned, summary, context)
+    if ahead is None:
         return []
+    name, value, best_loss, best_mean = ahead
     why = (f"more than one {context.split} row and more than its standard error" if context.resolution is not None
            else "more than its standard error")
-    return [f"The {baseline['baseline']} baseline scores better than every loss here (mean {context.split} "
+    return [f"The {name} baseline scores better than every loss here (mean {context.split} "
             f"{context.metric} {_score(value, context.metric)} vs {_score(best_mean, context.metric)} for the best "
-            f"loss, {best['loss']}: {why}): the network may be the wrong model for this data, or its settings "
+            f"loss, {best_loss}: {why}): the network may be the wrong model for this data, or its settings "
             "(--epochs, --lr, --hidden) need tuning."]

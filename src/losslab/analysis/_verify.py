@@ -12,8 +12,8 @@ from losslab.engine import Progress
 from losslab.planning import plan, usable_losses
 from losslab.problems import Problem
 from losslab.registry import Recommendation, recommend
-from losslab.results import Study, run
-from losslab.store import run_stored
+from losslab.results import Study
+from losslab.store import run_kept
 from losslab.settings import Settings
 
 
@@ -62,13 +62,14 @@ def verify(
     advice = recommend(problem)
     specs, skipped = usable_losses(problem, [advice.loss, *(loss for loss, _ in advice.alternatives)])
     study_plan = plan(problem, specs, seeds, settings, split=split)
-    if store is None:
-        study = run(study_plan, progress)
-    else:
-        study = run_stored(study_plan, store, f"verify_{slug(problem.name)}", progress).study
+    study = run_kept(study_plan, store, f"verify_{slug(problem.name)}", [], progress)
     selection = compare(study, metric=metric, split=study_plan.selection_split)
     reported = compare(study, metric=metric)
     choice, sentence = _choose(advice.loss, study.losses, selection, reported, study_plan.selection_split)
+    if choice and reported.baseline_ahead:  # the choice among the losses stands; the network itself is in doubt
+        sentence = (sentence.removesuffix(".") + f"; but the {reported.baseline_ahead} baseline scores better than "
+                    "every loss on the test rows, so the network may be the wrong model for this data, or its "
+                    "settings need tuning.")
     return Verification(advice, skipped, study, reported, selection, choice, sentence)
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.text import Text
 
 from losslab.analysis import Comparison, check_levels, check_metric, compare, verify
@@ -194,7 +195,8 @@ def _progress(description: str, enabled: bool = True) -> Iterator:
     if not (enabled and err_console.is_terminal):  # piped or captured: no bar, not even its blank line
         yield lambda done, total, *_: None
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("[dim]left about[/dim]"), TimeRemainingColumn())  # estimated once a chunk has finished
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(description, total=None)
 
@@ -619,6 +621,7 @@ def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options
         _prose(note, lead="- not verified: ")
     if verification is not None:
         print_comparison(verification.study, verification.comparison)
+        console.print(f"figures and tables in {out}/ ({len(payload['files'])} files)", soft_wrap=True)
         for line in payload["said"]:
             console.print(line)
         _prose(verification.sentence, style="bold")
