@@ -205,6 +205,7 @@ def test_the_sweep_command_says_where_runs_were_left_out(tmp_path) -> None:
         assert (f"warning: learning_rate {row.learning_rate}: {row.loss}: {row.n}/{row.n_runs} ({left}) runs finished; "
                 "the others are left out of the statistics") in result.output
     assert result.output.count("warning: learning_rate") == len(short)
+    assert "Baselines on the same splits (test accuracy): majority 0.496 ± 0.000, logistic 0.462 ± 0.000." in result.output
     again = CliRunner().invoke(app, ["sweep", "circles", "--loss", "bce", "--loss", "hinge", "--lr", "0.01,0.1",
                                      "--repeats", "5", "--out", str(tmp_path)])
     assert again.exit_code == 0, again.output
@@ -282,3 +283,12 @@ def test_a_setting_where_every_pair_is_equivalent_is_said_to_be_so() -> None:
         == "undecided"
     assert _winner(losses, pairs(("a", "a better by 2.0 pt"), ("a", "a better by 1.5 pt"), ("", "inconclusive"))) == "a"
     assert _winner(losses, pairs(("a", "a better"), ("", "equivalent"), ("", "equivalent"))) == "mixed"
+
+
+def test_a_sweep_says_where_a_simple_model_beats_every_loss_and_in_which_units(tmp_path) -> None:
+    result = CliRunner().invoke(app, ["sweep", "diabetes", "--loss", "mse", "--loss", "mae", "--lr", "0.001,0.01",
+                                      "--repeats", "3", "--epochs", "10", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "note: The poisson_glm baseline scores better than every loss at 2 of 2 settings" in text
+    assert "MSE on target divided by its sd (79.08); times 6253 gives the MSE in the units of target." in text

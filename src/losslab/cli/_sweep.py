@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from losslab._plain import slug
-from losslab.cli._commands import Source, SettingsOptions, _exporting, _print_timing, _progress, _runs_cell
+from losslab.cli._commands import Source, SettingsOptions, _exporting, _print_timing, _progress, _prose, _runs_cell
 from losslab.cli._render import console, fmt, mean_sd, print_json, table
 from losslab.errors import LosslabError
 from losslab.figures._sweep import plot_sweep_wins
@@ -84,6 +84,7 @@ def _print(result: Sweep) -> None:
         rows.append([*(str(values[a]) for a in result.axes), *(_cell(means.loc[loss]) for loss in losses), winner])
     console.print(table(f"{result.problem}: test {result.metric} at each setting (mean ± sd over paired seeds)",
                         [*result.axes, *losses, "wins"], rows))
+    _print_baselines(result)
     for r in summary.to_dict(orient="records"):  # as compare says it: runs left out are never silent
         if r["n"] < r["n_runs"]:
             where = ", ".join(f"{a} {r[a]}" for a in result.axes)
@@ -103,4 +104,25 @@ def _print(result: Sweep) -> None:
         where = ", ".join(f"{a} {r[a]}" for a in result.axes)
         console.print(f"- {where}: {r['loss_a']} vs {r['loss_b']}: {r['verdict']}")
     if decided.empty:
-        console.print("- none: at every setting the verdicts are inconclusive; more seeds (--repeats) may decide")
+        console.print(f"- none: at every setting the verdicts are inconclusive; sweep_{slug(result.problem)}_verdicts.csv "
+                      "says for each what would decide it", soft_wrap=True)
+
+
+def _print_baselines(result: Sweep) -> None:
+    """The baselines, fitted on the same splits at every setting, and where a learned one beats
+    every loss; the units of a standardised regression target, as compare says them."""
+    first = result.comparisons[0]
+    scores = ", ".join(f"{r['baseline']} {mean_sd(r['mean'], r['sd'])}" for r in first.baselines.to_dict(orient="records"))
+    _prose(f"Baselines on the same splits (test {result.metric}): {scores}.", style="dim")
+    ahead = [values for values, comparison in zip(result.settings, result.comparisons) if comparison.baseline_ahead]
+    if ahead:
+        name = next(c.baseline_ahead for c in result.comparisons if c.baseline_ahead)
+        _prose(f"The {name} baseline scores better than every loss at {len(ahead)} of {len(result.settings)} "
+               "settings: the network may be the wrong model for this data, or other settings need trying.",
+               lead="note: ", lead_style="yellow")
+    study = result.studies[0]
+    scale = study.problem.target_scale
+    if result.metric == "mse" and scale is not None:
+        target = study.problem.target_name
+        _prose(f"MSE on {target} divided by its sd ({scale:.4g}); times {scale**2:.4g} gives the MSE in the units of "
+               f"{target}.", style="dim")
