@@ -363,3 +363,15 @@ def test_on_resampled_splits_the_intervals_follow_the_corrected_test() -> None:
     iqm = plain_summary.loc["a", "score_iqm"]
     np.testing.assert_allclose(summary.loc["a", columns].to_numpy(float),
                                iqm + widen * (plain_summary.loc["a", columns].to_numpy(float) - iqm), rtol=1e-12)
+
+
+def test_a_widened_interval_stays_within_what_the_metric_can_be() -> None:
+    from losslab.analysis._compare import _widened
+
+    accuracies = np.array([1, 1, 1, 0.96, 1, 1, 1, 1, 0.96, 1.0])
+    low, high = _widened((0.976, 1.0), accuracies.mean(), accuracies, 0.25, "accuracy")
+    assert high == 1.0 and low == pytest.approx(0.992 - math.sqrt(3.5) * (0.992 - 0.976))
+    errors = np.array([0.02, 0.03, 0.5, 0.021, 0.025, 0.02, 0.03, 0.022, 0.019, 0.6])
+    assert _widened((0.019, 0.3), errors.mean(), errors, 0.25, "mse")[0] == 0.0  # an MSE is never negative
+    assert _widened((-0.5, 0.9), 0.2, np.array([0.2, -0.1]), 0.25, "r2")[0] < -0.5  # R² can be
+    assert all(math.isnan(v) for v in _widened((math.nan, math.nan), math.nan, np.array([]), 0.25, "mse"))

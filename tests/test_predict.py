@@ -156,3 +156,14 @@ def test_new_columns_are_carried_and_rows_with_missing_values_predict_nothing(tm
     complete = predict(stored.path, IRIS.drop(columns="species"))
     np.testing.assert_allclose(table.drop(index=[3, 7, 9])["probability_setosa"],
                                complete.drop(index=[3, 7, 9])["probability_setosa"], rtol=1e-6)
+
+
+def test_a_regression_prediction_keeps_its_precision_and_a_named_index_is_carried(tmp_path) -> None:
+    frame = DIABETES.assign(target=DIABETES["target"] + 1e8)  # a large level, a small spread
+    problem = losslab.Problem.from_frame(frame, "target")
+    stored = run_stored(losslab.plan(problem, ["mse"], settings=Settings(epochs=3)), tmp_path, "d", save_models=True)
+    new = frame.drop(columns="target").assign(prediction=1, input_prediction=2).rename_axis("patient")
+    table = predict(stored.path, new)
+    assert table["prediction"].dtype == np.float64 and (table["prediction"] % 8 != 0).any()  # not float32 after the level
+    assert list(table.columns[:4]) == ["patient", "input_prediction", "input_input_prediction", "prediction"]
+    np.testing.assert_array_equal(table["patient"], new.index)

@@ -216,6 +216,12 @@ def test_the_sweep_command_says_where_runs_were_left_out(tmp_path) -> None:
     assert "learning rate 0.01, momentum 0.9" in shown.output and "learning rate 0.1, momentum 0.9" in shown.output
     files = list((tmp_path / "shown").iterdir())
     assert f"({len(files)} files)" in shown.output and len(files) == 20
+    for lr in ("0.1", "0.05"):  # single-loss studies too
+        assert CliRunner().invoke(app, ["run", "circles", "--loss", "hinge", "--epochs", "3", "--lr", lr, "--out",
+                                        str(tmp_path / "runs")]).exit_code == 0
+    shown = CliRunner().invoke(app, ["show", str(tmp_path / "runs"), "--out", str(tmp_path / "runs_shown")])
+    files = list((tmp_path / "runs_shown").iterdir())
+    assert shown.exit_code == 0 and f"({len(files)} files)" in shown.output and len(files) == 12
 
 
 # Ray ---------------------------------------------------------------------------------------------

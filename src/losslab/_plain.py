@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import decimal
 import math
 import re
 from collections.abc import Mapping
@@ -18,6 +19,8 @@ def plain(value: object) -> object:
 
     >>> plain({"a": np.float32(0.5), "b": [float("nan"), np.int64(2)], "c": pd.Timestamp("2026-11-25")})
     {'a': 0.5, 'b': [None, 2], 'c': '2026-11-25T00:00:00'}
+    >>> plain([np.datetime64("2026-11-25T10:00:00", "ns"), np.datetime64("NaT"), decimal.Decimal("NaN")])
+    ['2026-11-25T10:00:00', None, None]
     """
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
@@ -25,8 +28,12 @@ def plain(value: object) -> object:
         return plain(value.to_dict(orient="records"))
     if isinstance(value, list | tuple | np.ndarray):
         return [plain(v) for v in value]
+    if isinstance(value, np.datetime64):  # .item() would give nanoseconds as an integer
+        value = pd.Timestamp(value)
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, decimal.Decimal):
+        value = float(value)
     if value is pd.NA or value is pd.NaT or (isinstance(value, float) and not math.isfinite(value)):
         return None
     if isinstance(value, datetime.date | datetime.time):  # pandas' Timestamp is a datetime

@@ -16,11 +16,12 @@ from losslab.replicate import Replication
 from losslab.results import Study, atomic_write, ensure_out_dir
 
 
-def save_run(study: Study, out: str | Path) -> list[Path]:
+def save_run(study: Study, out: str | Path, stem: str | None = None) -> list[Path]:
     """One run's history (Parquet, CSV), runs table, metadata and the tutorial's two-panel
-    figure; the figure is the last path."""
+    figure, named ``<stem>*`` (by default ``<problem>_<loss>_seed<seed>``); the figure is the
+    last path."""
     loss, seed = study.losses[0], study.seeds[0]
-    stem = f"{slug(study.problem.name)}_{slug(loss)}_seed{seed}"
+    stem = stem or f"{slug(study.problem.name)}_{slug(loss)}_seed{seed}"
     files = study.save(out, stem)
     files.append(Path(out) / f"{stem}.png")
     plot_learning_curves(study.history, f"{study.problem.name}: {loss}", files[-1])

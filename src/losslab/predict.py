@@ -33,9 +33,9 @@ def predict(path: str | Path, data: pd.DataFrame | str | Path, *, loss: str | No
     for a classifier, ``probability_<class>`` for every class (a hinge loss's tanh output is a
     margin score, not a probability: ``score_<class 1>``, whose sign is the class). The table's
     ``attrs`` name the loss and the seeds whose models predicted. The columns of ``data`` that are
-    not features (a row ID, the target, the columns left out in training) come first, as given
-    (one named like an output column as ``input_<name>``), so that each prediction can be
-    matched to its row.
+    not features (a row ID, the target, the columns left out in training or new to it, a named
+    index) come first, as given (one named like an output column as ``input_<name>``), so that
+    each prediction can be matched to its row.
     """
     path = Path(path)
     study = load(path)
@@ -60,18 +60,30 @@ def _beside(frame: pd.DataFrame, problem: Problem, table: pd.DataFrame) -> pd.Da
     the columns left out in training), as given: each prediction can be matched to its row."""
     features = {*problem.preparation["scaled_columns"], *problem.preparation["one_hot"]}
     carried = [i for i, c in enumerate(frame.columns) if str(c) not in features]  # by position: names may repeat
-    given = frame.iloc[:, carried].reset_index(drop=True)
-    given.columns = [f"input_{c}" if str(c) in table.columns else c for c in given.columns]  # e.g. a 'prediction' column
+    named_index = any(name is not None for name in frame.index.names)  # e.g. an ID a Parquet file keeps as its index
+    given = frame.iloc[:, carried].reset_index(drop=not named_index)
+    taken = {str(c) for c in table.columns}
+    names = []
+    for column in given.columns:  # one named like an output ('prediction') as input_<name>, kept unique
+        name = str(column)
+        while name in taken:
+            name = f"input_{name}"
+        taken.add(name)
+        names.append(name)
+    given.columns = names
     return pd.concat([given, table], axis=1)
 
 
 def _chosen_loss(plan: StudyPlan, loss: str | None) -> LossSpec:
     if loss is None:
         return plan.specs[0]
+    for spec in plan.specs:
+        if loss in (spec.name, *spec.aliases):
+            return spec
     try:
-        name = get_loss(loss).name  # any Keras name or alias, as the training commands take them
+        name = get_loss(loss).name  # any other Keras name, as the training commands take them
     except LosslabError:
-        name = loss  # a loss of the user's own, named as the study names it
+        name = None
     for spec in plan.specs:
         if name == spec.name:
             return spec
@@ -149,11 +161,12 @@ def _mean_outputs(plan: StudyPlan, spec: LossSpec, path: Path, seeds: tuple[int,
 
 def _as_table(plan: StudyPlan, spec: LossSpec, outputs: np.ndarray) -> pd.DataFrame:
     """The table of predictions; a row whose outputs are NaN (inputs missing) predicts nothing.
-    Numbers are float32, the precision of the models' outputs (a CSV would show 17 digits)."""
+    Probabilities and scores are float32, the precision of the models' outputs (a CSV would show
+    17 digits); a value in the target's units stays float64, its mean added back."""
     table = _predictions(plan, spec, outputs)
     table.loc[np.isnan(outputs).any(axis=1), "prediction"] = None
-    numbers = table.select_dtypes("float").columns
-    return table.astype(dict.fromkeys(numbers, np.float32))
+    outputs_only = [c for c in table.columns if c.startswith(("probability_", "score_"))]
+    return table.astype(dict.fromkeys(outputs_only, np.float32))
 
 
 def _predictions(plan: StudyPlan, spec: LossSpec, outputs: np.ndarray) -> pd.DataFrame:

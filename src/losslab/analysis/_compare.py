@@ -159,7 +159,8 @@ def compare(study: Study, margin: float | None = None, alpha: float = 0.05, metr
     diagnostics = _in_study_order(curve_diagnostics(study.history, study.plan.selection_split, study.runs),
                                   study.losses)
     baselines = _baseline_table(study, metric, split)
-    summary = _summary_table(study.losses, study.runs, usable, column, 1 - alpha, ratio if design.varies else 0.0)
+    summary = _summary_table(study.losses, study.runs, usable, column, 1 - alpha, ratio if design.varies else 0.0,
+                             split, metric, study.metric)
     below = _below_baseline(summary, baselines, context)
     return Comparison(
         problem=study.problem.name,
@@ -260,10 +261,12 @@ def _usable_runs(runs: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def _summary_table(losses: tuple[str, ...], runs: pd.DataFrame, usable: pd.DataFrame, column: str,
-                   confidence: float, ratio: float) -> pd.DataFrame:
-    """Per loss: runs, and the mean, sd and interval of each final value; the bootstrap intervals
-    widened by the corrected test's factor where splits are resampled (``ratio`` > 0)."""
+                   confidence: float, ratio: float, split: str, metric: str, study_metric: str) -> pd.DataFrame:
+    """Per loss: runs, and the mean, sd and interval of each final value. Where splits are
+    resampled (``ratio`` > 0, the compared ``split``'s share), the intervals of that split's
+    values are widened by the corrected test's factor, within the values' possible range."""
     rows = []
+    widened = {f"{split}_metric": study_metric, f"{split}_loss": "loss"}  # the compared split's: its ratio applies
     for loss in losses:
         kept = usable[usable["loss"] == loss]
         mine = runs[runs["loss"] == loss]
@@ -273,23 +276,31 @@ def _summary_table(losses: tuple[str, ...], runs: pd.DataFrame, usable: pd.DataF
         for name in FINALS:
             values = kept[name].to_numpy(float)
             row[f"{name}_mean"], row[f"{name}_sd"] = mean_or_nan(values), sd_or_nan(values)
-            row[f"{name}_ci_low"], row[f"{name}_ci_high"] = _widened(
-                bootstrap_ci(values, confidence), row[f"{name}_mean"], len(values), ratio)
+            interval = bootstrap_ci(values, confidence)
+            if name in widened:
+                interval = _widened(interval, row[f"{name}_mean"], values, ratio, widened[name])
+            row[f"{name}_ci_low"], row[f"{name}_ci_high"] = interval
         score = kept[column].to_numpy(float)
         row["score_mean"], row["score_sd"] = mean_or_nan(score), sd_or_nan(score)
         row["score_iqm"] = interquartile_mean(score)
-        row["score_iqm_low"], row["score_iqm_high"] = _widened(iqm_ci(score, confidence), row["score_iqm"], len(score),
-                                                               ratio)
+        row["score_iqm_low"], row["score_iqm_high"] = _widened(iqm_ci(score, confidence), row["score_iqm"], score,
+                                                               ratio, metric)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _widened(interval: tuple[float, float], centre: float, n: int, ratio: float) -> tuple[float, float]:
-    """``interval`` around ``centre`` stretched by ``sqrt(1 + n ratio)``: the corrected resampled
-    t-test's inflation of the standard error for ``n`` splits that share rows (1 when ``ratio``
-    is 0, a fixed split)."""
-    factor = math.sqrt(1.0 + n * ratio)
-    return centre + factor * (interval[0] - centre), centre + factor * (interval[1] - centre)
+def _widened(interval: tuple[float, float], centre: float, values: np.ndarray, ratio: float,
+             metric: str) -> tuple[float, float]:
+    """``interval`` around ``centre`` stretched by ``sqrt(1 + n ratio)`` for ``n`` ``values``: the
+    corrected resampled t-test's inflation of the standard error for splits that share rows (1
+    when ``ratio`` is 0, a fixed split), kept within what ``metric`` can be: [0, 1] for a score
+    such as accuracy, at most 1 for R², at least 0 for an error or a loss whose values are all
+    non-negative."""
+    factor = math.sqrt(1.0 + len(values) * ratio)
+    low, high = centre + factor * (interval[0] - centre), centre + factor * (interval[1] - centre)
+    floor = -math.inf if metric == "r2" or (metric == "loss" and np.any(values < 0)) else 0.0
+    ceiling = 1.0 if metric in UNIT_SCORES or metric == "r2" else math.inf
+    return min(max(low, floor), ceiling), min(max(high, floor), ceiling)
 
 
 def _pairs_table(losses: tuple[str, ...], usable: pd.DataFrame, context: _Context, margin: float | None) -> pd.DataFrame:

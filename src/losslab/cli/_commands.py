@@ -448,7 +448,7 @@ def show_studies(path: Path, out: Path | None, as_json: bool) -> None:
         for directory, study in studies.items():
             comparison = _recorded_comparison(directory, study)
             stem = directory.name if several else None  # a sweep's settings share a problem: name by study
-            files += save_comparison(study, comparison, out, stem) if comparison else save_run(study, out)
+            files += save_comparison(study, comparison, out, stem) if comparison else save_run(study, out, stem)
             payload.append({"study": directory.name, "settings": _settings_line(study.settings),
                             **(comparison.to_dict() if comparison else {"problem": study.problem.name, "runs": study.runs})})
             if several and not as_json:

@@ -322,6 +322,7 @@ class _Trainer:
         for rows in inputs.batches(self.block):  # a block of epochs at a time: memory does not grow with epochs
             carry, values = compiled.train(self.data, carry, rows, inputs.mask, inputs.splits, inputs.hypers)
             history.append(np.asarray(values))
+            del rows  # before the next block is cut, not after
         final = carry[0]
         outputs = np.asarray(compiled.outputs(self.data, final, inputs.evaluated))
         chunk = Chunk(np.concatenate(history, axis=1)[: len(seeds)], outputs[: len(seeds)])
@@ -358,8 +359,10 @@ class _ChunkInputs:
         generators = [np.random.default_rng(seed) for seed in self.padded]
         n_train = len(self.train_rows[0])
         positions = np.broadcast_to(np.arange(n_train, dtype=np.int32), (block, n_train))
+        orders = np.empty((len(self.padded), block, n_train), np.int32)  # refilled: one block's orders at a time
         for _ in range(self.plan.settings.epochs // block):
-            orders = np.stack([train[g.permuted(positions, axis=1)] for g, train in zip(generators, self.train_rows)])
+            for run, (generator, train) in enumerate(zip(generators, self.train_rows)):
+                orders[run] = train[generator.permuted(positions, axis=1)]
             yield jax.device_put(batches(orders, self.plan.settings.batch_size), may_alias=True)
 
     @staticmethod
