@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -167,3 +168,17 @@ def test_a_regression_prediction_keeps_its_precision_and_a_named_index_is_carrie
     assert table["prediction"].dtype == np.float64 and (table["prediction"] % 8 != 0).any()  # not float32 after the level
     assert list(table.columns[:4]) == ["patient", "input_prediction", "input_input_prediction", "prediction"]
     np.testing.assert_array_equal(table["patient"], new.index)
+
+
+def test_values_far_outside_the_training_rows_are_warned_about(tmp_path) -> None:
+    problem = losslab.Problem.from_frame(IRIS, "species")
+    stored = run_stored(losslab.plan(problem, ["cce"], settings=Settings(epochs=2)), tmp_path, "iris", save_models=True)
+    new = IRIS.drop(columns="species").head(5).copy()
+    new.loc[2, "petal length (cm)"] = 100.0  # about 56 training sds above the mean
+    with pytest.warns(UserWarning, match=r"1 row has values more than 10 training standard deviations from the "
+                                         r"training mean \('petal length \(cm\)' \(1\)\)"):
+        table = predict(stored.path, new)
+    assert table["prediction"].notna().all()  # predicted all the same, with the warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        predict(stored.path, IRIS.drop(columns="species"))  # the training rows themselves: no warning

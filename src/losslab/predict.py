@@ -119,7 +119,9 @@ def prepare_rows(problem: Problem, frame: pd.DataFrame) -> np.ndarray:
         values = np.column_stack([_convert_feature(frame[c], c).to_numpy(np.float64, na_value=np.nan) for c in numeric])
         values[~np.isfinite(values)] = np.nan
         empty |= {c: int(n) for c, n in zip(numeric, np.isnan(values).sum(axis=0)) if n}
-        blocks.append((values - np.asarray(preparation["scaler_mean"])) / np.asarray(preparation["scaler_std"]))
+        scaled = (values - np.asarray(preparation["scaler_mean"])) / np.asarray(preparation["scaler_std"])
+        _warn_far_out(scaled, numeric)
+        blocks.append(scaled)
     for column in categorical:
         values = _convert_feature(frame[column], column).astype(object).to_numpy()
         absent = pd.isna(values)
@@ -140,6 +142,23 @@ def prepare_rows(problem: Problem, frame: pd.DataFrame) -> np.ndarray:
         warnings.warn(f"{rows} of {len(frame)} rows have missing or infinite values ({counts}); their predictions are "
                       "left empty: fill the values in to predict them", UserWarning, stacklevel=3)
     return np.hstack(blocks)
+
+
+#: Standard deviations from the training mean beyond which a new value is outside anything the
+#: model saw (a standardised feature of the training rows rarely passes 5).
+FAR_OUT_SDS = 10.0
+
+
+def _warn_far_out(scaled: np.ndarray, columns: list[str]) -> None:
+    """Warn about new values far outside the training rows': a prediction there is extrapolation."""
+    with np.errstate(invalid="ignore"):
+        far = np.abs(scaled) > FAR_OUT_SDS
+    if far.any():
+        counts = ", ".join(f"{name!r} ({int(n)})" for name, n in zip(columns, far.sum(axis=0)) if n)
+        rows = int(far.any(axis=1).sum())
+        warnings.warn(f"{rows} {'row has' if rows == 1 else 'rows have'} values more than {FAR_OUT_SDS:g} training standard "
+                      f"deviations from the training mean ({counts}); their predictions extrapolate beyond anything "
+                      "the models saw", UserWarning, stacklevel=4)
 
 
 def _mean_outputs(plan: StudyPlan, spec: LossSpec, path: Path, seeds: tuple[int, ...], X: np.ndarray) -> np.ndarray:
