@@ -969,3 +969,19 @@ def test_preparing_a_large_float32_table_copies_it_once() -> None:
     assert prepared == 200_000 * 20 * 8 and peak < 2.5 * prepared
     np.testing.assert_allclose(problem.X_train.mean(axis=0), 0, atol=1e-12)  # scaled in place, on the train rows
     np.testing.assert_allclose(problem.X_train.std(axis=0), 1, rtol=1e-12)
+
+
+def test_a_text_column_of_many_well_filled_categories_is_taken() -> None:
+    """51 values (the US states and DC) in 12,000 rows are categories; 51 in 600 rows (12 rows
+    each) and 201 in 20,000 look like free text or an ID."""
+    rng = np.random.default_rng(0)
+
+    def frame(levels: int, rows: int) -> pd.DataFrame:
+        return pd.DataFrame({"state": [f"S{i}" for i in rng.integers(0, levels, rows)], "x": rng.normal(size=rows),
+                             "y": rng.integers(0, 2, rows)})
+
+    problem = Problem.from_frame(frame(51, 12_000), "y")
+    assert len(problem.preparation["one_hot"]["state"]) == 51 and problem.n_features == 52
+    for levels, rows in ((51, 600), (201, 20_000)):
+        with pytest.raises(DataError, match=f"'state' has {levels} different text values in {rows} rows"):
+            Problem.from_frame(frame(levels, rows), "y")
