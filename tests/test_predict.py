@@ -182,3 +182,17 @@ def test_values_far_outside_the_training_rows_are_warned_about(tmp_path) -> None
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         predict(stored.path, IRIS.drop(columns="species"))  # the training rows themselves: no warning
+
+
+def test_a_sweep_keeps_its_models_for_predict(tmp_path) -> None:
+    IRIS.to_csv(tmp_path / "iris.csv", index=False)
+    runner = CliRunner()
+    swept = runner.invoke(app, ["sweep", "--data", str(tmp_path / "iris.csv"), "--target", "species", "--loss", "cce",
+                                "--loss", "scce", "--lr", "0.01,0.1", "--repeats", "2", "--epochs", "2", "--save-models",
+                                "--out", str(tmp_path / "out")])
+    assert swept.exit_code == 0, swept.output
+    refused = runner.invoke(app, ["predict", str(tmp_path / "out"), "--data", str(tmp_path / "iris.csv")])
+    assert refused.exit_code == 2 and "holds 2 studies; give one study's directory" in refused.stderr
+    study = sorted((tmp_path / "out" / "studies").iterdir())[0]
+    table = predict(study, IRIS, loss="scce")
+    assert len(table) == len(IRIS) and table.attrs["seeds"] == (0, 1)

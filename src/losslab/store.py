@@ -206,13 +206,13 @@ def is_complete(plan: StudyPlan, root: str | Path, name: str) -> bool:
 
 
 def run_kept(plan: StudyPlan, root: str | Path | None, name: str, kept: list[StoredStudy],
-             progress: Progress | None = None, backend: Backend = Backend()) -> Study:
-    """``plan``'s study: trained in memory when ``root`` is None, else with :func:`run_stored`,
-    its :class:`StoredStudy` appended to ``kept`` (what a command that trains several plans
-    reports as reused or trained)."""
+             progress: Progress | None = None, backend: Backend = Backend(), save_models: bool = False) -> Study:
+    """``plan``'s study: trained in memory when ``root`` is None, else with :func:`run_stored`
+    (``save_models`` as there), its :class:`StoredStudy` appended to ``kept`` (what a command
+    that trains several plans reports as reused or trained)."""
     if root is None:
         return run(plan, progress, backend)
-    kept.append(run_stored(plan, root, name, progress, backend=backend))
+    kept.append(run_stored(plan, root, name, progress, save_models, backend))
     return kept[-1].study
 
 

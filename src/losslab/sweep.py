@@ -127,14 +127,16 @@ def sweep(
     progress: Progress | None = None,
     store: str | Path | None = None,
     backend: Backend = Backend(),
+    save_models: bool = False,
 ) -> Sweep:
     """Compare ``losses`` on paired ``seeds`` at every combination of the values given.
 
     Each axis left out keeps ``settings``' value (default: :func:`default_settings`). The
     learning rates and momenta train in the loss's one compiled program; each batch size and
     hidden-layer shape compiles its own. With a ``store`` directory every setting is kept there
-    (``sweep_<problem>-<hash>``) and resumes; ``backend`` trains the chunks here or on a Ray
-    cluster. Returns a :class:`Sweep`.
+    (``sweep_<problem>-<hash>``) and resumes, with ``save_models`` its trained parameters too (for
+    :func:`losslab.predict` with one setting's study); ``backend`` trains the chunks here or on a
+    Ray cluster. Returns a :class:`Sweep`.
 
     >>> from losslab.problems import get_problem
     >>> s = sweep(get_problem("circles"), ["bce", "hinge"], range(2), Settings(epochs=2), learning_rate=[0.01, 0.1])
@@ -150,7 +152,8 @@ def sweep(
     for _, study_plan in plans:  # one progress count over the whole sweep
         offset = sum(study.n_runs for study in studies)
         step = (lambda done, _, what, offset=offset: progress(offset + done, total, what)) if progress else None
-        studies.append(run_kept(study_plan, store, f"sweep_{slug(study_plan.problem.name)}", stored, step, backend))
+        studies.append(run_kept(study_plan, store, f"sweep_{slug(study_plan.problem.name)}", stored, step, backend,
+                                save_models))
     reported = [compare(study, metric=metric) for study in studies]
     chosen = [compare(study, metric=metric, split=study.plan.selection_split) for study in studies]
     return Sweep(problem.name, reported[0].metric, reported[0].higher_is_better, axes,

@@ -386,7 +386,7 @@ def sweep(
     split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
     sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, split: Split = None, metric: Metric = None,
     backend: BackendOpt = "local", address: Address = None,
-    out: Out = Path("losslab-out"), json: Json = False, wide: Wide = False,
+    out: Out = Path("losslab-out"), json: Json = False, wide: Wide = False, save_models: SaveModels = False,
 ) -> None:
     """Compare losses at every setting of a grid of hyperparameters: where does each loss win?
 
@@ -402,7 +402,7 @@ def sweep(
                                              backend=backend, address=address)
         grid = {"learning_rate": ("--lr", lr), "momentum": ("--momentum", momentum),
                 "batch_size": ("--batch-size", batch_size), "hidden": ("--hidden", hidden)}
-        _sweep.sweep_losses(source, loss, repeats, grid, settings, out, json, metric)
+        _sweep.sweep_losses(source, loss, repeats, grid, settings, out, json, metric, save_models)
 
 
 @app.command()

@@ -17,7 +17,7 @@ from losslab.sweep import Sweep, sweep
 
 
 def sweep_losses(source: Source, losses: list[str], repeats: int, grid: dict[str, str | None], options: SettingsOptions,
-                 out: Path, as_json: bool, metric: str | None = None) -> None:
+                 out: Path, as_json: bool, metric: str | None = None, save_models: bool = False) -> None:
     """Train and compare ``losses`` at every setting of ``grid`` (comma-separated values per
     axis), print the verdicts per setting and the best setting per loss, and write the tables and
     the "which loss wins where" figure under ``out``."""
@@ -31,7 +31,7 @@ def sweep_losses(source: Source, losses: list[str], repeats: int, grid: dict[str
     out = ensure_out_dir(out)
     with _progress(f"sweeping {len(losses)} losses on {problem.name}", not as_json) as update:
         result = sweep(problem, losses, seeds_for(repeats), settings, split=options.split, metric=metric,
-                       progress=update, store=out / STUDIES, backend=options.engine, **axes)
+                       progress=update, store=out / STUDIES, backend=options.engine, save_models=save_models, **axes)
     with _exporting(out):
         files = _save(result, out, f"sweep_{slug(problem.name)}")
     if as_json:
