@@ -136,12 +136,13 @@ def prepare_rows(problem: Problem, frame: pd.DataFrame) -> np.ndarray:
         encoded = (values[:, None] == np.asarray(categories, dtype=object)[None, :]).astype(np.float64)
         encoded[absent] = np.nan
         blocks.append(encoded)
+    X = np.hstack(blocks)
     if empty:
-        rows = int(np.isnan(np.hstack(blocks)).any(axis=1).sum())
+        rows = int(np.isnan(X).any(axis=1).sum())
         counts = ", ".join(f"{name!r} ({n})" for name, n in empty.items())
         warnings.warn(f"{rows} of {len(frame)} rows have missing or infinite values ({counts}); their predictions are "
                       "left empty: fill the values in to predict them", UserWarning, stacklevel=3)
-    return np.hstack(blocks)
+    return X
 
 
 #: Standard deviations from the training mean beyond which a new value is outside anything the

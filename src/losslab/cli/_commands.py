@@ -389,6 +389,15 @@ def compare_losses(source: Source, losses: Sequence[str], repeats: int, margin: 
     _print_timing([stored])
 
 
+def print_mse_units(study: Study, metric: str, where: str = "") -> None:
+    """How an MSE on a standardised regression target converts to the target's own units."""
+    scale = study.problem.target_scale
+    if metric == study.metric == "mse" and scale is not None:
+        target = study.problem.target_name
+        _prose(f"MSE on {target} divided by its sd ({scale:.4g}); times {scale**2:.4g} gives the MSE in the units of "
+               f"{target}{where}.", style="dim")
+
+
 def print_comparison(study: Study, comparison: Comparison) -> None:
     metric = comparison.metric
     rows = []
@@ -402,11 +411,7 @@ def print_comparison(study: Study, comparison: Comparison) -> None:
              for r in comparison.baselines.to_dict(orient="records")]
     console.print(table(f"{study.problem.name}: final {metric} over {len(study.seeds)} paired seeds "
                         f"(split {comparison.split})", columns, rows))
-    scale = study.problem.target_scale
-    if metric == study.metric == "mse" and scale is not None:
-        target = study.problem.target_name
-        _prose(f"MSE on {target} divided by its sd ({scale:.4g}); times {scale**2:.4g} gives the MSE in the units of {target} "
-               "(the runs' test_mse column).", style="dim")
+    print_mse_units(study, metric, " (the runs' test_mse column)")
     diag = comparison.diagnostics_summary
     rows = [[r["loss"], fmt(r["convergence_epoch_mean"], 1), f"{fmt(r['overfit_fraction'], 2)}",
              fmt(r["overfitting_onset_mean"], 1), fmt(r["bumpiness_mean"], 4), fmt(r["metric_gap_mean"], 3)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from losslab._plain import slug
-from losslab.cli._commands import Source, SettingsOptions, _exporting, _print_timing, _progress, _prose, _runs_cell
+from losslab.cli._commands import (Source, SettingsOptions, _exporting, _print_timing, _progress, _prose, _runs_cell,
+                                   print_mse_units)
 from losslab.cli._render import console, fmt, mean_sd, print_json, table
 from losslab.errors import LosslabError
 from losslab.figures._sweep import plot_sweep_wins
@@ -114,15 +115,9 @@ def _print_baselines(result: Sweep) -> None:
     first = result.comparisons[0]
     scores = ", ".join(f"{r['baseline']} {mean_sd(r['mean'], r['sd'])}" for r in first.baselines.to_dict(orient="records"))
     _prose(f"Baselines on the same splits (test {result.metric}): {scores}.", style="dim")
-    ahead = [values for values, comparison in zip(result.settings, result.comparisons) if comparison.baseline_ahead]
+    ahead = [comparison.baseline_ahead for comparison in result.comparisons if comparison.baseline_ahead]
     if ahead:
-        name = next(c.baseline_ahead for c in result.comparisons if c.baseline_ahead)
-        _prose(f"The {name} baseline scores better than every loss at {len(ahead)} of {len(result.settings)} "
+        _prose(f"The {ahead[0]} baseline scores better than every loss at {len(ahead)} of {len(result.settings)} "
                "settings: the network may be the wrong model for this data, or other settings need trying.",
                lead="note: ", lead_style="yellow")
-    study = result.studies[0]
-    scale = study.problem.target_scale
-    if result.metric == "mse" and scale is not None:
-        target = study.problem.target_name
-        _prose(f"MSE on {target} divided by its sd ({scale:.4g}); times {scale**2:.4g} gives the MSE in the units of "
-               f"{target}.", style="dim")
+    print_mse_units(result.studies[0], result.metric)

@@ -385,8 +385,10 @@ def _row_id(raw: pd.Series, converted: pd.Series) -> str | None:
         if high - low + 1 <= _ID_SPAN * n and not year and raw.nunique() == n:
             return f"a row ID (a different whole number in every row, {low} to {high})"
         return None
+    if raw.nunique() != n:
+        return None
     text = converted.astype(str)
-    if raw.nunique() == n and not text.str.contains(r"\s").any():
+    if not text.str.contains(r"\s").any():
         return f"a row ID (a different text in every row, such as {text.iloc[0]!r})"
     return None
 
