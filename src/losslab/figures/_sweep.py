@@ -14,7 +14,7 @@ from losslab.figures._canvas import new_figure, save
 from losslab.sweep import Sweep
 
 #: Cell colours of the outcomes that name no loss.
-UNDECIDED = {"equivalent": "#f4f4f4", "undecided": "#e8e8e8", "mixed": "#c8c8c8"}
+UNDECIDED = {"equivalent": "#d4e6d4", "undecided": "#e8e8e8", "mixed": "#c8c8c8"}  # equivalent: a pale green, told apart
 
 
 def plot_sweep_wins(result: Sweep, path: str | Path | None = None) -> Figure:
