@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 import losslab
 from losslab import Settings, engine
+from losslab._arrays import is_aligned
 from losslab.cli import app
 from losslab.engine import Backend, _program, run_plan, seed_keys
 from losslab.errors import SettingsError
@@ -85,15 +86,23 @@ def test_evaluating_more_rows_takes_no_more_working_memory() -> None:
 
 
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="an accelerator copies the pool to its own memory")
-def test_the_pool_goes_to_a_cpu_device_as_it_is(monkeypatch) -> None:
-    """One float32 copy of the features: the CPU device uses the engine's aligned pool in place."""
-    made, aligned = [], _program.aligned
-    monkeypatch.setattr(_program, "aligned", lambda *args: made.append(aligned(*args)) or made[-1])
-    study_plan = plan(CIRCLES, ["bce"], [0], Settings(epochs=1))
-    problem = study_plan.problem
-    data = _program.Data.of(problem.X_train, problem.X_test, study_plan.targets["binary_crossentropy"])
-    assert data.X.unsafe_buffer_pointer() == made[0].ctypes.data
-    np.testing.assert_array_equal(data.X, np.concatenate([problem.X_train, problem.X_test]).astype(np.float32))
+def test_the_engine_trains_on_the_problems_own_features() -> None:
+    """One float32 copy of the features: a problem from data keeps them as one aligned array,
+    which a CPU device uses in place; features held otherwise are copied once, into such an array."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"]).assign(y=rng.integers(0, 2, 200))
+    problem = Problem.from_frame(frame, "y")
+    assert problem.X_train.dtype == np.float32 and is_aligned(problem.pool())
+    study_plan = plan(problem, ["bce"], [0], Settings(epochs=1))
+    data = _program.Data.of(study_plan.problem.pool(), study_plan.targets["binary_crossentropy"])
+    assert data.X.unsafe_buffer_pointer() == problem.X_train.ctypes.data
+    np.testing.assert_array_equal(data.X, np.concatenate([problem.X_train, problem.X_test]))
+
+    pool = CIRCLES.pool()  # the tutorial's problem holds float64 halves
+    assert pool.dtype == np.float32 and is_aligned(pool)
+    np.testing.assert_array_equal(pool, np.concatenate([CIRCLES.X_train, CIRCLES.X_test]).astype(np.float32))
+    data = _program.Data.of(pool, plan(CIRCLES, ["bce"], [0], Settings(epochs=1)).targets["binary_crossentropy"])
+    assert data.X.unsafe_buffer_pointer() == pool.ctypes.data
 
 
 def test_a_wide_table_is_evaluated_fewer_rows_at_a_time() -> None:

@@ -11,16 +11,18 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import losslab
+from losslab._arrays import mapped_file
 from losslab.engine._cache import _decompress
 from losslab.errors import LosslabError
 from losslab.planning import plan
 from losslab.problems import get_problem
 from losslab.settings import Settings
-from losslab.store import MANIFEST, fingerprint, kept_runs, load, run_stored
+from losslab.store import FEATURES, MANIFEST, fingerprint, kept_runs, load, run_stored
 
 BLOBS = get_problem("blobs")
 LOSSLAB = str(Path(sys.executable).with_name("losslab"))
@@ -248,3 +250,21 @@ def test_show_keeps_the_margin_and_alpha_of_the_comparison(tmp_path) -> None:
     shown = subprocess.run([LOSSLAB, "show", str(out), "--json"], capture_output=True, text=True, timeout=300)
     payload = json.loads(shown.stdout)
     assert payload["studies"][0]["alpha"] == 0.2 and payload["studies"][0]["pairs"][0]["margin"] == 0.2
+
+
+def test_a_study_keeps_its_features_once_and_maps_them_back(tmp_path) -> None:
+    """The features are kept as one float32 ``.npy`` and loaded as a memory map equal to them; a
+    problem whose features are such a file (a loaded study, a table kept on disk) is linked into
+    the next study, not copied."""
+    problem = get_problem("wine")
+    first = run_stored(plan(problem, ["cce"], seeds=range(2), settings=Settings(epochs=2)), tmp_path, "a")
+    kept = first.path / FEATURES
+    np.testing.assert_array_equal(np.load(kept), problem.pool())
+    loaded = load(first.path).plan.problem
+    assert isinstance(loaded.X_train, np.memmap) and mapped_file(loaded.pool()) == str(kept)
+    np.testing.assert_array_equal(loaded.X_train, problem.X_train)
+    np.testing.assert_array_equal(loaded.X_test, problem.X_test)
+    second = run_stored(plan(loaded, ["cce"], seeds=range(3), settings=Settings(epochs=2)), tmp_path, "b")
+    assert os.path.samefile(second.path / FEATURES, kept)
+    assert fingerprint(plan(loaded, ["cce"], seeds=range(2), settings=Settings(epochs=2))) == \
+        json.loads((first.path / MANIFEST).read_text())["fingerprint"]

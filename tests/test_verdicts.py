@@ -190,6 +190,21 @@ def test_a_difference_within_one_test_row_is_never_a_win() -> None:
     assert verdict.startswith("inconclusive: the difference") and "within one test row (12.5 pt)" in verdict
 
 
+def test_equivalence_finer_than_one_test_row_is_never_claimed() -> None:
+    """Two losses scoring alike on each of 10 splits of 8 test rows differ by less than one row
+    (12.5 pt), which says nothing about a 1-point margin: TOST's p is tiny (no spread), yet the
+    verdict is inconclusive; a margin of a whole row can be shown."""
+    from losslab.analysis._compare import _Context, _pairs_table
+    runs = pd.DataFrame({"loss": ["a"] * 10 + ["b"] * 10, "seed": list(range(10)) * 2,
+                         "test_metric": [0.75 + 0.125 * (i % 2) for i in range(10)] * 2,
+                         "train_metric": [0.9] * 10 + [0.8] * 10, "collapsed": False})
+    fine = _Context("accuracy", "test_metric", 0.05, 0.0, 1 / 8, False)
+    verdict = _pairs_table(("a", "b"), runs, fine, 0.01)["verdict"].iloc[0]
+    assert verdict == ("inconclusive: the test rows cannot show equivalence within ±1.0 pt (one test row is 12.5 pt); "
+                       "a larger test set would decide")
+    assert _pairs_table(("a", "b"), runs, fine, 0.125)["verdict"].iloc[0].startswith("equivalent within ±12.5 pt")
+
+
 def test_the_corrected_test_is_wider_than_the_plain_one_on_resampled_splits() -> None:
     study = run(plan(get_problem("breast_cancer"), ["binary_crossentropy", "hinge"], range(8), QUICK))
     resampled = compare(study).pairs.iloc[0]

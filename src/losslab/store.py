@@ -12,7 +12,10 @@ gets a different directory, so two plans never mix. Inside:
 ``chunks/*.npy``            each chunk of runs as it finished (the engine's raw values;
                             ``*.outputs.npy`` its final outputs on the evaluated rows)
 ``chunks/*.params.npz``     with ``save_models``, each chunk's trained parameters
-``problem.npz``, ``.json``  the problem's arrays and description, so the study loads alone
+``features.npy``            the problem's features (float32, the train rows then the test
+                            rows; a link to a table kept on disk where it can be), read
+                            back as a memory map
+``problem.npz``, ``.json``  the problem's targets and description, so the study loads alone
 ``.lock``                   held by the process writing the study
 ``history.parquet``         the tidy tables (see :mod:`losslab.results`)
 ``runs.parquet``
@@ -30,6 +33,7 @@ import fcntl
 import hashlib
 import inspect
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from losslab._arrays import mapped_file
 from losslab._plain import plain
 from losslab.engine import Backend, Chunk, Progress, run_plan
 from losslab.errors import LosslabError
@@ -53,6 +58,8 @@ MANIFEST = "manifest.json"
 STUDIES = "studies"
 #: The tables a complete study directory holds, each as ``<name>.parquet``.
 TABLES = ("history", "runs", "baselines")
+#: The problem's features in a study directory.
+FEATURES = "features.npy"
 FORMAT = 2  # the layout's version; a directory of another version is refused, not misread
 
 
@@ -273,11 +280,36 @@ PROBLEM_FIELDS = ("name", "kind", "n_classes", "feature_names", "target_name", "
 
 
 def _save_problem(path: Path, problem: Problem) -> None:
-    arrays = {k: getattr(problem, k) for k in ("X_train", "y_train", "X_test", "y_test")}
+    _keep_features(path / FEATURES, problem.pool())
+    arrays = {k: getattr(problem, k) for k in ("y_train", "y_test")}
     meta = {k: getattr(problem, k) for k in PROBLEM_FIELDS}
     meta["preparation"] = dict(problem.preparation)
     atomic_write(path / "problem.npz", lambda p: _write_binary(p, np.savez, **arrays))
     atomic_write(path / "problem.json", lambda p: p.write_text(json.dumps(plain(meta), indent=2, default=str)))
+
+
+def _keep_features(path: Path, pool: np.ndarray) -> None:
+    """Keep the features as ``path`` (``.npy``): a hard link to the file a table kept on disk
+    maps whole (no copy of a large table per study), else the array written out."""
+    source = mapped_file(pool)
+    if source is not None:
+        with contextlib.suppress(OSError):  # another file system, or links not allowed: copy it
+            atomic_write(path, lambda tmp: os.link(source, tmp))
+            return
+    atomic_write(path, lambda tmp: _write_binary(tmp, np.save, pool))
+
+
+def _problem(path: Path) -> Problem:
+    """The problem a study directory keeps, its features mapped from ``features.npy`` (studies
+    written before that file held them in ``problem.npz``)."""
+    meta = json.loads((path / "problem.json").read_text())
+    with np.load(path / "problem.npz", allow_pickle=False) as saved:
+        arrays = {k: saved[k] for k in saved.files}
+    if (path / FEATURES).exists():
+        pool = np.load(path / FEATURES, mmap_mode="r")
+        n_train = len(arrays["y_train"])
+        arrays.update(X_train=pool[:n_train], X_test=pool[n_train:])
+    return Problem(**arrays, **{k: tuple(v) if isinstance(v, list) else v for k, v in meta.items()})
 
 
 def load(path: str | Path) -> Study:
@@ -305,10 +337,7 @@ def load(path: str | Path) -> Study:
 def _recorded_plan(path: Path, manifest: dict) -> StudyPlan:
     """The plan a stored study was trained with, rebuilt from its manifest and saved problem."""
     described = manifest["plan"]
-    meta = json.loads((path / "problem.json").read_text())
-    with np.load(path / "problem.npz", allow_pickle=False) as arrays:
-        problem = Problem(**{k: arrays[k] for k in arrays.files},
-                          **{k: tuple(v) if isinstance(v, list) else v for k, v in meta.items()})
+    problem = _problem(path)
     specs = tuple(_recorded_loss(entry) for entry in manifest["losses"])
     settings_fields = {k: tuple(v) if isinstance(v, list) else v for k, v in described["settings"].items()}
     settings = Settings(**settings_fields)

@@ -17,7 +17,10 @@ loss in the study's order, differences are A - B):
 
 1. ``identical on every paired seed (N/N)`` when the final train and test metric agree on every
    paired seed (to float32 precision: relative 1e-6).
-2. ``equivalent within ±M`` when TOST on the differences gives ``p < alpha``.
+2. ``equivalent within ±M`` when TOST on the differences gives ``p < alpha`` and M is at least
+   one test row of accuracy; a finer margin cannot be resolved by the test rows (on 8 of them
+   two losses that score alike on every split differ by less than 12.5 pt, not by less than
+   M), so the pair is then ``inconclusive``, with that reason.
 3. ``A better by D (Holm-adjusted p = P)`` (``on this one split`` after D for a fixed split of
    data other than the tutorial's) when the test's p-value, Holm-adjusted across all
    pairs of the study, is below ``alpha`` on at least 5 paired seeds and the difference is more
@@ -364,6 +367,10 @@ def _verdict(row, context: _Context) -> str:
     if row.n_pairs < 2:
         return "inconclusive: at least 2 paired seeds are needed for a test"
     if row.tost_pvalue < context.alpha:
+        if context.resolution is not None and row.margin < context.resolution:
+            return (f"inconclusive: the {context.split} rows cannot show equivalence within ±{_amount(row.margin, metric)} "
+                    f"(one {context.split} row is {_amount(context.resolution, metric)}); a larger {context.split} "
+                    "set would decide")
         return f"equivalent within ±{_amount(row.margin, metric)} (TOST {_p(row.tost_pvalue)})"
     significant = row.t_pvalue_holm < context.alpha
     if significant and row.n_pairs >= MIN_PAIRS_FOR_BETTER:

@@ -25,7 +25,8 @@ import jax
 import numpy as np
 
 from losslab.engine._cache import discard_unreadable_entries, enable_compilation_cache, raising_cache_errors
-from losslab.engine._program import Data, Shape, aligned, batch_mask, batches, build_program
+from losslab._arrays import aligned
+from losslab.engine._program import Data, Shape, batch_mask, batches, build_program
 from losslab.planning import StudyPlan, epoch_block
 from losslab.settings import Backend
 from losslab.registry import LossSpec
@@ -311,8 +312,7 @@ class _Trainer:
 
     @functools.cached_property
     def data(self) -> Data:
-        problem = self.plan.problem
-        return Data.of(problem.X_train, problem.X_test, self.plan.targets[self.spec.name])
+        return Data.of(self.plan.problem.pool(), self.plan.targets[self.spec.name])
 
     def train(self, seeds: tuple[int, ...]) -> tuple[Chunk, list]:
         """The chunk's values and outputs, and its final parameters' leaves (one row per seed)."""

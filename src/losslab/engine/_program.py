@@ -26,6 +26,7 @@ import numpy as np
 import optax
 from jax import Array
 
+from losslab._arrays import aligned, is_aligned
 from losslab.metrics import rounding_accuracy
 from losslab.models import Model
 from losslab.planning import EVAL_ROWS, Targets, eval_block_rows
@@ -89,15 +90,6 @@ def batch_mask(n_rows: int, batch_size: int) -> np.ndarray:
     return (np.arange(n_batches * batch_size) < n_rows).astype(np.float32).reshape(n_batches, batch_size)
 
 
-def aligned(shape: tuple[int, ...], dtype: type = np.float32) -> np.ndarray:
-    """An empty array whose data start on a 64-byte boundary: ``jax.device_put(...,
-    may_alias=True)`` then lets a CPU device use it in place instead of copying it."""
-    n_bytes = math.prod(shape) * np.dtype(dtype).itemsize
-    raw = np.empty(n_bytes + 64, np.uint8)
-    start = -raw.ctypes.data % 64
-    return raw[start:start + n_bytes].view(dtype).reshape(shape)
-
-
 @dataclass(frozen=True)
 class Data:
     """The arrays a program reads: every row of the pool (train rows, then test rows) and its
@@ -107,13 +99,16 @@ class Data:
     y: Array
 
     @classmethod
-    def of(cls, X_train: np.ndarray, X_test: np.ndarray, targets: Targets) -> Data:
-        """The pool as float32, one copy of the table: filled in place in a buffer aligned to 64
-        bytes, which a CPU device takes as it is (``jnp.asarray`` of a NumPy array copied it
-        twice over: 1.5 GB more at the peak for 800 MB of features); an accelerator copies it."""
-        n_train, n_features = X_train.shape
-        pool = aligned((len(X_train) + len(X_test), n_features))
-        pool[:n_train], pool[n_train:] = X_train, X_test
+    def of(cls, pool: np.ndarray, targets: Targets) -> Data:
+        """The pool (float32, :meth:`losslab.problems.Problem.pool`) and the loss's targets on the
+        device. A CPU device uses a pool laid out for it (:func:`losslab._arrays.is_aligned`) in
+        place: the problem's own memory, or the pages of a table kept on disk (``jnp.asarray``
+        of a NumPy array copied it twice over: 1.5 GB more at the peak for 800 MB of features);
+        an accelerator copies it."""
+        if not is_aligned(pool):
+            laid_out = aligned(pool.shape)
+            laid_out[...] = pool
+            pool = laid_out
         return cls(jax.device_put(pool, may_alias=True), jnp.asarray(targets.pool))
 
     @classmethod

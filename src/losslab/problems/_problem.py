@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from losslab._arrays import aligned, joined
 from losslab.errors import DataError
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ KINDS: tuple[str, ...] = ("regression", "binary", "multiclass")
 class Problem:
     """A supervised learning problem, ready to train on.
 
-    ``X_train``/``X_test`` are float arrays of shape ``(n_rows, n_features)``. For regression
+    ``X_train``/``X_test`` are float arrays of shape ``(n_rows, n_features)``; a problem from
+    data keeps them as the two halves of one float32 array (:meth:`pool`). For regression
     ``y_*`` are floats; for classification they are integer class indices ``0..n_classes-1``
     (``class_names`` keeps the original labels). A loss turns these raw targets into the
     encoding it needs (one-hot, {-1, 1}, ...) through ``losslab.encode_targets``.
@@ -177,6 +179,18 @@ class Problem:
         names = ", ".join(self.feature_names[:shown])
         rest = self.n_features - shown
         return f"{names} and {rest} more" if rest > 0 else names
+
+    def pool(self) -> np.ndarray:
+        """Every row's features as one float32 array, the train rows then the test rows: what the
+        engine trains on. The problem's own array where ``X_train`` and ``X_test`` are its two
+        halves (a problem from data, or a table kept on disk: no copy), else a copy laid out for
+        the engine (:func:`losslab._arrays.aligned`)."""
+        whole = joined(self.X_train, self.X_test)
+        if whole is not None:
+            return whole
+        pool = aligned((self.n_train + self.n_test, self.n_features))
+        pool[:self.n_train], pool[self.n_train:] = self.X_train, self.X_test
+        return pool
 
     @property
     def n_features(self) -> int:

@@ -39,6 +39,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from losslab._arrays import aligned
 from losslab.errors import DataError
 from losslab.problems._checks import Checked, validate
 from losslab.problems._problem import Problem
@@ -93,7 +94,8 @@ def _prepare(
     train, test = train_test_split(
         rows, test_size=test_size, random_state=seed, stratify=data.y if stratified else None
     )
-    blocks_train, blocks_test, feature_names = [], [], []
+    # each part in the table's order, so that a table kept on disk is written front to back
+    train, test = np.sort(train), np.sort(test)
     preparation: dict[str, object] = {
         "source": source,
         "target": target,
@@ -110,12 +112,8 @@ def _prepare(
         "n_train": len(train),
         "n_test": len(test),
     }
-    if data.numeric:
-        numeric_train, numeric_test = (_float_columns(data.numeric, rows) for rows in (train, test))
-        scaler = _fitted_scaler(numeric_train)
-        blocks_train.append(scaler.transform(numeric_train, copy=False))  # in place: they are new arrays
-        blocks_test.append(scaler.transform(numeric_test, copy=False))
-        feature_names += list(data.numeric)
+    scaler = _fitted_scaler(data.numeric, train) if data.numeric else None
+    if scaler is not None:
         preparation.update(
             scaler="StandardScaler fitted on the training rows",
             scaled_columns=list(data.numeric),
@@ -124,17 +122,19 @@ def _prepare(
         )
     else:
         preparation.update(scaler="none (no numeric features)", scaled_columns=[], scaler_mean=[], scaler_std=[])
+    feature_names = list(data.numeric)
+    encoder = None
     one_hot: dict[str, list[str]] = {}
     if data.categorical.shape[1]:
         values = data.categorical.to_numpy(dtype=object)
-        encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float64).fit(values[train])
-        blocks_train.append(encoder.transform(values[train]))
-        blocks_test.append(encoder.transform(values[test]))
+        encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float32).fit(values[train])
         columns = list(data.categorical.columns)
         feature_names += list(encoder.get_feature_names_out(columns))
         one_hot = {c: [str(v) for v in cats] for c, cats in zip(columns, encoder.categories_)}
     preparation["one_hot"] = one_hot
     preparation["one_hot_columns"] = feature_names[len(data.numeric):]
+    pool = aligned((len(rows), len(feature_names)))
+    _fill(pool, np.concatenate([train, test]), data, scaler, encoder)
 
     y_train, y_test = data.y[train], data.y[test]
     target_scale = target_mean = None
@@ -166,9 +166,9 @@ def _prepare(
     return Problem(
         name=name,
         kind=data.kind,
-        X_train=_side_by_side(blocks_train),
+        X_train=pool[:len(train)],
         y_train=y_train,
-        X_test=_side_by_side(blocks_test),
+        X_test=pool[len(train):],
         y_test=y_test,
         n_classes=len(data.class_names) if data.class_names else None,
         feature_names=tuple(feature_names),
@@ -181,28 +181,44 @@ def _prepare(
     )
 
 
+#: Rows prepared at a time: the float64 copies made on the way stay small for any table.
+BLOCK = 65_536
+
+
+def _fitted_scaler(numeric: dict[str, np.ndarray], train: np.ndarray) -> StandardScaler:
+    """A ``StandardScaler`` fitted on the ``train`` rows of the ``numeric`` columns a block of
+    :data:`BLOCK` rows at a time (``partial_fit``, in float64): a table of at most one block gets
+    one call, which is what ``fit`` does; a larger one scikit-learn's incremental mean and
+    variance, without a float64 copy of the table (a single fit's NaN-aware sums copy it twice)."""
+    scaler = StandardScaler()
+    for start in range(0, len(train), BLOCK):
+        scaler.partial_fit(_float_columns(numeric, train[start:start + BLOCK]))
+    return scaler
+
+
 def _float_columns(columns: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
-    """``rows`` of the float ``columns`` as one float64 array, filled a column at a time: a large
-    table is copied once, into the split's arrays, without a whole-table float64 copy first."""
+    """``rows`` of the float ``columns`` (float32 or float64) as one float64 array."""
     matrix = np.empty((len(rows), len(columns)), dtype=np.float64)
     for j, values in enumerate(columns.values()):
         matrix[:, j] = values[rows]
     return matrix
 
 
-def _fitted_scaler(X: np.ndarray, block: int = 65_536) -> StandardScaler:
-    """A ``StandardScaler`` fitted on ``X`` a block of rows at a time (``partial_fit``): a single
-    fit's NaN-aware sums copy the whole array twice. A table of at most ``block`` rows gets one
-    call, which is what ``fit`` does; a larger one scikit-learn's incremental mean and variance."""
-    scaler = StandardScaler()
-    for start in range(0, len(X), block):
-        scaler.partial_fit(X[start:start + block])
-    return scaler
+def _fill(pool: np.ndarray, rows: np.ndarray, data: Checked, scaler: StandardScaler | None,
+          encoder: OneHotEncoder | None) -> None:
+    """Write the prepared features of the table's ``rows`` into ``pool`` (float32), a block at a
+    time: the numeric columns standardised in float64 and then rounded to float32, the one-hot
+    columns after them."""
+    n_numeric = len(data.numeric)
+    values = data.categorical.to_numpy(dtype=object) if encoder is not None else None
+    for start in range(0, len(rows), BLOCK):
+        block = rows[start:start + BLOCK]
+        target = pool[start:start + len(block)]
+        if scaler is not None:
+            target[:, :n_numeric] = scaler.transform(_float_columns(data.numeric, block), copy=False)
+        if encoder is not None:
+            target[:, n_numeric:] = encoder.transform(values[block])
 
-
-def _side_by_side(blocks: list[np.ndarray]) -> np.ndarray:
-    """The feature blocks as one array; a single block as it is (a copy would double the table)."""
-    return blocks[0] if len(blocks) == 1 else np.hstack(blocks)
 
 # ------------------------------------------------------------------------------- public builders
 
