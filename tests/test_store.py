@@ -22,7 +22,8 @@ from losslab.errors import LosslabError
 from losslab.planning import plan
 from losslab.problems import get_problem
 from losslab.settings import Settings
-from losslab.store import FEATURES, MANIFEST, fingerprint, kept_runs, load, run_stored
+from losslab.problems._kept import FEATURES
+from losslab.store import MANIFEST, fingerprint, kept_runs, load, run_stored
 
 BLOBS = get_problem("blobs")
 LOSSLAB = str(Path(sys.executable).with_name("losslab"))

@@ -40,9 +40,7 @@ score on the same split, in the same units.
 from __future__ import annotations
 
 import json
-import os
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,8 +49,8 @@ import pandas as pd
 
 from losslab.engine import Backend, Progress, Trained, run_plan
 from losslab.scores import SCORES, batch_scores, fit_baselines
+from losslab._files import atomic_write, ensure_out_dir
 from losslab._plain import plain
-from losslab.errors import LosslabError
 from losslab.models import Model
 from losslab.planning import StudyPlan, plan
 from losslab.problems import Problem
@@ -358,31 +356,3 @@ def _divergence_epochs(values: np.ndarray) -> np.ndarray:
     infinite; ``epochs + 1`` for a run that never diverged."""
     bad = ~np.isfinite(values[:, :, :, :2]).all(axis=(2, 3))
     return np.where(bad.any(axis=1), np.argmax(bad, axis=1) + 1, values.shape[1] + 1)
-
-
-def ensure_out_dir(out_dir: str | Path) -> Path:
-    """Create ``out_dir`` if needed and check it is writable; a clear error if not."""
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".losslab-write-test.{os.getpid()}.{threading.get_ident()}"  # unique: writers run at once
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise LosslabError(f"cannot write to the output directory {str(out)!r} ({exc.strerror}); choose another --out") from exc
-    return out
-
-
-def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
-    """Write ``path`` through ``write(temporary path)`` and rename it into place when complete.
-
-    The temporary name is unique to the process, so two runs writing the same file never write
-    into one temporary file, and a reader never sees a partial file under the final name.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
-    try:
-        write(tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path

@@ -33,7 +33,6 @@ import fcntl
 import hashlib
 import inspect
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,13 +41,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from losslab._arrays import mapped_file
+from losslab._files import write_binary
 from losslab._plain import plain
 from losslab.engine import Backend, Chunk, Progress, run_plan
 from losslab.errors import LosslabError
 from losslab.models import MLP, Model
 from losslab.planning import SplitDesign, StudyPlan
-from losslab.problems import Problem
+from losslab.problems._kept import load_problem, save_problem
 from losslab.registry import LossSpec, get_loss, probability_form
 from losslab.results import Study, atomic_write, baselines, ensure_out_dir, run, tables
 from losslab.settings import Settings
@@ -58,8 +57,6 @@ MANIFEST = "manifest.json"
 STUDIES = "studies"
 #: The tables a complete study directory holds, each as ``<name>.parquet``.
 TABLES = ("history", "runs", "baselines")
-#: The problem's features in a study directory.
-FEATURES = "features.npy"
 FORMAT = 2  # the layout's version; a directory of another version is refused, not misread
 
 
@@ -134,9 +131,9 @@ class StudyDirectory:
         path.parent.mkdir(exist_ok=True)
         if self.save_models:  # the parameters and outputs first: a chunk whose values exist is complete
             leaves = {f"leaf{i}": leaf for i, leaf in enumerate(params)}
-            atomic_write(self.params_path(loss, seeds), lambda p: _write_binary(p, np.savez, **leaves))
-        atomic_write(self.outputs_path(loss, seeds), lambda p: _write_binary(p, np.save, chunk.outputs, allow_pickle=False))
-        atomic_write(path, lambda p: _write_binary(p, np.save, chunk.values, allow_pickle=False))
+            atomic_write(self.params_path(loss, seeds), lambda p: write_binary(p, np.savez, **leaves))
+        atomic_write(self.outputs_path(loss, seeds), lambda p: write_binary(p, np.save, chunk.outputs, allow_pickle=False))
+        atomic_write(path, lambda p: write_binary(p, np.save, chunk.values, allow_pickle=False))
 
     def chunks(self) -> list[tuple[str, tuple[int, ...]]]:
         """Every (loss, seeds) chunk of the plan, in the engine's order."""
@@ -253,17 +250,10 @@ def run_stored(plan: StudyPlan, root: str | Path, name: str, progress: Progress 
         fitted = baselines(plan)
         for name, frame in zip(TABLES, (history, runs, fitted)):
             atomic_write(path / f"{name}.parquet", lambda p, frame=frame: frame.to_parquet(p, index=False))
-        _save_problem(path, plan.problem)
+        save_problem(path, plan.problem)
         models = all(directory.params_path(loss, seeds).exists() for loss, seeds in directory.chunks())
         directory.write_manifest("complete", runs=len(runs), reused=trained.reused, timings=trained.timings, models=models)
     return StoredStudy(Study(plan, history, runs, trained.timings, fitted), path, trained.reused)
-
-
-def _write_binary(path: Path, save, *args, **kwargs) -> None:
-    """``save`` (``np.save``/``np.savez``) into ``path`` through a handle, so NumPy does not add
-    its own suffix to the temporary name."""
-    with path.open("wb") as handle:
-        save(handle, *args, **kwargs)
 
 
 def _read_manifest(path: Path) -> dict | None:
@@ -273,43 +263,6 @@ def _read_manifest(path: Path) -> dict | None:
         return None
     except (OSError, ValueError) as exc:
         raise LosslabError(f"cannot read {str(path / MANIFEST)!r} ({exc}); remove the directory and train again") from exc
-
-
-PROBLEM_FIELDS = ("name", "kind", "n_classes", "feature_names", "target_name", "class_names", "description",
-                  "tutorial", "target_scale", "target_mean", "target_policy")
-
-
-def _save_problem(path: Path, problem: Problem) -> None:
-    _keep_features(path / FEATURES, problem.pool())
-    arrays = {k: getattr(problem, k) for k in ("y_train", "y_test")}
-    meta = {k: getattr(problem, k) for k in PROBLEM_FIELDS}
-    meta["preparation"] = dict(problem.preparation)
-    atomic_write(path / "problem.npz", lambda p: _write_binary(p, np.savez, **arrays))
-    atomic_write(path / "problem.json", lambda p: p.write_text(json.dumps(plain(meta), indent=2, default=str)))
-
-
-def _keep_features(path: Path, pool: np.ndarray) -> None:
-    """Keep the features as ``path`` (``.npy``): a hard link to the file a table kept on disk
-    maps whole (no copy of a large table per study), else the array written out."""
-    source = mapped_file(pool)
-    if source is not None:
-        with contextlib.suppress(OSError):  # another file system, or links not allowed: copy it
-            atomic_write(path, lambda tmp: os.link(source, tmp))
-            return
-    atomic_write(path, lambda tmp: _write_binary(tmp, np.save, pool))
-
-
-def _problem(path: Path) -> Problem:
-    """The problem a study directory keeps, its features mapped from ``features.npy`` (studies
-    written before that file held them in ``problem.npz``)."""
-    meta = json.loads((path / "problem.json").read_text())
-    with np.load(path / "problem.npz", allow_pickle=False) as saved:
-        arrays = {k: saved[k] for k in saved.files}
-    if (path / FEATURES).exists():
-        pool = np.load(path / FEATURES, mmap_mode="r")
-        n_train = len(arrays["y_train"])
-        arrays.update(X_train=pool[:n_train], X_test=pool[n_train:])
-    return Problem(**arrays, **{k: tuple(v) if isinstance(v, list) else v for k, v in meta.items()})
 
 
 def load(path: str | Path) -> Study:
@@ -337,7 +290,7 @@ def load(path: str | Path) -> Study:
 def _recorded_plan(path: Path, manifest: dict) -> StudyPlan:
     """The plan a stored study was trained with, rebuilt from its manifest and saved problem."""
     described = manifest["plan"]
-    problem = _problem(path)
+    problem = load_problem(path)
     specs = tuple(_recorded_loss(entry) for entry in manifest["losses"])
     settings_fields = {k: tuple(v) if isinstance(v, list) else v for k, v in described["settings"].items()}
     settings = Settings(**settings_fields)

@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from losslab._files import atomic_write
 from losslab.figures._axes import fit_titles
 
 #: The tutorial's colours: train (or class 0) blue, test (or class 1) orange, class 2 green.
@@ -57,8 +58,6 @@ def save(fig: Figure, path: str | Path | BinaryIO | None) -> Figure:
         if hasattr(path, "write"):
             _write_png(fig, path)
         else:
-            from losslab.results import atomic_write  # here: it loads the engine, which a drawing does not need
-
             target = Path(path)
             target.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(target, lambda tmp: _write_png(fig, tmp))

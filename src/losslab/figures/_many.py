@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from losslab._files import atomic_write
 from losslab.figures._canvas import PNG_TEXT
 
 #: Fewer figures to draw than this are all drawn here: the worker takes about as long to start
@@ -264,8 +265,6 @@ class _Helper(threading.Thread):
         self.join()
 
     def run(self) -> None:
-        from losslab.results import atomic_write  # the engine is loaded in this process already
-
         package_root = str(Path(__file__).resolve().parents[2])  # the worker imports this very losslab
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
         try:

@@ -47,8 +47,9 @@ import math
 import re
 import shlex
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -164,9 +165,48 @@ def _is_number_column(values: pd.Series) -> bool:
 # ----------------------------------------------------------------------------------- validation
 
 
+#: Rows prepared at a time: the float64 copies made on the way stay small for any table.
+BLOCK = 65_536
+
+
+class Columns(Protocol):
+    """Data that passed the checks, as the preparation reads it: the target and what the checks
+    found, and the feature columns a block of :data:`BLOCK` rows at a time, from memory
+    (:class:`Checked`) or from a table kept on disk (``losslab.problems._on_disk``).
+
+    ``rows`` are row positions in increasing order; each block holds the next :data:`BLOCK` of
+    them (fewer in the last).
+    """
+
+    y: np.ndarray  # float64 (regression) or int64 class indices
+    kind: Kind
+    kind_given: bool
+    class_names: tuple[str, ...]
+    n_rows_in: int
+    dropped_by_column: dict[str, int]
+    n_dropped: int
+    dropped_columns: dict[str, str]  # column -> why it is not a feature
+
+    @property
+    def numeric_names(self) -> list[str]: ...
+
+    @property
+    def text_names(self) -> list[str]: ...
+
+    def numeric_blocks(self, rows: np.ndarray) -> Iterator[np.ndarray]:
+        """The numeric columns of ``rows`` as float64 arrays ``(block rows, numeric columns)``:
+        one buffer, refilled for each block (use a block before taking the next)."""
+
+    def text_blocks(self, rows: np.ndarray) -> Iterator[np.ndarray]:
+        """The text columns of ``rows`` as object arrays of str ``(block rows, text columns)``."""
+
+    def categories(self, rows: np.ndarray) -> list[list[str]]:
+        """Each text column's distinct values on ``rows``, sorted."""
+
+
 @dataclass(frozen=True)
 class Checked:
-    """Data that passed :func:`validate`: finite, typed, and large enough to split."""
+    """Data that passed :func:`validate`, in memory: finite, typed, and large enough to split."""
 
     numeric: dict[str, np.ndarray]  # float feature columns (float32 or float64), the kept rows
     categorical: pd.DataFrame  # str feature columns
@@ -178,6 +218,31 @@ class Checked:
     dropped_by_column: dict[str, int]
     n_dropped: int
     dropped_columns: dict[str, str]  # column -> why it is not a feature
+
+    @property
+    def numeric_names(self) -> list[str]:
+        return list(self.numeric)
+
+    @property
+    def text_names(self) -> list[str]:
+        return list(self.categorical.columns)
+
+    def numeric_blocks(self, rows: np.ndarray) -> Iterator[np.ndarray]:
+        buffer = np.empty((min(BLOCK, len(rows)), len(self.numeric)), dtype=np.float64)
+        for start in range(0, len(rows), BLOCK):
+            block = rows[start:start + BLOCK]
+            matrix = buffer[:len(block)]
+            for j, values in enumerate(self.numeric.values()):  # a column at a time: float32 widened once
+                matrix[:, j] = values[block]
+            yield matrix
+
+    def text_blocks(self, rows: np.ndarray) -> Iterator[np.ndarray]:
+        values = self.categorical.to_numpy(dtype=object)
+        for start in range(0, len(rows), BLOCK):
+            yield values[rows[start:start + BLOCK]]
+
+    def categories(self, rows: np.ndarray) -> list[list[str]]:
+        return [sorted(set(self.categorical[c].to_numpy(dtype=object)[rows])) for c in self.categorical.columns]
 
 
 def validate(
@@ -201,11 +266,7 @@ def validate(
         raise DataError(
             f"expected a pandas DataFrame, got {type(frame).__name__}; for NumPy arrays use Problem.from_arrays(X, y)"
         )
-    if kind is not None and kind not in KINDS:
-        raise DataError(f"kind must be one of {', '.join(KINDS)} (or None to infer it), got {kind!r}")
-    if isinstance(test_size, bool) or not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
-        raise SettingsError(f"test_size must be a fraction between 0 and 1, e.g. 0.25; got {test_size!r}")
-    _check_split_seed(seed)
+    check_options(kind, test_size, seed)
     frame = frame.reset_index(drop=True)  # the user's index may repeat labels; rows are positions here
     frame.columns = [str(c) for c in frame.columns]
     duplicated = sorted(set(frame.columns[frame.columns.duplicated()]))
@@ -213,27 +274,22 @@ def validate(
         raise DataError(f"duplicate column names {', '.join(map(repr, duplicated))}; rename them so each is unique")
     target = str(target)
     if target not in frame.columns:
-        raise DataError(_missing_target_message(target, list(frame.columns)))
-    chosen, left_out = _chosen_columns(list(frame.columns), target, features, drop)
+        raise DataError(missing_target_message(target, list(frame.columns)))
+    chosen, left_out = chosen_columns(list(frame.columns), target, features, drop)
     converted = {c: _convert_feature(frame[c], c) for c in chosen}
     if detect_columns:
         useless = _useless_columns(frame, converted, named=features is not None)
         converted = {c: s for c, s in converted.items() if c not in useless}
         left_out |= useless
     if not converted:
-        raise DataError(_no_features_message(target, left_out))
+        raise DataError(no_features_message(target, left_out))
 
     y_raw = _convert_target(frame[target], target, kind)
     bad_rows, dropped_by_column = _bad_values(converted, target, y_raw, dropna)
     n_rows_in = len(frame)
     keep = ~bad_rows
     n_rows = int(keep.sum())
-    if n_rows < MIN_ROWS:
-        after = f" after dropping {n_rows_in - n_rows} with missing values" if n_rows != n_rows_in else ""
-        raise DataError(
-            f"the data has only {n_rows} rows{after}; losslab needs at least {MIN_ROWS} to split into train and "
-            "test (a few hundred for results worth comparing)"
-        )
+    check_rows(n_rows, n_rows_in)
     every_row = bool(keep.all())  # then the columns are taken as they are: a large table is not copied here
     numeric = {c: s.to_numpy() if every_row else s.to_numpy()[keep]
                for c, s in converted.items() if ptypes.is_float_dtype(s.dtype)}
@@ -257,6 +313,15 @@ def validate(
     )
 
 
+def check_options(kind: str | None, test_size: object, seed: object) -> None:
+    """Refuse a ``kind``, ``test_size`` or split ``seed`` that cannot be used, before the data are read."""
+    if kind is not None and kind not in KINDS:
+        raise DataError(f"kind must be one of {', '.join(KINDS)} (or None to infer it), got {kind!r}")
+    if isinstance(test_size, bool) or not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
+        raise SettingsError(f"test_size must be a fraction between 0 and 1, e.g. 0.25; got {test_size!r}")
+    _check_split_seed(seed)
+
+
 def _check_split_seed(seed: object) -> None:
     # scikit-learn's train_test_split takes a NumPy seed: a whole number in [0, 2**32).
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32:
@@ -266,7 +331,17 @@ def _check_split_seed(seed: object) -> None:
         )
 
 
-def _missing_target_message(target: str, columns: list[str]) -> str:
+def check_rows(n_rows: int, n_rows_in: int) -> None:
+    """Refuse a table with fewer than :data:`MIN_ROWS` rows left to split."""
+    if n_rows < MIN_ROWS:
+        after = f" after dropping {n_rows_in - n_rows} with missing values" if n_rows != n_rows_in else ""
+        raise DataError(
+            f"the data has only {n_rows} rows{after}; losslab needs at least {MIN_ROWS} to split into train and "
+            "test (a few hundred for results worth comparing)"
+        )
+
+
+def missing_target_message(target: str, columns: list[str]) -> str:
     return f"no target column {target!r} in the data{_close_columns(target, columns)}"
 
 
@@ -282,7 +357,7 @@ def _close_columns(name: str, columns: list[str]) -> str:
 # ------------------------------------------------------------------------------ feature columns
 
 
-def _chosen_columns(
+def chosen_columns(
     columns: list[str], target: str, features: Sequence[str] | None, drop: Sequence[str] | None
 ) -> tuple[list[str], dict[str, str]]:
     """The feature columns ``features`` and ``drop`` choose, and the others with why they are left out."""
@@ -319,7 +394,7 @@ def _column_names(given: Sequence[str] | None, option: str, columns: list[str], 
     return names
 
 
-def _no_features_message(target: str, left_out: dict[str, str]) -> str:
+def no_features_message(target: str, left_out: dict[str, str]) -> str:
     if not left_out:
         return f"the data has no feature columns besides the target {target!r}; add the inputs to predict from"
     shown = ", ".join(map(repr, list(left_out)[:10])) + (", ..." if len(left_out) > 10 else "")
@@ -340,9 +415,15 @@ def _useless_columns(frame: pd.DataFrame, converted: dict[str, pd.Series], *, na
     """The columns of a table read from a file that cannot help predict, with why, said in a
     :class:`DataNote`. Columns the user ``named`` in ``features`` are kept if they are row IDs
     and refused if they are empty or constant."""
+    reasons = {name: _uselessness(frame[name], column, name, ids=not named) for name, column in converted.items()}
+    return left_out_useless(reasons, named=named)
+
+
+def left_out_useless(reasons: dict[str, str | None], *, named: bool) -> dict[str, str]:
+    """The columns with a reason they cannot help predict, said in a :class:`DataNote`; a column
+    the user ``named`` in ``features`` with such a reason is refused instead."""
     useless = {}
-    for name, column in converted.items():
-        reason = _uselessness(frame[name], column, name, ids=not named)
+    for name, reason in reasons.items():
         if reason and named:
             raise DataError(f"feature column {name!r} is {reason}, so it cannot help predict; take it out of features")
         if reason:
@@ -352,7 +433,7 @@ def _useless_columns(frame: pd.DataFrame, converted: dict[str, pd.Series], *, na
         warnings.warn(
             f"left out {len(useless)} column{'s' if len(useless) > 1 else ''} that cannot help predict: {parts}; to "
             "choose the feature columns yourself, pass features=[...] (--features on the command line)",
-            DataNote, stacklevel=2,
+            DataNote, stacklevel=3,
         )
     return useless
 
@@ -361,13 +442,34 @@ def _uselessness(raw: pd.Series, converted: pd.Series, name: str, *, ids: bool) 
     """Why a feature column cannot help predict (empty, constant, or with ``ids`` a row ID), or None."""
     present = raw.dropna()
     if present.empty and len(raw):
-        if _NAMELESS.fullmatch(name):
-            return "empty, with no header and no values (a separator at the end of each line makes one)"
-        return "empty (no values)"
+        return empty_reason(name)
     if len(present) and (present == present.iloc[0]).all():  # one value (as nunique() == 1, without hashing a large column)
-        rows = "every row" if len(present) == len(raw) else "every row that has a value"
-        return f"constant (the same value, {_label(present.iloc[0])}, in {rows})"
+        return constant_reason(present.iloc[0], every_row=len(present) == len(raw))
     return _row_id(raw, converted) if ids else None
+
+
+def empty_reason(name: str) -> str:
+    if _NAMELESS.fullmatch(name):
+        return "empty, with no header and no values (a separator at the end of each line makes one)"
+    return "empty (no values)"
+
+
+def constant_reason(value: object, *, every_row: bool) -> str:
+    rows = "every row" if every_row else "every row that has a value"
+    return f"constant (the same value, {_label(value)}, in {rows})"
+
+
+def integer_id(low: int, high: int, n: int, name: object) -> str | None:
+    """How ``n`` different whole numbers from ``low`` to ``high`` read as a row ID, or None (a
+    run with too many gaps, or a column named as a year)."""
+    year = low not in (0, 1) and _YEAR_NAME.search(str(name or ""))
+    if high - low + 1 <= _ID_SPAN * n and not year:
+        return f"a row ID (a different whole number in every row, {low} to {high})"
+    return None
+
+
+def text_id(example: str) -> str:
+    return f"a row ID (a different text in every row, such as {example!r})"
 
 
 def _row_id(raw: pd.Series, converted: pd.Series) -> str | None:
@@ -380,17 +482,12 @@ def _row_id(raw: pd.Series, converted: pd.Series) -> str | None:
     if n < MIN_ID_ROWS or (ptypes.is_float_dtype(converted.dtype) and not integers) or raw.isna().any():
         return None
     if integers:
-        low, high = int(raw.min()), int(raw.max())
-        year = low not in (0, 1) and _YEAR_NAME.search(str(raw.name or ""))
-        if high - low + 1 <= _ID_SPAN * n and not year and raw.nunique() == n:
-            return f"a row ID (a different whole number in every row, {low} to {high})"
-        return None
+        reason = integer_id(int(raw.min()), int(raw.max()), n, raw.name)
+        return reason if reason and raw.nunique() == n else None
     if raw.nunique() != n:
         return None
     text = converted.astype(str)
-    if not text.str.contains(r"\s").any():
-        return f"a row ID (a different text in every row, such as {text.iloc[0]!r})"
-    return None
+    return None if text.str.contains(r"\s").any() else text_id(text.iloc[0])
 
 
 # ------------------------------------------------------------------------------- column values
@@ -420,52 +517,68 @@ def _convert_feature(column: pd.Series, name: str) -> pd.Series:
     """A float64 Series for a numeric feature, or an object Series of str for a categorical one."""
     dtype = column.dtype
     if ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
-        raise DataError(_dates_message(name, "dates or times"))
+        raise DataError(dates_message(name, "dates or times"))
     if ptypes.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
-        return _as_text(column)
+        return as_text(column)
     if ptypes.is_complex_dtype(dtype):
-        raise DataError(f"feature column {name!r} holds complex numbers; split it into real and imaginary columns")
+        raise DataError(complex_message(name))
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
         return column  # as it is: float32 is widened once, as the split's feature arrays are filled
     if ptypes.is_numeric_dtype(dtype):
         return column.astype(np.float64)
     present = column.dropna()
     kinds = _value_kinds(present)
-    _refuse_nested(kinds, f"feature column {name!r}",
-                   f"spread it into one column per item (or one row per item, DataFrame.explode), or {_drop_fix(name)}")
-    if kinds == {"date"}:
-        raise DataError(_dates_message(name, "dates"))
-    if len(kinds) > 1:
-        raise DataError(
-            f"feature column {name!r} mixes value types ({', '.join(sorted(kinds))}); make it all numbers or all "
-            "text, or drop it"
-        )
+    check_value_kinds(kinds, name)
     numbers = pd.to_numeric(present, errors="coerce")
     n_numbers = int(numbers.notna().sum())
     if n_numbers == len(present):
         return pd.to_numeric(column, errors="coerce").astype(np.float64)
     if n_numbers >= len(present) / 2:
+        raise DataError(mostly_numbers_message(name, len(present) - n_numbers, len(present),
+                                               _examples(present[numbers.isna()])))
+    if _dated(present) >= DATE_SHARE * len(present) > 0:
+        raise DataError(dates_message(name, f"dates (e.g. {present.iloc[0]!r})"))
+    return as_text(column)
+
+
+def check_value_kinds(kinds: set[str], name: str) -> None:
+    """Refuse a feature column whose values are lists or records, dates, or of several types."""
+    _refuse_nested(kinds, f"feature column {name!r}",
+                   f"spread it into one column per item (or one row per item, DataFrame.explode), or {_drop_fix(name)}")
+    if kinds == {"date"}:
+        raise DataError(dates_message(name, "dates"))
+    if len(kinds) > 1:
         raise DataError(
-            f"feature column {name!r} is mostly numbers but {len(present) - n_numbers} of {len(present)} values "
-            f"are text (e.g. {_examples(present[numbers.isna()])}); fix or blank out those values, or "
-            f"{_drop_fix(name)}"
+            f"feature column {name!r} mixes value types ({', '.join(sorted(kinds))}); make it all numbers or all "
+            "text, or drop it"
         )
-    if _reads_as_dates(present):
-        raise DataError(_dates_message(name, f"dates (e.g. {present.iloc[0]!r})"))
-    return _as_text(column)
+
+
+def complex_message(name: str) -> str:
+    return f"feature column {name!r} holds complex numbers; split it into real and imaginary columns"
+
+
+def mostly_numbers_message(name: str, n_text: int, n_present: int, examples: str) -> str:
+    return (f"feature column {name!r} is mostly numbers but {n_text} of {n_present} values are text (e.g. "
+            f"{examples}); fix or blank out those values, or {_drop_fix(name)}")
 
 
 def _drop_fix(name: str) -> str:
     return f"leave the column out with drop=[{name!r}] (--drop on the command line)"
 
 
-def _dates_message(name: str, what: str) -> str:
+def dates_message(name: str, what: str) -> str:
     return (f"feature column {name!r} holds {what}; {_drop_fix(name)}, or derive numbers from it yourself, such as "
             "the year or the day of the year")
 
 
 def _examples(values: pd.Series, shown: int = 3) -> str:
-    return ", ".join(repr(str(v)) for v in values.unique()[:shown])
+    return examples(values.unique()[:shown])
+
+
+def examples(values: Iterable[object]) -> str:
+    """Values shown in a message: ``'a', 'b', 'c'``."""
+    return ", ".join(repr(str(v)) for v in values)
 
 
 def _refuse_nested(kinds: set[str], what: str, fix: str) -> None:
@@ -483,24 +596,25 @@ _DATE = re.compile(
     r"|\d{1,2} [A-Za-z]{3,9}\.? \d{4}|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}"
 )
 #: Text reads as dates when at least this share of its values do.
-_DATE_SHARE = 0.95
+DATE_SHARE = 0.95
 
 
-def _reads_as_dates(present: pd.Series) -> bool:
-    """Whether nearly every one of these text values (``_DATE_SHARE``) is a date."""
+def _dated(present: pd.Series, share: float = DATE_SHARE) -> int:
+    """How many of these text values are dates; 0 when fewer than ``share`` of them are even
+    shaped like dates (no need to parse them then)."""
     if present.empty:
-        return False
+        return 0
     counts = present.astype(str).str.strip().value_counts()
-    dated = counts[counts.index.str.fullmatch(_DATE)]
-    if dated.sum() < _DATE_SHARE * len(present):
-        return False  # most text is not date-shaped: no need to parse it
+    shaped = counts[counts.index.str.fullmatch(_DATE)]
+    if shaped.sum() < share * len(present):
+        return 0
     with warnings.catch_warnings():  # pandas warns when it guesses day-first; any reading will do here
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(dated.index.to_series(), format="mixed", errors="coerce")
-    return dated[parsed.notna().to_numpy()].sum() >= _DATE_SHARE * len(present)
+        parsed = pd.to_datetime(shaped.index.to_series(), format="mixed", errors="coerce")
+    return int(shaped[parsed.notna().to_numpy()].sum())
 
 
-def _as_text(column: pd.Series) -> pd.Series:
+def as_text(column: pd.Series) -> pd.Series:
     return column.astype(object).map(str, na_action="ignore").astype(object)
 
 
@@ -517,18 +631,24 @@ def _convert_target(column: pd.Series, target: str, kind: str | None) -> pd.Seri
         return column.astype(np.float64)
     present = column.dropna()
     kinds = _value_kinds(present)
-    _refuse_nested(kinds, f"target {target!r}", "choose a target column with one value per row")
+    refuse_nested_target(kinds, target)
     numbers = pd.to_numeric(present, errors="coerce")
     n_numbers = int(numbers.notna().sum())
     if len(present) and n_numbers == len(present) and kinds <= {"number", "text"}:
         return pd.to_numeric(column, errors="coerce").astype(np.float64)
     if kind in (None, "regression") and n_numbers and n_numbers >= len(present) / 2:
-        raise DataError(
-            f"target {target!r} holds numbers except for {len(present) - n_numbers} of its {len(present)} values "
-            f"({_examples(present[numbers.isna()], 5)}); correct those values or drop those rows (if the values are "
-            "class labels, pass kind='multiclass')"
-        )
-    return _as_text(column)
+        raise DataError(target_numbers_message(target, len(present) - n_numbers, len(present),
+                                               _examples(present[numbers.isna()], 5)))
+    return as_text(column)
+
+
+def target_numbers_message(target: str, n_text: int, n_present: int, examples: str) -> str:
+    return (f"target {target!r} holds numbers except for {n_text} of its {n_present} values ({examples}); correct "
+            "those values or drop those rows (if the values are class labels, pass kind='multiclass')")
+
+
+def refuse_nested_target(kinds: set[str], target: str) -> None:
+    _refuse_nested(kinds, f"target {target!r}", "choose a target column with one value per row")
 
 
 def _bad_values(
@@ -546,23 +666,34 @@ def _bad_values(
         if missing.any() or infinite.any():
             counts[name] = (int(missing.sum()), int(infinite.sum()))
             bad |= missing | infinite
-    if counts and not dropna:
-        parts = []
-        for name, (n_missing, n_inf) in list(counts.items())[:5]:
-            what = " and ".join(
-                p for p in (f"{n_missing} missing" if n_missing else "", f"{n_inf} infinite" if n_inf else "") if p
-            )
-            parts.append(f"{'target ' if name == target else ''}{name!r} ({what})")
-        more = f" and {len(counts) - 5} more columns" if len(counts) > 5 else ""
-        raise DataError(
-            f"missing or infinite values in {', '.join(parts)}{more}: {int(bad.sum())} of {n} rows; "
-            "pass --dropna (dropna=True in Python) to drop those rows, or fill the values in"
-        )
+    check_missing(counts, target, int(bad.sum()), n, dropna)
     return bad, {name: int(m + i) for name, (m, i) in counts.items()}
 
 
+def check_missing(counts: dict[str, tuple[int, int]], target: str, n_bad: int, n: int, dropna: bool) -> None:
+    """Refuse missing or infinite values (``counts``: column -> (missing, infinite)) unless
+    ``dropna``, naming the columns."""
+    if not counts or dropna:
+        return
+    parts = []
+    for name, (n_missing, n_inf) in list(counts.items())[:5]:
+        what = " and ".join(
+            p for p in (f"{n_missing} missing" if n_missing else "", f"{n_inf} infinite" if n_inf else "") if p
+        )
+        parts.append(f"{'target ' if name == target else ''}{name!r} ({what})")
+    more = f" and {len(counts) - 5} more columns" if len(counts) > 5 else ""
+    raise DataError(
+        f"missing or infinite values in {', '.join(parts)}{more}: {n_bad} of {n} rows; "
+        "pass --dropna (dropna=True in Python) to drop those rows, or fill the values in"
+    )
+
+
 def _check_categories(column: pd.Series, name: str) -> None:
-    n_distinct, n_rows = column.nunique(), len(column)
+    check_categories(column.nunique(), len(column), name)
+
+
+def check_categories(n_distinct: int, n_rows: int, name: str) -> None:
+    """Refuse a text column with too many different values to one-hot encode."""
     sparse = n_distinct > MAX_CATEGORIES and n_rows / n_distinct < ROWS_PER_CATEGORY
     if n_distinct > n_rows / 2 or n_distinct > MOST_CATEGORIES or sparse:
         raise DataError(
@@ -613,13 +744,15 @@ def _encode_target(y: pd.Series, target: str, kind: str | None) -> tuple[Kind, n
             "use kind='multiclass'"
         )
     if len(labels) > MAX_INTEGER_CLASSES and len(labels) > len(y) / 2:
-        raise TargetError(
-            f"target {target!r} has {len(labels)} different values in {len(y)} rows, too many to be classes; "
-            + ("use kind='regression'" if numeric else "it looks like an ID or free text; choose another target")
-        )
+        raise TargetError(too_many_classes_message(target, len(labels), len(y), numeric))
     codes = {label: i for i, label in enumerate(labels)}
     indices = y.map(codes).to_numpy(dtype=np.int64)
     return kind_used, indices, tuple(_label(v) for v in labels)
+
+
+def too_many_classes_message(target: str, n_labels: int | str, n_rows: int, numeric: bool) -> str:
+    return (f"target {target!r} has {n_labels} different values in {n_rows} rows, too many to be classes; "
+            + ("use kind='regression'" if numeric else "it looks like an ID or free text; choose another target"))
 
 
 def _label(value: object) -> str:

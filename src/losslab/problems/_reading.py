@@ -12,6 +12,7 @@ to do. Checking the table's contents is :mod:`losslab.problems._checks`' job.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import difflib
 import lzma
@@ -19,6 +20,8 @@ import re
 import warnings
 import zipfile
 import zlib
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +37,7 @@ _PARQUET = (".parquet", ".pq")
 _COMPRESSION = (".gz", ".bz2", ".zip", ".xz", ".zst")
 _COMPRESSION_NAMES = {".gz": "gzip", ".bz2": "bzip2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
 #: What Python's decompressors raise for a truncated or corrupt file; gzip's and bz2's other
-#: complaints are OSErrors without an errno (see ``_read_text``).
+#: complaints are OSErrors without an errno (see ``_text_errors``).
 _DECOMPRESSION_ERRORS = (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
 
 
@@ -56,6 +59,97 @@ def load_table(
     Every problem with the file raises :class:`DataError` with a one-line message saying what
     to do.
     """
+    return open_table(path, sep=sep, decimal=decimal, encoding=encoding).read()
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table file checked and sniffed (:func:`open_table`), to read whole or a block of rows
+    at a time: a ``.parquet`` (``sep`` and the rest None) or a text file read with ``sep``,
+    ``decimal`` and ``encoding``."""
+
+    path: Path
+    parquet: bool
+    compressed: bool = False
+    sep: str | None = None
+    decimal: str | None = None
+    encoding: str | None = None
+
+    def read(self) -> pd.DataFrame:
+        """The whole table."""
+        if self.parquet:
+            return _read_parquet(self.path)
+        with self._errors():
+            frame = _parse_text(self.path, self.sep, self.decimal, self.encoding)
+        _refuse_repeated_names(self.path, frame, self.sep, self.encoding)
+        return _thousands_as_numbers(frame, self.decimal)
+
+    def columns(self) -> list[str]:
+        """The table's column names (a Parquet file's index columns left out: :meth:`read` makes
+        them the index, which a problem does not use)."""
+        if self.parquet:
+            schema = pq.read_schema(self.path)
+            index = {entry for entry in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(entry, str)}
+            return [name for name in schema.names if name not in index]
+        with self._errors():
+            header = pd.read_csv(self.path, sep=self.sep, nrows=0, index_col=False, encoding=self.encoding)
+        _refuse_repeated_names(self.path, header, self.sep, self.encoding)
+        return [str(c) for c in header.columns]
+
+    def blocks(self, rows: int, text: Collection[str] = ()) -> Iterator[pd.DataFrame]:
+        """The table ``rows`` rows at a time, each block as :meth:`read` gives those rows, but for
+        the columns in ``text`` of a CSV file, read as text whatever a block's values look like."""
+        if self.parquet:
+            yield from _parquet_blocks(self.path, rows, self.columns())
+            return
+        dtype = {name: str for name in text} or None
+        with self._errors():
+            reader = pd.read_csv(self.path, sep=self.sep, decimal=self.decimal, index_col=False, encoding=self.encoding,
+                                 chunksize=rows, dtype=dtype)
+        with reader:
+            while True:
+                with self._errors(), warnings.catch_warnings():
+                    warnings.simplefilter("error", pd.errors.ParserWarning)  # as _parse_text
+                    block = next(reader, None)
+                if block is None:
+                    return
+                yield _thousands_as_numbers(block, self.decimal)
+
+    def _errors(self) -> contextlib.AbstractContextManager[None]:
+        return _text_errors(self.path, self.sep, self.encoding, self.compressed)
+
+
+@contextlib.contextmanager
+def _text_errors(path: Path, sep: str, encoding: str, compressed: bool) -> Iterator[None]:
+    """Every way reading a text file can fail, as one :class:`DataError` saying what to do."""
+    try:
+        yield
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{str(path)!r} is empty: no header and no rows; write the data to it again") from exc
+    except UnicodeDecodeError as exc:
+        raise DataError(_encoding_message(path, encoding, exc)) from exc
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        raise DataError(_ragged_message(path, sep, encoding, exc)) from exc
+    except _DECOMPRESSION_ERRORS as exc:
+        raise DataError(_corrupt_message(path, exc)) from exc
+    except OSError as exc:
+        if compressed and exc.errno is None:  # gzip's BadGzipFile, bz2's "Invalid data stream"
+            raise DataError(_corrupt_message(path, exc)) from exc
+        raise DataError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
+    except ImportError as exc:  # pandas reads .zst only with the zstandard package
+        raise DataError(
+            f"cannot read {str(path)!r}: reading {path.suffix} files needs the zstandard package; "
+            "pip install zstandard, or decompress the file and give the uncompressed one"
+        ) from exc
+
+
+def open_table(
+    path: str | Path, *, sep: str | None = None, decimal: str | None = None, encoding: str | None = None
+) -> Table:
+    """A table file checked (it exists, is a table of a known type, not binary, a Parquet file
+    whose schema reads, a zip of one file) and its separator, decimal mark and encoding sniffed
+    (see :func:`load_table`), ready to read; every problem raised as a one-line
+    :class:`DataError`."""
     path = Path(path)
     if not path.exists():
         raise DataError(_missing_file_message(path))
@@ -69,14 +163,15 @@ def load_table(
         if given:
             raise DataError(f"{' and '.join(given)} apply to CSV and TSV files, not to the Parquet file {str(path)!r}; "
                             "leave them out")
-        return _read_parquet(path)
+        _check_parquet(path)
+        return Table(path, parquet=True)
     if ext not in _TEXT_FORMATS:
         shown = "".join(path.suffixes) or "(none)"
         raise DataError(
             f"cannot read {str(path)!r}: unsupported file type {shown}; save it as .csv, .tsv or .parquet"
         )
-    return _read_text(path, _TEXT_FORMATS[ext], compressed, _checked_sep(sep), _checked_decimal(decimal),
-                      _checked_encoding(encoding))
+    return _text_table(path, _TEXT_FORMATS[ext], compressed, _checked_sep(sep), _checked_decimal(decimal),
+                       _checked_encoding(encoding))
 
 
 #: Names for a tab, which is awkward to type on a command line.
@@ -119,7 +214,7 @@ def _missing_file_message(path: Path) -> str:
     return message + "; check the path"
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _check_parquet(path: Path) -> None:
     if path.stat().st_size == 0:
         raise DataError(f"{str(path)!r} is empty (0 bytes); write the data to it again")
     try:
@@ -131,6 +226,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     if repeated:
         raise DataError(f"{str(path)!r} has more than one column named {', '.join(map(repr, repeated))}; rename them "
                         "so each name is unique and write the file again")
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         # what pd.read_parquet does, with a column per block and Arrow's buffers freed as they
         # convert: one copy of the table at a time (pandas passes these options on only from 3.0)
@@ -141,6 +239,24 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(_invalid_parquet_message(path, exc)) from exc
     release_read_buffers()  # the decoding buffers: 1.5 times the table
     return frame
+
+
+def _parquet_blocks(path: Path, rows: int, columns: list[str]) -> Iterator[pd.DataFrame]:
+    """A Parquet file's ``columns``, ``rows`` rows at a time, as pandas reads them."""
+    try:
+        file = pq.ParquetFile(path)
+        batches = file.iter_batches(batch_size=rows, columns=columns)
+    except (OSError, ValueError) as exc:
+        raise DataError(_invalid_parquet_message(path, exc)) from exc
+    with file:
+        while True:
+            try:
+                batch = next(batches, None)
+            except (OSError, ValueError) as exc:
+                raise DataError(_invalid_parquet_message(path, exc)) from exc
+            if batch is None:
+                return
+            yield pa.Table.from_batches([batch]).to_pandas(split_blocks=True, self_destruct=True)
 
 
 def release_read_buffers() -> None:
@@ -154,41 +270,22 @@ def _invalid_parquet_message(path: Path, exc: BaseException) -> str:
             f"({_reason(exc)}); write it again or re-download it")
 
 
-def _read_text(
+def _text_table(
     path: Path, default_sep: str, compressed: bool, sep: str | None, decimal: str | None, encoding: str | None
-) -> pd.DataFrame:
+) -> Table:
     if not compressed:  # a compressed file's first bytes say nothing about its text
         head = _head(path)
         encoding = encoding or _bom_encoding(head)
         _refuse_binary(path, head, encoding)
     encoding = encoding or "utf-8"
-    try:
+    with _text_errors(path, sep or default_sep, encoding, compressed):
         if path.suffix.lower() == ".zip":
             _check_zip(path)
         if sep is None or decimal is None:
             lines = _first_lines(path, encoding)
             sep = sep or (_sniffed_sep(lines) if default_sep == "," else default_sep)
             decimal = decimal or _sniffed_decimal(lines, sep)
-        frame = _parse_text(path, sep, decimal, encoding)
-    except pd.errors.EmptyDataError as exc:
-        raise DataError(f"{str(path)!r} is empty: no header and no rows; write the data to it again") from exc
-    except UnicodeDecodeError as exc:
-        raise DataError(_encoding_message(path, encoding, exc)) from exc
-    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
-        raise DataError(_ragged_message(path, sep or default_sep, encoding, exc)) from exc
-    except _DECOMPRESSION_ERRORS as exc:
-        raise DataError(_corrupt_message(path, exc)) from exc
-    except OSError as exc:
-        if compressed and exc.errno is None:  # gzip's BadGzipFile, bz2's "Invalid data stream"
-            raise DataError(_corrupt_message(path, exc)) from exc
-        raise DataError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
-    except ImportError as exc:  # pandas reads .zst only with the zstandard package
-        raise DataError(
-            f"cannot read {str(path)!r}: reading {path.suffix} files needs the zstandard package; "
-            "pip install zstandard, or decompress the file and give the uncompressed one"
-        ) from exc
-    _refuse_repeated_names(path, frame, sep, encoding)
-    return _thousands_as_numbers(frame, decimal)
+    return Table(path, parquet=False, compressed=compressed, sep=sep, decimal=decimal, encoding=encoding)
 
 
 def _encoding_message(path: Path, encoding: str, exc: UnicodeDecodeError) -> str:

@@ -29,7 +29,7 @@ target's own units.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict, Unpack
@@ -41,7 +41,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from losslab._arrays import aligned
 from losslab.errors import DataError
-from losslab.problems._checks import Checked, validate
+from losslab.problems._checks import BLOCK, Columns, validate
 from losslab.problems._problem import Problem
 from losslab.problems._reading import load_table, release_read_buffers
 
@@ -85,82 +85,32 @@ class Preparation:
 
 
 def _prepare(
-    data: Checked, options: Preparation, *, target: str, name: str, source: str, description: str | None
+    data: Columns, options: Preparation, *, target: str, name: str, source: str, description: str | None,
+    allocate: Callable[[tuple[int, int]], np.ndarray] = aligned,
 ) -> Problem:
-    """Split, scale and encode checked data, recording every step in ``Problem.preparation``."""
-    test_size, seed, center_target = options.test_size, options.seed, options.center_target
-    stratified = data.kind != "regression"
-    rows = np.arange(len(data.y))
-    train, test = train_test_split(
-        rows, test_size=test_size, random_state=seed, stratify=data.y if stratified else None
-    )
-    # each part in the table's order, so that a table kept on disk is written front to back
-    train, test = np.sort(train), np.sort(test)
-    preparation: dict[str, object] = {
-        "source": source,
-        "target": target,
-        "kind": data.kind,
-        "kind_from": "given" if data.kind_given else "inferred from the target",
-        "rows": data.n_rows_in,
-        "dropped_rows": data.n_dropped,
-        "dropped_by_column": dict(data.dropped_by_column),
-        "dropped_columns": dict(data.dropped_columns),
-        "split": "random, stratified by class" if stratified else "random",
-        "test_size": float(test_size),
-        "seed": int(seed),
-        "stratified": stratified,
-        "n_train": len(train),
-        "n_test": len(test),
-    }
-    scaler = _fitted_scaler(data.numeric, train) if data.numeric else None
-    if scaler is not None:
-        preparation.update(
-            scaler="StandardScaler fitted on the training rows",
-            scaled_columns=list(data.numeric),
-            scaler_mean=scaler.mean_.tolist(),
-            scaler_std=scaler.scale_.tolist(),
-        )
-    else:
-        preparation.update(scaler="none (no numeric features)", scaled_columns=[], scaler_mean=[], scaler_std=[])
-    feature_names = list(data.numeric)
-    encoder = None
-    one_hot: dict[str, list[str]] = {}
-    if data.categorical.shape[1]:
-        values = data.categorical.to_numpy(dtype=object)
-        encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float32).fit(values[train])
-        columns = list(data.categorical.columns)
-        feature_names += list(encoder.get_feature_names_out(columns))
-        one_hot = {c: [str(v) for v in cats] for c, cats in zip(columns, encoder.categories_)}
-    preparation["one_hot"] = one_hot
-    preparation["one_hot_columns"] = feature_names[len(data.numeric):]
-    pool = aligned((len(rows), len(feature_names)))
-    _fill(pool, np.concatenate([train, test]), data, scaler, encoder)
+    """Split, scale and encode checked data, recording every step in ``Problem.preparation``.
 
-    y_train, y_test = data.y[train], data.y[test]
-    target_scale = target_mean = None
-    if data.kind == "regression":
-        mean, std = float(y_train.mean()), float(y_train.std())
-        target_mean = mean if center_target else None
-        preparation.update(
-            y_raw_min=float(data.y.min()),
-            y_raw_max=float(data.y.max()),
-            y_raw_negative=int(np.sum(data.y < 0)),
-            y_raw_zero=int(np.sum(data.y == 0)),
-            target_standardized=center_target,
-            target_mean=target_mean,
-            target_std=std,
-        )
-        shift = mean if center_target else 0.0
-        target_scale = std if std > 0 else 1.0
-        y_train, y_test = (y_train - shift) / target_scale, (y_test - shift) / target_scale
-    else:
-        counts = np.bincount(data.y, minlength=len(data.class_names))
-        preparation["class_counts"] = {c: int(n) for c, n in zip(data.class_names, counts)}
-        preparation["target_standardized"] = False
-
-    n_features = len(feature_names)
+    The features are written a block of rows at a time into one float32 array from ``allocate``
+    (an aligned buffer, or a file mapped into memory for a table kept on disk): the training
+    rows, then the test rows, each in the table's order.
+    """
+    train, test = _split(data, options)
+    preparation = _record(data, options, target, source, train, test)
+    scaler = _fitted_scaler(data, train)
+    encoder = _fitted_encoder(data, train)
+    feature_names = list(data.numeric_names)
+    if encoder is not None:
+        feature_names += list(encoder.get_feature_names_out(data.text_names))
+    preparation.update(_scaler_record(scaler, data.numeric_names))
+    preparation["one_hot"] = {c: [str(v) for v in cats] for c, cats in
+                              zip(data.text_names, encoder.categories_ if encoder is not None else [])}
+    preparation["one_hot_columns"] = feature_names[len(data.numeric_names):]
+    pool = allocate((len(train) + len(test), len(feature_names)))
+    _fill(pool[:len(train)], train, data, scaler, encoder)
+    _fill(pool[len(train):], test, data, scaler, encoder)
+    y_train, y_test, target_scale, target_mean = _targets(data, train, test, options.center_target, preparation)
     summary = (
-        f"{source}: {data.n_rows_in - data.n_dropped} rows, {n_features} features, target {target!r}"
+        f"{source}: {data.n_rows_in - data.n_dropped} rows, {len(feature_names)} features, target {target!r}"
         + (f" ({len(data.class_names)} classes)" if data.class_names else "")
     )
     return Problem(
@@ -181,43 +131,111 @@ def _prepare(
     )
 
 
-#: Rows prepared at a time: the float64 copies made on the way stay small for any table.
-BLOCK = 65_536
+def _split(data: Columns, options: Preparation) -> tuple[np.ndarray, np.ndarray]:
+    """The train and test rows: a random split (stratified by class), each part in the table's
+    order, so that a table kept on disk is written front to back."""
+    train, test = train_test_split(np.arange(len(data.y)), test_size=options.test_size, random_state=options.seed,
+                                   stratify=data.y if data.kind != "regression" else None)
+    return np.sort(train), np.sort(test)
 
 
-def _fitted_scaler(numeric: dict[str, np.ndarray], train: np.ndarray) -> StandardScaler:
-    """A ``StandardScaler`` fitted on the ``train`` rows of the ``numeric`` columns a block of
+def _record(data: Columns, options: Preparation, target: str, source: str, train: np.ndarray,
+            test: np.ndarray) -> dict[str, object]:
+    """The start of ``Problem.preparation``: the data and the split."""
+    stratified = data.kind != "regression"
+    return {
+        "source": source,
+        "target": target,
+        "kind": data.kind,
+        "kind_from": "given" if data.kind_given else "inferred from the target",
+        "rows": data.n_rows_in,
+        "dropped_rows": data.n_dropped,
+        "dropped_by_column": dict(data.dropped_by_column),
+        "dropped_columns": dict(data.dropped_columns),
+        "split": "random, stratified by class" if stratified else "random",
+        "test_size": float(options.test_size),
+        "seed": int(options.seed),
+        "stratified": stratified,
+        "n_train": len(train),
+        "n_test": len(test),
+    }
+
+
+def _fitted_scaler(data: Columns, train: np.ndarray) -> StandardScaler | None:
+    """A ``StandardScaler`` fitted on the ``train`` rows of the numeric columns a block of
     :data:`BLOCK` rows at a time (``partial_fit``, in float64): a table of at most one block gets
     one call, which is what ``fit`` does; a larger one scikit-learn's incremental mean and
-    variance, without a float64 copy of the table (a single fit's NaN-aware sums copy it twice)."""
+    variance, without a float64 copy of the table (a single fit's NaN-aware sums copy it twice).
+    None without numeric columns."""
+    if not data.numeric_names:
+        return None
     scaler = StandardScaler()
-    for start in range(0, len(train), BLOCK):
-        scaler.partial_fit(_float_columns(numeric, train[start:start + BLOCK]))
+    for block in data.numeric_blocks(train):
+        scaler.partial_fit(block)
     return scaler
 
 
-def _float_columns(columns: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
-    """``rows`` of the float ``columns`` (float32 or float64) as one float64 array."""
-    matrix = np.empty((len(rows), len(columns)), dtype=np.float64)
-    for j, values in enumerate(columns.values()):
-        matrix[:, j] = values[rows]
-    return matrix
+def _scaler_record(scaler: StandardScaler | None, names: Sequence[str]) -> dict[str, object]:
+    if scaler is None:
+        return {"scaler": "none (no numeric features)", "scaled_columns": [], "scaler_mean": [], "scaler_std": []}
+    return {"scaler": "StandardScaler fitted on the training rows", "scaled_columns": list(names),
+            "scaler_mean": scaler.mean_.tolist(), "scaler_std": scaler.scale_.tolist()}
 
 
-def _fill(pool: np.ndarray, rows: np.ndarray, data: Checked, scaler: StandardScaler | None,
+def _fitted_encoder(data: Columns, train: np.ndarray) -> OneHotEncoder | None:
+    """A ``OneHotEncoder`` of the text columns' values on the ``train`` rows (categories unseen
+    there encode as all zeros), or None without text columns. It is fitted on each column's
+    distinct training values (what it learns from the rows themselves), so that a table kept on
+    disk needs no text of its rows in memory."""
+    if not data.text_names:
+        return None
+    categories = data.categories(train)
+    longest = max(len(values) for values in categories)
+    every_value = np.array([[values[min(i, len(values) - 1)] for values in categories] for i in range(longest)],
+                           dtype=object)
+    return OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float32).fit(every_value)
+
+
+def _fill(pool: np.ndarray, rows: np.ndarray, data: Columns, scaler: StandardScaler | None,
           encoder: OneHotEncoder | None) -> None:
     """Write the prepared features of the table's ``rows`` into ``pool`` (float32), a block at a
     time: the numeric columns standardised in float64 and then rounded to float32, the one-hot
     columns after them."""
-    n_numeric = len(data.numeric)
-    values = data.categorical.to_numpy(dtype=object) if encoder is not None else None
+    n_numeric = len(data.numeric_names)
+    numeric = data.numeric_blocks(rows) if scaler is not None else None
+    text = data.text_blocks(rows) if encoder is not None else None
     for start in range(0, len(rows), BLOCK):
-        block = rows[start:start + BLOCK]
-        target = pool[start:start + len(block)]
-        if scaler is not None:
-            target[:, :n_numeric] = scaler.transform(_float_columns(data.numeric, block), copy=False)
-        if encoder is not None:
-            target[:, n_numeric:] = encoder.transform(values[block])
+        block = pool[start:start + BLOCK]
+        if numeric is not None:
+            block[:, :n_numeric] = scaler.transform(next(numeric), copy=False)
+        if text is not None:
+            block[:, n_numeric:] = encoder.transform(next(text))
+
+
+def _targets(data: Columns, train: np.ndarray, test: np.ndarray, center_target: bool,
+             preparation: dict[str, object]) -> tuple[np.ndarray, np.ndarray, float | None, float | None]:
+    """The train and test targets, a regression target standardised on the training rows (or
+    only divided by their deviation), with their scale and mean; recorded in ``preparation``."""
+    y_train, y_test = data.y[train], data.y[test]
+    if data.kind != "regression":
+        counts = np.bincount(data.y, minlength=len(data.class_names))
+        preparation["class_counts"] = {c: int(n) for c, n in zip(data.class_names, counts)}
+        preparation["target_standardized"] = False
+        return y_train, y_test, None, None
+    mean, std = float(y_train.mean()), float(y_train.std())
+    target_mean = mean if center_target else None
+    preparation.update(
+        y_raw_min=float(data.y.min()),
+        y_raw_max=float(data.y.max()),
+        y_raw_negative=int(np.sum(data.y < 0)),
+        y_raw_zero=int(np.sum(data.y == 0)),
+        target_standardized=center_target,
+        target_mean=target_mean,
+        target_std=std,
+    )
+    shift = mean if center_target else 0.0
+    target_scale = std if std > 0 else 1.0
+    return (y_train - shift) / target_scale, (y_test - shift) / target_scale, target_scale, target_mean
 
 
 # ------------------------------------------------------------------------------- public builders
