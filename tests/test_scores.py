@@ -445,3 +445,32 @@ def test_baselines_are_deterministic(kind):
     y = RNG.poisson(2.0, size=500) if kind == "regression" else (X[:, 0] > 0).astype(int)
     first = fit_baselines(kind, X, y, TRAIN, SPLITS, counts=kind == "regression")
     np.testing.assert_equal(fit_baselines(kind, X, y, TRAIN, SPLITS, counts=kind == "regression"), first)  # NaN == NaN
+
+
+class _Rows:
+    """Features read by row index only, as a table on disk is: no array of the whole."""
+
+    def __init__(self, X: np.ndarray) -> None:
+        self.X, self.asked = X, []
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def __getitem__(self, rows):
+        self.asked.append(len(self.X[rows]))
+        return self.X[rows]
+
+
+def test_baselines_read_features_by_rows_in_blocks(monkeypatch) -> None:
+    """Fitted on the training rows taken once, each split predicted a block of rows at a time:
+    the same scores as from the array."""
+    import losslab.scores as scores
+
+    X = RNG.normal(size=(500, 3))
+    y = (X[:, 0] + RNG.normal(size=500) > 0).astype(int)
+    splits = {"validation": np.arange(300, 400), "test": np.arange(400, 500)}
+    whole = fit_baselines("binary", X, y, np.arange(300), splits)
+    monkeypatch.setattr(scores, "PREDICT_ROWS", 30)
+    rows = _Rows(X)
+    assert fit_baselines("binary", rows, y, np.arange(300), splits) == whole
+    assert max(rows.asked) == 300 and rows.asked.count(30) == 2 * 2 * 3  # 2 baselines x 2 splits x 3 whole blocks

@@ -122,6 +122,27 @@ def test_the_mean_baseline_is_the_training_mean_on_the_seeds_split() -> None:
     assert set(study.baselines["baseline"]) == {"mean", "linear"}
 
 
+def test_baselines_of_a_large_table_are_fitted_on_a_sample_and_scored_on_every_row(monkeypatch) -> None:
+    """Past :func:`baseline_rows` training rows (671,088 of 50 features), a split's baselines fit
+    a random sample of them, which the table and the comparison's notes say."""
+    from losslab import results
+
+    problem = regression_problem(400)
+    study_plan = plan(problem, ["mse"], range(2), QUICK)
+    assert not any("random sample" in note for note in compare(run(study_plan)).notes)
+    monkeypatch.setattr(results, "baseline_rows", lambda n_features: 100)
+    study = run(study_plan)
+    y = np.concatenate([problem.y_train, problem.y_test]) * problem.target_scale + problem.target_mean
+    for seed in range(2):
+        rows = study_plan.rows(seed)
+        sample = np.sort(np.random.default_rng(seed).choice(rows.train, 100, replace=False))
+        expected = mean_squared_error(y[rows.test], np.full(len(rows.test), y[sample].mean()))
+        got = study.baselines.query("seed == @seed and baseline == 'mean' and split == 'test'")
+        assert got["mse"].item() == pytest.approx(expected, rel=1e-9) and got["fit_rows"].item() == 100
+    assert any(f"a random sample of 100 of the {study_plan.sizes.train} training rows" in note
+               for note in compare(study).notes)
+
+
 def test_a_loss_worse_than_the_mean_is_flagged() -> None:
     rng = np.random.default_rng(0)  # a target of pure noise: a network overfits it and predicts worse than its mean
     problem = Problem.from_arrays(rng.normal(size=(60, 20)), rng.normal(size=60), kind="regression")

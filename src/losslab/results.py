@@ -310,40 +310,57 @@ def _scores(study_plan: StudyPlan, spec: LossSpec, seeds: Sequence[int], outputs
 
 def baselines(study_plan: StudyPlan) -> pd.DataFrame:
     """What scikit-learn's baselines score on every seed's split (one fit per distinct split):
-    columns ``seed, baseline, split`` and the scores of :func:`_scores`, in the target's units."""
+    columns ``seed, baseline, split, fit_rows`` and the scores of :func:`_scores`, in the target's
+    units. A split of more training rows than :func:`baseline_rows` allows is fitted on a random
+    sample of that many (``fit_rows``), and still scored on every row."""
     problem = study_plan.problem
     y = _pooled_targets(study_plan)
     if problem.kind == "regression":
         scale, offset = _target_units(study_plan)
         y = y * scale + offset
     counts = problem.kind == "regression" and _whole_non_negative(y)
+    pool, most = _PoolRows(problem), baseline_rows(problem.n_features)
     fitted: dict[object, list[dict]] = {}
     rows = []
     for seed in study_plan.seeds:
         split = study_plan.rows(seed)
         key = 0 if not study_plan.split.varies else seed
         if key not in fitted:
-            parts = [getattr(split, name) for name in study_plan.splits]  # train first
-            picked = np.concatenate(parts)
-            ends = np.cumsum([len(part) for part in parts])
-            spans = [slice(end - len(part), end) for part, end in zip(parts, ends)]  # views, not copies
-            fitted[key] = fit_baselines(problem.kind, _pool_rows(problem, picked), y[picked], spans[0],
-                                        dict(zip(study_plan.splits[1:], spans[1:])), problem.n_classes, counts)
+            train = split.train if len(split.train) <= most else \
+                np.sort(np.random.default_rng(seed).choice(split.train, most, replace=False))
+            evaluated = {name: getattr(split, name) for name in study_plan.splits[1:]}
+            fitted[key] = [row | {"fit_rows": len(train)} for row in
+                           fit_baselines(problem.kind, pool, y, train, evaluated, problem.n_classes, counts)]
         rows.extend({"seed": seed, **row} for row in fitted[key])
     return pd.DataFrame(rows)
 
 
-def _pool_rows(problem: Problem, rows: np.ndarray, block: int = 65_536) -> np.ndarray:
-    """The features of pool ``rows`` (the problem's train rows, then its test rows), gathered a
-    block at a time: a large table is copied once, without a concatenated copy of the pool."""
-    X = np.empty((len(rows), problem.n_features))
-    for start in range(0, len(rows), block):
-        chunk = rows[start:start + block]
-        target = X[start:start + len(chunk)]
-        first = chunk < problem.n_train
-        target[first] = problem.X_train[chunk[first]]
-        target[~first] = problem.X_test[chunk[~first] - problem.n_train]
-    return X
+#: Bytes of float64 features a baseline is fitted on at most: a larger split is sampled.
+BASELINE_BYTES = 256 * 2**20
+
+
+def baseline_rows(n_features: int) -> int:
+    """Training rows a baseline is fitted on at most (671,088 of 50 features)."""
+    return max(10_000, BASELINE_BYTES // (8 * n_features))
+
+
+@dataclass(frozen=True)
+class _PoolRows:
+    """A problem's pool rows (its train rows, then its test rows) by index, as float64, read
+    from its features where they are: no copy of a large table."""
+
+    problem: Problem
+
+    def __len__(self) -> int:
+        return self.problem.n_train + self.problem.n_test
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        problem = self.problem
+        X = np.empty((len(rows), problem.n_features))
+        first = rows < problem.n_train
+        X[first] = problem.X_train[rows[first]]
+        X[~first] = problem.X_test[rows[~first] - problem.n_train]
+        return X
 
 
 def _whole_non_negative(y: np.ndarray) -> bool:

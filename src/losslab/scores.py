@@ -20,7 +20,7 @@ averages per sample are in :mod:`losslab.metrics`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from scipy.special import logit, xlogy
@@ -268,8 +268,10 @@ def fit_baselines(
     counts: bool = False,
 ) -> list[dict[str, object]]:
     """Fit scikit-learn baselines on ``X[train_rows], y[train_rows]`` and score each on every
-    split of ``eval_rows`` (e.g. ``{"validation": rows, "test": rows}``); rows are index arrays,
-    or slices where the splits lie side by side in ``X`` (no copy of a large table).
+    split of ``eval_rows`` (e.g. ``{"validation": rows, "test": rows}``); rows are index arrays
+    or slices. ``X`` is an array, or any object whose ``X[rows]`` gives those rows' features and
+    ``len(X)`` its rows (a table read page by page from disk): the training rows are taken once,
+    as float64, and each split's predicted :data:`PREDICT_ROWS` rows at a time.
 
     Regression (``y`` in the target's own units): ``"mean"`` predicts the training mean
     (``DummyRegressor``), ``"linear"`` is least squares (``LinearRegression``), and with
@@ -282,21 +284,26 @@ def fit_baselines(
     """
     if kind not in SCORES:
         raise LosslabError(f"kind must be one of {', '.join(SCORES)}, got {kind!r}")
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    y = np.asarray(y)
     if kind != "regression":
         n_classes = int(y.max()) + 1 if n_classes is None else n_classes
         if len(np.unique(y[train_rows])) < 2:
             raise DataError("the training rows hold one class only; a classifier needs at least two to fit")
     elif counts and np.any(y[train_rows] < 0):
         raise DataError("poisson_glm needs non-negative counts; pass y in the target's own units, not standardised")
-    X_fit, y_fit = X[train_rows], y[train_rows]  # once for every baseline (rows given as slices: views)
-    evaluated = {split: (X[index], y[index]) for split, index in eval_rows.items()}
+    X_fit, y_fit = np.asarray(X[train_rows], dtype=np.float64), y[train_rows]  # once for every baseline
+    evaluated = {split: np.arange(len(X))[index] if isinstance(index, slice) else np.asarray(index)
+                 for split, index in eval_rows.items()}
     rows = []
     for name, model in _baselines(kind, counts).items():
         model.fit(X_fit, y_fit)
-        for split, (X_split, y_split) in evaluated.items():
-            rows.append({"baseline": name, "split": split, **_scored(kind, model, X_split, y_split, n_classes)})
+        for split, index in evaluated.items():
+            rows.append({"baseline": name, "split": split, **_scored(kind, model, X, index, y[index], n_classes)})
     return rows
+
+
+#: Rows a baseline predicts at a time, so that a large table's split is not copied whole.
+PREDICT_ROWS = 65_536
 
 
 def _baselines(kind: str, counts: bool) -> dict[str, BaseEstimator]:
@@ -313,12 +320,18 @@ def _baselines(kind: str, counts: bool) -> dict[str, BaseEstimator]:
     return models
 
 
-def _scored(kind: str, model: BaseEstimator, X: np.ndarray, y: np.ndarray, n_classes: int | None) -> dict[str, float]:
-    """``model``'s scores on the rows ``X, y``."""
+def _scored(kind: str, model: BaseEstimator, X: object, index: np.ndarray, y: np.ndarray,
+            n_classes: int | None) -> dict[str, float]:
+    """``model``'s scores on the rows ``index`` of ``X`` (their targets ``y``)."""
+    def predicted(predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        starts = range(0, len(index), PREDICT_ROWS) or [0]
+        return np.concatenate([predict(np.asarray(X[index[start:start + PREDICT_ROWS]], dtype=np.float64))
+                               for start in starts])
+
     if kind == "regression":
-        return regression_scores(y, model.predict(X))
-    proba = np.zeros((len(X), n_classes))
-    proba[:, model.classes_] = model.predict_proba(X)  # a class absent from training gets probability 0
+        return regression_scores(y, predicted(model.predict))
+    proba = np.zeros((len(index), n_classes))
+    proba[:, model.classes_] = predicted(model.predict_proba)  # a class absent from training gets probability 0
     if kind == "binary":
         return binary_scores(y, logit(proba[:, 1]), proba[:, 1])
     return multiclass_scores(y, proba, True, n_classes)

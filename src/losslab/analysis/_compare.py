@@ -487,6 +487,7 @@ def _notes(study: Study, context: _Context, n_test: int, baselines: pd.DataFrame
         notes.append(f"One {context.split} row is {_amount(context.resolution, context.metric)} of {context.metric}: "
                      "a difference smaller than that is never called a win.")
     notes += _uncentred_target(study)
+    notes += _sampled_baselines(study)
     if "poisson_glm" in set(baselines["baseline"]):
         notes.append("The poisson_glm baseline is a Poisson GLM with a log link (scikit-learn's PoissonRegressor): "
                      "it is fitted because the target reads as counts (whole numbers, none negative).")
@@ -505,6 +506,18 @@ def _notes(study: Study, context: _Context, n_test: int, baselines: pd.DataFrame
         notes.append(f"Variance by source: the split alone moves the {name} baseline's {context.split} "
                      f"{context.metric} by sd {_score(sd, context.metric)}{runs}.")
     return notes
+
+
+def _sampled_baselines(study: Study) -> list[str]:
+    """A note when the baselines were fitted on a sample of each split's training rows."""
+    frame = study.baselines
+    if frame.empty or "fit_rows" not in frame.columns:
+        return []
+    fitted, n_train = int(frame["fit_rows"].max()), study.plan.sizes.train
+    if fitted >= n_train:
+        return []
+    return [f"The baselines were fitted on a random sample of {fitted:,} of the {n_train:,} training rows of each "
+            "split (a large table), and scored on every row."]
 
 
 def _uncentred_target(study: Study) -> list[str]:

@@ -174,6 +174,7 @@ Drop = Annotated[str | None, typer.Option("--drop", help="Leave these columns of
 Sep = Annotated[str | None, typer.Option("--sep", help="The CSV's field separator (default: sniffed, e.g. ',' or ';').", show_default=False)]
 Decimal = Annotated[str | None, typer.Option("--decimal", help="The CSV's decimal mark (default: sniffed, '.' or ',').", show_default=False)]
 Encoding = Annotated[str | None, typer.Option("--encoding", help="The file's text encoding, e.g. latin-1 (default: UTF-8, or UTF-16 with a byte-order mark).", show_default=False)]
+OnDisk = Annotated[bool | None, typer.Option("--on-disk/--in-memory", help="Keep --data on disk: read it a block of rows at a time and its prepared features in OUT/tables, read page by page (default: when it would take more than 60% of memory read whole).", show_default=False)]
 Split = Annotated[str | None, typer.Option("--split", help="resample (a new stratified train/validation/test split per seed; default for data), fixed (one split; default for the tutorial's problems) or cv:K (repeated K-fold).", show_default=False)]
 Metric = Annotated[str | None, typer.Option("--metric", help="The score the verdicts use: the tutorial's (accuracy or mse) by default; f1, roc_auc, log_loss, macro_f1, mae, rmse, r2 or poisson_deviance.", show_default=False)]
 BackendOpt = Annotated[str, typer.Option("--backend", help="Where the chunks of runs train: local (this machine's cores) or ray (a Ray cluster; pip install 'losslab\\[ray]').")]
@@ -231,7 +232,7 @@ def run(
     hidden: Hidden = None, optimizer: Optimizer = None, activation: Activation = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
-    sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, split: Split = None,
+    sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, on_disk: OnDisk = None, split: Split = None,
     out: Out = Path("losslab-out"), json: Json = False, save_models: SaveModels = False,
     report: Report = False, mlflow: Mlflow = None, wide: Wide = False,
 ) -> None:
@@ -243,7 +244,7 @@ def run(
 
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
-                                  decimal, encoding)
+                                  decimal, encoding, on_disk, out)
         settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation, split)
         _commands.run_one(source, loss, seed, settings, out, json, save_models, _extras(report, mlflow, wide))
 
@@ -276,7 +277,7 @@ def compare(
     hidden: Hidden = None, optimizer: Optimizer = None, activation: Activation = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
-    sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, split: Split = None, metric: Metric = None,
+    sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, on_disk: OnDisk = None, split: Split = None, metric: Metric = None,
     backend: BackendOpt = "local", address: Address = None,
     out: Out = Path("losslab-out"), json: Json = False, save_models: SaveModels = False,
     report: Report = False, mlflow: Mlflow = None, wide: Wide = False,
@@ -289,7 +290,7 @@ def compare(
 
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
-                                  decimal, encoding)
+                                  decimal, encoding, on_disk, out)
         settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation, split,
                                              backend, address)
         _commands.compare_losses(source, loss, repeats, margin, alpha, settings, out, json, save_models,
@@ -304,7 +305,7 @@ def recommend(
     epochs: Epochs = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
-    sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, split: Split = None, metric: Metric = None,
+    sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, on_disk: OnDisk = None, split: Split = None, metric: Metric = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Directory for figures and result files with --verify (default losslab-out).", show_default=False)] = None,
     json: Json = False, report: Report = False, mlflow: Mlflow = None, wide: Wide = False,
 ) -> None:
@@ -316,7 +317,7 @@ def recommend(
 
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
-                                  decimal, encoding)
+                                  decimal, encoding, on_disk, out)
         options = _commands.SettingsOptions(epochs, split=split)
         _commands.recommend_loss(source, verify, repeats, options, out, json, _extras(report, mlflow, wide), metric)
 
@@ -384,7 +385,7 @@ def sweep(
     epochs: Epochs = None, optimizer: Optimizer = None, activation: Activation = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
-    sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, split: Split = None, metric: Metric = None,
+    sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, on_disk: OnDisk = None, split: Split = None, metric: Metric = None,
     backend: BackendOpt = "local", address: Address = None,
     out: Out = Path("losslab-out"), json: Json = False, wide: Wide = False, save_models: SaveModels = False,
 ) -> None:
@@ -397,7 +398,7 @@ def sweep(
     with user_errors():
         _extras(False, None, wide)
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
-                                  decimal, encoding)
+                                  decimal, encoding, on_disk, out)
         settings = _commands.SettingsOptions(epochs, optimizer=optimizer, activation=activation, split=split,
                                              backend=backend, address=address)
         grid = {"learning_rate": ("--lr", lr), "momentum": ("--momentum", momentum),

@@ -55,6 +55,8 @@ class Source:
     sep: str | None = None
     decimal: str | None = None
     encoding: str | None = None
+    on_disk: bool | None = None  # None: decided by the table's size
+    out: Path | None = None  # a table kept on disk goes to its tables/ folder
 
     def load(self) -> Problem:
         """The problem, checked and prepared; a problem from a file is named after the file and
@@ -74,7 +76,8 @@ class Source:
             raise LosslabError(f"give a problem ({', '.join(problem_names())}) or --data FILE --target COLUMN")
         for flag, value in (("--kind", self.kind), ("--dropna", self.dropna or None), ("--features", self.features),
                             ("--drop", self.drop), ("--sep", self.sep), ("--decimal", self.decimal),
-                            ("--encoding", self.encoding)):
+                            ("--encoding", self.encoding),
+                            ("--on-disk" if self.on_disk else "--in-memory", None if self.on_disk is None else True)):
             if value is not None:
                 raise LosslabError(f"{flag} applies to --data only; the built-in problem {self.name!r} is fixed")
         if split and is_tutorial_problem(self.name):
@@ -87,9 +90,12 @@ class Source:
 
     def _reading(self) -> dict[str, object]:
         """How to read and which columns to use, as given: ``--features A,B``, ``--drop C``,
-        ``--sep``, ``--decimal``, ``--encoding``."""
+        ``--sep``, ``--decimal``, ``--encoding``, ``--on-disk`` (a table kept on disk goes to
+        ``OUT/tables``)."""
         given = {"features": _names(self.features), "drop": _names(self.drop), "sep": self.sep,
-                 "decimal": self.decimal, "encoding": self.encoding}
+                 "decimal": self.decimal, "encoding": self.encoding, "on_disk": self.on_disk}
+        if self.on_disk is not False and self.out is not None:
+            given["data_dir"] = self.out / "tables"
         return {k: v for k, v in given.items() if v is not None}
 
 

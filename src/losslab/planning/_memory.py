@@ -19,11 +19,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
-from pathlib import Path
 
 import jax
 import numpy as np
 
+from losslab._machine import memory_budget
 from losslab.errors import SettingsError
 from losslab.models import MLP, Model
 from losslab.settings import Settings
@@ -38,8 +38,6 @@ RESULT_ROW_BYTES = 160
 EVAL_COPIES = 3
 #: What the runtime holds besides the study (JAX, XLA's compiler, the Python process).
 RUNTIME_BYTES = 512 * 2**20
-#: Share of the machine's memory a study may plan to use.
-BUDGET_SHARE = 0.6
 #: Rows evaluated at once after an epoch: a larger pool is evaluated in blocks of this many rows
 #: (a pool this small, like the tutorial's, in one pass, whose arithmetic was checked against Keras).
 EVAL_ROWS = 65_536
@@ -70,23 +68,11 @@ class StudySize:
     n_losses: int
     n_seeds: int
     chunk: int
+    features_on_disk: bool = False  # mapped from a file: the operating system pages them in and out
 
     @property
     def n_runs(self) -> int:
         return self.n_losses * self.n_seeds
-
-
-def memory_budget() -> int:
-    """Bytes a study may use: :data:`BUDGET_SHARE` of physical memory or of a cgroup's limit."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    limit = Path("/sys/fs/cgroup/memory.max")
-    try:
-        text = limit.read_text().strip()
-        if text.isdigit():
-            total = min(total, int(text))
-    except OSError:
-        pass
-    return int(BUDGET_SHARE * total)
 
 
 def estimate_bytes(size: StudySize, settings: Settings, model: Model) -> int:
@@ -105,8 +91,10 @@ def estimate_bytes(size: StudySize, settings: Settings, model: Model) -> int:
     )
     chunk = PARAM_COPIES * params + 3 * batch_cache + EVAL_COPIES * eval_cache + size.chunk * per_run
     workers = min(os.cpu_count() or 1, math.ceil(size.n_seeds / size.chunk))  # the losses run one after another
-    # the problem's float64 table, the engine's float32 pool, and the device's copy of it
-    data = size.n_all * (size.n_features + size.n_outputs) * (8 + 4 + 4)
+    # the problem's float32 features (unless on disk) and an accelerator's copy of them (a CPU
+    # uses them in place), each loss's encoded targets and its copy on the device
+    features = size.n_all * size.n_features * (4 * (not size.features_on_disk) + 4 * (jax.default_backend() != "cpu"))
+    data = features + size.n_all * size.n_outputs * (8 + 4 + 4)
     results = size.n_runs * settings.epochs * 2 * RESULT_ROW_BYTES
     return RUNTIME_BYTES + workers * chunk + data + results
 

@@ -278,7 +278,7 @@ def _chunk(problem: Problem, specs: tuple[LossSpec, ...], settings: Settings, mo
 def _size(problem: Problem, specs: tuple[LossSpec, ...], n_seeds: int, chunk: int) -> StudySize:
     units = max(spec.output_units(problem.n_classes) for spec in specs)
     return StudySize(problem.n_train, problem.n_train + problem.n_test, problem.n_features, units, len(specs),
-                     n_seeds, chunk)
+                     n_seeds, chunk, features_on_disk=problem.features_file is not None)
 
 
 def _seeds_within_memory(problem: Problem, specs: tuple[LossSpec, ...], seeds: object, settings: Settings,

@@ -297,8 +297,8 @@ def validate(
     for column in categorical.columns:
         _check_categories(categorical[column], column)
     y_kept = y_raw[keep]
-    kind_used, y, class_names = _encode_target(y_kept, target, kind)
-    _check_split(y, kind_used, class_names, test_size, target)
+    kind_used, y, class_names = encoded_target(y_kept, target, kind)
+    check_split(y, kind_used, class_names, test_size, target)
     return Checked(
         numeric=numeric,
         categorical=categorical.reset_index(drop=True),
@@ -493,7 +493,7 @@ def _row_id(raw: pd.Series, converted: pd.Series) -> str | None:
 # ------------------------------------------------------------------------------- column values
 
 
-def _value_kinds(values: pd.Series) -> set[str]:
+def value_kinds(values: pd.Series) -> set[str]:
     kinds = set()
     for value in values:
         if isinstance(value, (bool, np.bool_)):
@@ -527,7 +527,7 @@ def _convert_feature(column: pd.Series, name: str) -> pd.Series:
     if ptypes.is_numeric_dtype(dtype):
         return column.astype(np.float64)
     present = column.dropna()
-    kinds = _value_kinds(present)
+    kinds = value_kinds(present)
     check_value_kinds(kinds, name)
     numbers = pd.to_numeric(present, errors="coerce")
     n_numbers = int(numbers.notna().sum())
@@ -536,7 +536,7 @@ def _convert_feature(column: pd.Series, name: str) -> pd.Series:
     if n_numbers >= len(present) / 2:
         raise DataError(mostly_numbers_message(name, len(present) - n_numbers, len(present),
                                                _examples(present[numbers.isna()])))
-    if _dated(present) >= DATE_SHARE * len(present) > 0:
+    if dated(present) >= DATE_SHARE * len(present) > 0:
         raise DataError(dates_message(name, f"dates (e.g. {present.iloc[0]!r})"))
     return as_text(column)
 
@@ -599,7 +599,7 @@ _DATE = re.compile(
 DATE_SHARE = 0.95
 
 
-def _dated(present: pd.Series, share: float = DATE_SHARE) -> int:
+def dated(present: pd.Series, share: float = DATE_SHARE) -> int:
     """How many of these text values are dates; 0 when fewer than ``share`` of them are even
     shaped like dates (no need to parse them then)."""
     if present.empty:
@@ -630,7 +630,7 @@ def _convert_target(column: pd.Series, target: str, kind: str | None) -> pd.Seri
     if ptypes.is_numeric_dtype(dtype):
         return column.astype(np.float64)
     present = column.dropna()
-    kinds = _value_kinds(present)
+    kinds = value_kinds(present)
     refuse_nested_target(kinds, target)
     numbers = pd.to_numeric(present, errors="coerce")
     n_numbers = int(numbers.notna().sum())
@@ -692,12 +692,14 @@ def _check_categories(column: pd.Series, name: str) -> None:
     check_categories(column.nunique(), len(column), name)
 
 
-def check_categories(n_distinct: int, n_rows: int, name: str) -> None:
-    """Refuse a text column with too many different values to one-hot encode."""
+def check_categories(n_distinct: int, n_rows: int, name: str, *, at_least: bool = False) -> None:
+    """Refuse a text column with too many different values to one-hot encode (``at_least``:
+    ``n_distinct`` values were counted, and there are more)."""
     sparse = n_distinct > MAX_CATEGORIES and n_rows / n_distinct < ROWS_PER_CATEGORY
     if n_distinct > n_rows / 2 or n_distinct > MOST_CATEGORIES or sparse:
+        shown = f"more than {n_distinct:,}" if at_least else str(n_distinct)
         raise DataError(
-            f"feature column {name!r} has {n_distinct} different text values in {n_rows} rows, so it looks "
+            f"feature column {name!r} has {shown} different text values in {n_rows} rows, so it looks "
             f"like free text or an ID rather than a category (one-hot encoding takes up to {MAX_CATEGORIES} "
             f"categories in two rows or more each on average, up to {MOST_CATEGORIES} in {ROWS_PER_CATEGORY} rows or "
             f"more each); drop the column (--drop {shlex.quote(name)} on the command line, drop=[{name!r}] in Python) "
@@ -705,7 +707,7 @@ def check_categories(n_distinct: int, n_rows: int, name: str) -> None:
         )
 
 
-def _encode_target(y: pd.Series, target: str, kind: str | None) -> tuple[Kind, np.ndarray, tuple[str, ...]]:
+def encoded_target(y: pd.Series, target: str, kind: str | None) -> tuple[Kind, np.ndarray, tuple[str, ...]]:
     """The problem kind, the target as float64 values or int64 class indices, and the class names."""
     n_distinct = y.nunique()
     numeric = _is_number_column(y)
@@ -761,7 +763,7 @@ def _label(value: object) -> str:
     return str(value)
 
 
-def _check_split(y: np.ndarray, kind: Kind, class_names: tuple[str, ...], test_size: float, target: str) -> None:
+def check_split(y: np.ndarray, kind: Kind, class_names: tuple[str, ...], test_size: float, target: str) -> None:
     n = len(y)
     n_test = math.ceil(test_size * n)  # as scikit-learn's train_test_split computes it
     n_train = n - n_test

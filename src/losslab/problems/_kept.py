@@ -42,6 +42,8 @@ def keep_features(path: Path, pool: np.ndarray) -> None:
     """Keep ``pool`` as the ``.npy`` file ``path``: a hard link to the file it is mapped from
     (no copy of a large table per study), else the array written out."""
     source = mapped_file(pool)
+    if source is not None and Path(source).resolve() == path.resolve():
+        return  # the features are that file already
     if source is not None:
         with contextlib.suppress(OSError):  # another file system, or links not allowed: write it out
             atomic_write(path, lambda tmp: os.link(source, tmp))

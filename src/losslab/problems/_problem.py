@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from losslab._arrays import aligned, joined
+from losslab._arrays import aligned, joined, mapped_file
 from losslab.errors import DataError
 
 if TYPE_CHECKING:
@@ -147,17 +147,23 @@ class Problem:
         sep: str | None = None,
         decimal: str | None = None,
         encoding: str | None = None,
+        on_disk: bool | None = None,
+        data_dir: str | Path | None = None,
         **options: Unpack[PrepareOptions],
     ) -> Problem:
         """A problem from a .csv, .tsv or .parquet file, named after the file; as :meth:`from_frame`.
 
         ``sep``, ``decimal`` and ``encoding`` override what is sniffed from a CSV file. Row IDs,
         constant and empty columns are left out with a :class:`~losslab.problems.DataNote`
-        (``features=[...]`` keeps a row ID); see ``losslab.problems.problem_from_file``.
+        (``features=[...]`` keeps a row ID). ``on_disk=True`` reads the file a block of rows at a
+        time and keeps its prepared features in a file in ``data_dir``, mapped into memory (the
+        same problem, bit for bit); None decides by the table's size. See
+        ``losslab.problems.problem_from_file``.
         """
         from losslab.problems._tabular import problem_from_file
 
-        return problem_from_file(path, target, name=name, sep=sep, decimal=decimal, encoding=encoding, **options)
+        return problem_from_file(path, target, name=name, sep=sep, decimal=decimal, encoding=encoding,
+                                 on_disk=on_disk, data_dir=data_dir, **options)
 
     def __repr__(self) -> str:  # the arrays would make the dataclass repr a thousand lines long
         classes = "" if self.kind == "regression" else f", {self.n_classes} classes"
@@ -191,6 +197,13 @@ class Problem:
         pool = aligned((self.n_train + self.n_test, self.n_features))
         pool[:self.n_train], pool[self.n_train:] = self.X_train, self.X_test
         return pool
+
+    @property
+    def features_file(self) -> str | None:
+        """The ``.npy`` file the features are mapped from, read page by page (a table kept on
+        disk, a loaded study), or None when they are in memory."""
+        whole = joined(self.X_train, self.X_test)
+        return mapped_file(whole) if whole is not None else None
 
     @property
     def n_features(self) -> int:

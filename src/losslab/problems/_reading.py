@@ -20,7 +20,7 @@ import re
 import warnings
 import zipfile
 import zlib
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,16 +96,17 @@ class Table:
         _refuse_repeated_names(self.path, header, self.sep, self.encoding)
         return [str(c) for c in header.columns]
 
-    def blocks(self, rows: int, text: Collection[str] = ()) -> Iterator[pd.DataFrame]:
-        """The table ``rows`` rows at a time, each block as :meth:`read` gives those rows, but for
-        the columns in ``text`` of a CSV file, read as text whatever a block's values look like."""
+    def blocks(self, rows: int, columns: Sequence[str] | None = None, text: Collection[str] = ()) -> Iterator[pd.DataFrame]:
+        """The table's ``columns`` (all by default) ``rows`` rows at a time, each block as
+        :meth:`read` gives those rows, but for the columns in ``text`` of a CSV file, read as text
+        whatever a block's values look like (as pandas reads a column of numbers and text)."""
         if self.parquet:
-            yield from _parquet_blocks(self.path, rows, self.columns())
+            yield from _parquet_blocks(self.path, rows, list(columns) if columns is not None else self.columns())
             return
         dtype = {name: str for name in text} or None
         with self._errors():
             reader = pd.read_csv(self.path, sep=self.sep, decimal=self.decimal, index_col=False, encoding=self.encoding,
-                                 chunksize=rows, dtype=dtype)
+                                 chunksize=rows, dtype=dtype, usecols=list(columns) if columns is not None else None)
         with reader:
             while True:
                 with self._errors(), warnings.catch_warnings():
@@ -114,6 +115,11 @@ class Table:
                 if block is None:
                     return
                 yield _thousands_as_numbers(block, self.decimal)
+
+    def first_lines(self) -> list[str]:
+        """The header and the first 20 rows of a text table, as raw lines."""
+        with self._errors():
+            return _first_lines(self.path, self.encoding)
 
     def _errors(self) -> contextlib.AbstractContextManager[None]:
         return _text_errors(self.path, self.sep, self.encoding, self.compressed)
@@ -244,7 +250,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _parquet_blocks(path: Path, rows: int, columns: list[str]) -> Iterator[pd.DataFrame]:
     """A Parquet file's ``columns``, ``rows`` rows at a time, as pandas reads them."""
     try:
-        file = pq.ParquetFile(path)
+        # read a megabyte at a time, not pre-buffered: Arrow would keep every row group's column chunks read so far
+        file = pq.ParquetFile(path, pre_buffer=False, buffer_size=2**20)
         batches = file.iter_batches(batch_size=rows, columns=columns)
     except (OSError, ValueError) as exc:
         raise DataError(_invalid_parquet_message(path, exc)) from exc
@@ -256,7 +263,10 @@ def _parquet_blocks(path: Path, rows: int, columns: list[str]) -> Iterator[pd.Da
                 raise DataError(_invalid_parquet_message(path, exc)) from exc
             if batch is None:
                 return
-            yield pa.Table.from_batches([batch]).to_pandas(split_blocks=True, self_destruct=True)
+            block = pa.Table.from_batches([batch]).to_pandas(split_blocks=True, self_destruct=True)
+            del batch
+            release_read_buffers()  # what Arrow's pool keeps of the blocks before
+            yield block
 
 
 def release_read_buffers() -> None:

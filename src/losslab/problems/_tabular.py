@@ -29,6 +29,7 @@ target's own units.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,10 +41,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from losslab._arrays import aligned
+from losslab._machine import memory_budget
 from losslab.errors import DataError
-from losslab.problems._checks import BLOCK, Columns, validate
+from losslab.problems._checks import BLOCK, Columns, DataNote, validate
+from losslab.problems._on_disk import in_memory_bytes, problem_on_disk, too_large_for_memory
 from losslab.problems._problem import Problem
-from losslab.problems._reading import load_table, release_read_buffers
+from losslab.problems._reading import open_table, release_read_buffers
 
 # -------------------------------------------------------------------------------------- options
 
@@ -337,6 +340,8 @@ def problem_from_file(
     sep: str | None = None,
     decimal: str | None = None,
     encoding: str | None = None,
+    on_disk: bool | None = None,
+    data_dir: str | Path | None = None,
     **options: Unpack[PrepareOptions],
 ) -> Problem:
     """A :class:`Problem` from a CSV or Parquet file, named after the file.
@@ -349,10 +354,29 @@ def problem_from_file(
     more), constant columns, empty columns, and the nameless empty columns (``Unnamed: 3``) a
     separator at the end of each line makes. ``features=[...]`` keeps a row ID; a constant or
     empty column named there is refused.
+
+    ``on_disk=True`` keeps the table on disk: it is read a block of rows at a time and its
+    features prepared into a float32 file in ``data_dir`` (by default
+    ``~/.cache/losslab/tables``), which the problem maps into memory; the problem is the same, to
+    the last bit (see ``losslab.problems._on_disk``). None (the default) does so, with a
+    note, when the table read whole would take more than 60% of this machine's memory.
     """
     preparation = Preparation(**options)
-    frame = load_table(path, sep=sep, decimal=decimal, encoding=encoding)
+    if on_disk not in (None, True, False):
+        raise DataError(f"on_disk must be True, False or None (decide from the table's size); got {on_disk!r}")
+    if data_dir is not None and on_disk is False:
+        raise DataError("data_dir is where a table kept on disk goes; it does not apply with on_disk=False: leave it "
+                        "out, or pass on_disk=True")
+    table = open_table(path, sep=sep, decimal=decimal, encoding=encoding)
     name = name or Path(path).stem.split(".")[0]
+    if on_disk is None and too_large_for_memory(table):
+        warnings.warn(f"{str(path)!r} would take about {in_memory_bytes(table) / 2**30:,.1f} GiB read whole, more than "
+                      f"the {memory_budget() / 2**30:,.1f} GiB a study may use here; it is read a block of rows at a "
+                      "time and its features kept on disk (on_disk=False reads it whole)", DataNote, stacklevel=2)
+        on_disk = True
+    if on_disk:
+        return problem_on_disk(table, str(target), preparation, name=name, data_dir=data_dir)
+    frame = table.read()
     try:
         return _build(frame, target, preparation, name=name, description=None, source=str(path), detect_columns=True)
     finally:
