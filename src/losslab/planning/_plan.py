@@ -23,26 +23,35 @@ from losslab._version import __version__
 from losslab.errors import LosslabError, SettingsError, TargetError
 from losslab.models import Model
 from losslab.planning._defaults import default_settings
-from losslab.planning._memory import StudySize, check_memory, estimate_bytes, largest_seeds, memory_budget
+from losslab.planning._memory import EVAL_ROWS, StudySize, check_memory, estimate_bytes, largest_seeds, memory_budget
 from losslab.planning._splits import Rows, SplitDesign, counts, split_design
 from losslab.problems import Problem
 from losslab.registry import LossSpec, check_compatible, encode_targets, get_loss, metric_for_kind
 from losslab.settings import Settings, check_seeds
 
-#: Runs per compiled chunk on a CPU. Fixed, so that a run's result does not depend on how many
-#: other runs share its study (XLA's arithmetic can vary with the batch shape), and one compiled
-#: program per loss and problem serves any number of seeds. 16 runs keep a chunk's working set in
-#: the core's cache; see benchmarks/RESULTS.md.
+#: Runs per compiled chunk on a CPU. Fixed for a problem, so that a run's result does not depend
+#: on how many other runs share its study (XLA's arithmetic can vary with the batch shape), and
+#: one compiled program per loss and problem serves any number of seeds. 16 runs of a small
+#: table's networks keep a chunk's working set in the core's cache and share each step's fixed
+#: cost; see benchmarks/RESULTS.md.
 CHUNK = 16
+#: Runs per chunk on a CPU for a table of more than :data:`EVAL_ROWS` training rows: a step has
+#: work enough for one run, and a chunk of 16 would train 14 copies beside a study of 2 seeds
+#: (measured on 1,000,000 rows x 50, 2 seeds: 4.3 s a run in chunks of 16, 1.1 s alone) and hold
+#: every run's row numbers of the table.
+LARGE_TABLE_CHUNK = 1
 #: Runs per chunk on a GPU or TPU, where thousands of small models fit at once; a plan lowers it
 #: to what fits the device's memory.
 ACCELERATOR_CHUNK = 1024
 
 
-def default_chunk() -> int:
-    """Runs per compiled chunk for the backend JAX runs on: :data:`CHUNK` on a CPU (the measured
-    optimum), :data:`ACCELERATOR_CHUNK` on an accelerator."""
-    return CHUNK if jax.default_backend() == "cpu" else ACCELERATOR_CHUNK
+def default_chunk(n_train: int = 0) -> int:
+    """Runs per compiled chunk for the backend JAX runs on and a table of ``n_train`` training
+    rows: :data:`CHUNK` on a CPU (the measured optimum for small tables), :data:`LARGE_TABLE_CHUNK`
+    for more than :data:`EVAL_ROWS` training rows, :data:`ACCELERATOR_CHUNK` on an accelerator."""
+    if jax.default_backend() != "cpu":
+        return ACCELERATOR_CHUNK
+    return CHUNK if n_train <= EVAL_ROWS else LARGE_TABLE_CHUNK
 
 
 @dataclass(frozen=True)
@@ -193,8 +202,9 @@ def plan(
     or ``"cv:K"`` (repeated K-fold); ``validation`` is the share of each seed's training rows held
     out for validation (default 0.2 for data, 0 for the tutorial's problems). ``chunk`` is the
     number of runs trained together in one compiled program (default :func:`default_chunk`: 16 on
-    a CPU, up to 1,024 on an accelerator, fewer when they would not fit); a run's result depends on
-    it in the last bits, never on the other runs of the study.
+    a CPU, one for a table of more than 65,536 training rows, up to 1,024 on an accelerator, fewer
+    when they would not fit); a run's result depends on it in the last bits, never on the other
+    runs of the study.
 
     >>> from losslab.problems import get_problem
     >>> p = plan(get_problem("blobs"), ["cce", "kld"], seeds=range(3))
@@ -269,7 +279,7 @@ def _chunk(problem: Problem, specs: tuple[LossSpec, ...], settings: Settings, mo
         if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
             raise SettingsError(f"chunk must be a positive whole number of runs, got {chunk!r}; e.g. 16")
         return chunk
-    best = default_chunk()
+    best = default_chunk(problem.n_train)
     while best > CHUNK and estimate_bytes(_size(problem, specs, best, best), settings, model) > memory_budget():
         best //= 2
     return best
