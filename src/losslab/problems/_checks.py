@@ -47,9 +47,9 @@ import math
 import re
 import shlex
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -169,7 +169,8 @@ def _is_number_column(values: pd.Series) -> bool:
 BLOCK = 65_536
 
 
-class Columns(Protocol):
+@dataclass(frozen=True)
+class Columns(ABC):
     """Data that passed the checks, as the preparation reads it: the target and what the checks
     found, and the feature columns a block of :data:`BLOCK` rows at a time, from memory
     (:class:`Checked`) or from a table kept on disk (``losslab.problems._on_disk``).
@@ -188,36 +189,33 @@ class Columns(Protocol):
     dropped_columns: dict[str, str]  # column -> why it is not a feature
 
     @property
+    @abstractmethod
     def numeric_names(self) -> list[str]: ...
 
     @property
+    @abstractmethod
     def text_names(self) -> list[str]: ...
 
+    @abstractmethod
     def numeric_blocks(self, rows: np.ndarray) -> Iterator[np.ndarray]:
         """The numeric columns of ``rows`` as float64 arrays ``(block rows, numeric columns)``:
         one buffer, refilled for each block (use a block before taking the next)."""
 
+    @abstractmethod
     def text_blocks(self, rows: np.ndarray) -> Iterator[np.ndarray]:
         """The text columns of ``rows`` as object arrays of str ``(block rows, text columns)``."""
 
+    @abstractmethod
     def categories(self, rows: np.ndarray) -> list[list[str]]:
         """Each text column's distinct values on ``rows``, sorted."""
 
 
 @dataclass(frozen=True)
-class Checked:
+class Checked(Columns):
     """Data that passed :func:`validate`, in memory: finite, typed, and large enough to split."""
 
     numeric: dict[str, np.ndarray]  # float feature columns (float32 or float64), the kept rows
     categorical: pd.DataFrame  # str feature columns
-    y: np.ndarray  # float64 (regression) or int64 class indices
-    kind: Kind
-    kind_given: bool
-    class_names: tuple[str, ...]
-    n_rows_in: int
-    dropped_by_column: dict[str, int]
-    n_dropped: int
-    dropped_columns: dict[str, str]  # column -> why it is not a feature
 
     @property
     def numeric_names(self) -> list[str]:

@@ -49,11 +49,11 @@ from losslab._version import __version__
 from losslab.errors import DataError
 from losslab.problems._checks import (
     BLOCK,
+    Columns,
     DATE_SHARE,
     MIN_ID_ROWS,
     MOST_CATEGORIES,
     DataNote,
-    Kind,
     as_text,
     check_categories,
     check_missing,
@@ -215,8 +215,7 @@ def _prepared(folder: Path, table: Table, target: str, options, name: str) -> Pr
         features[0].flush()
         return problem
     finally:
-        data.close()
-        (folder / NUMBERS).unlink(missing_ok=True)
+        (folder / NUMBERS).unlink(missing_ok=True)  # its pages stay mapped until the data go
 
 
 # ------------------------------------------------------------------------------------- survey
@@ -388,20 +387,11 @@ def _uselessness(column: _Column, kind: str, *, ids: bool) -> str | None:
 # ------------------------------------------------------------------------------------- checks
 
 
-@dataclass
-class _OnDisk:
+@dataclass(frozen=True)
+class _OnDisk(Columns):
     """Checked data whose numeric columns are in a float64 file of every row of the table
-    (:data:`NUMBERS`) and whose text columns are codes: the :class:`Columns` the preparation
-    reads, a block of the kept rows at a time."""
+    (:data:`NUMBERS`) and whose text columns are codes, read a block of the kept rows at a time."""
 
-    y: np.ndarray
-    kind: Kind
-    kind_given: bool
-    class_names: tuple[str, ...]
-    n_rows_in: int
-    dropped_by_column: dict[str, int]
-    n_dropped: int
-    dropped_columns: dict[str, str]
     numbers: np.ndarray  # (rows of the table, surveyed columns), a memory map
     slots: dict[str, int]  # numeric column -> its column in numbers
     text: dict[str, tuple[np.ndarray, np.ndarray]]  # text column -> (codes of every row, values)
@@ -429,10 +419,6 @@ class _OnDisk:
     def categories(self, rows: np.ndarray) -> list[list[str]]:
         table_rows = self.kept[rows]
         return [sorted(values[np.unique(codes[table_rows])]) for codes, values in self.text.values()]
-
-    def close(self) -> None:
-        """Let go of the numbers' file (it is removed with the folder it was prepared in)."""
-        self.numbers = np.zeros((0, 0))
 
 
 def _checked(folder: Path, table: Table, target: str, options) -> _OnDisk:
