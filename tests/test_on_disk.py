@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -29,6 +30,7 @@ FIELDS = ("name", "kind", "n_classes", "feature_names", "target_name", "class_na
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
     monkeypatch.setattr(_on_disk, "READ_BYTES", 2_000)  # 30-250 rows a block for these tables
+    monkeypatch.setattr(_on_disk, "MIN_BLOCK_ROWS", 1)
 
 
 def _both(path: Path, target: str, tmp_path: Path, **options):
@@ -59,6 +61,11 @@ def assert_same(path: Path, target: str, tmp_path: Path, **options) -> Problem |
     assert {f: getattr(disk, f) for f in FIELDS} == {f: getattr(memory, f) for f in FIELDS}
     assert dict(disk.preparation) == dict(memory.preparation)
     return disk
+
+
+def _tables(folder: Path) -> list[Path]:
+    """The prepared tables in ``folder`` (not their lock files)."""
+    return [path for path in folder.iterdir() if not path.name.startswith(".")]
 
 
 def _mixed_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -170,6 +177,50 @@ def test_the_column_rules_decide_alike(tmp_path, column) -> None:
         assert_same(path, "y", tmp_path)
 
 
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_parquet(path, row_group_size=97) if path.suffix == ".parquet" else frame.to_csv(path, index=False)
+    return path
+
+
+def test_what_a_review_found_reads_alike(tmp_path) -> None:
+    """Files whose columns read differently block by block, or whose target has gaps."""
+    rng = np.random.default_rng(6)
+    n = 600
+    x, y = rng.normal(size=n), rng.choice(["a", "b"], n)
+    flag = np.where(rng.random(n) < 0.5, "True", "False").astype(object)
+    flag[550] = ""  # a boolean column with a gap in its last block only
+    assert_same(_write(pd.DataFrame({"x": x, "flag": flag, "y": y}), tmp_path / "a.csv"), "y", tmp_path, dropna=True)
+    assert_same(_write(pd.DataFrame({"x": x, "z": rng.normal(size=n), "t": flag}), tmp_path / "b.csv"), "t", tmp_path,
+                dropna=True)
+    grouped = np.array([f"{int(v):,}" for v in rng.integers(1000, 99999, n)], dtype=object)
+    for tail in (["unknown"], ["a", "b", "c"] * 10):  # numbers with thousands separators, then words
+        income = grouped.copy()
+        income[n - len(tail):] = tail
+        assert_same(_write(pd.DataFrame({"x": x, "income": income, "y": y}), tmp_path / "c.csv"), "y", tmp_path)
+    small = np.where(np.arange(n) < 500, ["1,000", "2,000", "3,500"] * 200, ["a", "b", "c"] * 200)
+    assert_same(_write(pd.DataFrame({"x": x, "size": small, "y": y}), tmp_path / "d.csv"), "y", tmp_path)
+    truth = pd.array(rng.choice([True, False], n), dtype="boolean")
+    truth[[5, 300]] = pd.NA  # pandas' nullable booleans
+    for dropna in (False, True):
+        assert_same(_write(pd.DataFrame({"x": x, "t": truth}), tmp_path / "e.parquet"), "t", tmp_path, dropna=dropna)
+    numbers_as_text = pd.DataFrame({"x": x, "t": rng.normal(size=n).round(4).astype(str)})
+    assert_same(_write(numbers_as_text, tmp_path / "f.parquet"), "t", tmp_path)
+
+
+def test_rows_that_are_not_there_read_alike(tmp_path) -> None:
+    (tmp_path / "header.csv").write_text("x,y\n")
+    assert_same(tmp_path / "header.csv", "y", tmp_path)
+    empty = pd.DataFrame({"x": pd.Series([], dtype=float), "y": pd.Series([], dtype=int)})
+    assert_same(_write(empty, tmp_path / "empty.parquet"), "y", tmp_path)
+    nothing = pd.DataFrame({"x": np.arange(50.0), "y": pd.Series([None] * 50, dtype=object)})
+    assert_same(_write(nothing, tmp_path / "null.parquet"), "y", tmp_path)
+    assert_same(tmp_path / "null.parquet", "y", tmp_path, dropna=True)
+    ragged = tmp_path / "ragged.csv"  # a stray field far down the file
+    ragged.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(300)) + "1,2,3,4\n")
+    error, message = assert_same(ragged, "y", tmp_path)
+    assert error is DataError and "line 302 has 4 fields but the header has 3" in message
+
+
 def test_european_csv_and_thousands(tmp_path) -> None:
     path = tmp_path / "euro.csv"
     rows = [f"{1000 + 37 * i:,};{i % 7},5;{'rot' if i % 3 else 'blau'};{i % 2}".replace(",", ".", 1) for i in range(120)]
@@ -197,7 +248,7 @@ def test_a_prepared_table_is_kept_and_found_again(tmp_path) -> None:
     with warnings.catch_warnings(record=True) as first:
         warnings.simplefilter("always")
         one = Problem.from_file(path, "churn", on_disk=True, data_dir=tmp_path / "tables")
-    (folder,) = (tmp_path / "tables").iterdir()
+    (folder,) = _tables(tmp_path / "tables")
     assert sorted(p.name for p in folder.iterdir()) == [FEATURES, "problem.json", "problem.npz", "table.json"]
     stamp = (folder / FEATURES).stat().st_mtime_ns
     with warnings.catch_warnings(record=True) as again:
@@ -207,10 +258,50 @@ def test_a_prepared_table_is_kept_and_found_again(tmp_path) -> None:
     assert [str(w.message) for w in again] == [str(w.message) for w in first] and first  # the notes said again
     assert np.array_equal(one.X_train, two.X_train)
     Problem.from_file(path, "churn", on_disk=True, data_dir=tmp_path / "tables", seed=1)
-    assert len(list((tmp_path / "tables").iterdir())) == 2  # other options: another table
+    assert len(_tables(tmp_path / "tables")) == 2  # other options: another table
     os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
     Problem.from_file(path, "churn", on_disk=True, data_dir=tmp_path / "tables")
-    assert len(list((tmp_path / "tables").iterdir())) == 3  # the file changed: prepared again
+    assert len(_tables(tmp_path / "tables")) == 3  # the file changed: prepared again
+
+
+def test_a_prepared_table_is_found_by_everything_that_makes_it(tmp_path) -> None:
+    """The name and the path as given, the feature columns in any form: another of any is another
+    table (a name or a long selection once found the wrong one)."""
+    frame = pd.DataFrame(np.random.default_rng(7).normal(size=(200, 130)), columns=[f"c{i}" for i in range(130)])
+    frame["y"] = np.arange(200) % 2
+    path = _write(frame, tmp_path / "t.csv")
+    tables = tmp_path / "tables"
+    some, others = pd.Index([f"c{i}" for i in range(120)]), pd.Index([f"c{i}" for i in range(1, 121)])
+    first = Problem.from_file(path, "y", on_disk=True, data_dir=tables, features=some)
+    assert Problem.from_file(path, "y", on_disk=True, data_dir=tables, features=others).feature_names[0] == "c1"
+    assert Problem.from_file(path, "y", on_disk=True, data_dir=tables, features=(c for c in some)).feature_names == \
+        first.feature_names  # a generator, as read whole
+    assert Problem.from_file(path, "y", on_disk=True, data_dir=tables, features=some, name="my data").name == "my data"
+    assert Problem.from_file(path, "y", on_disk=True, data_dir=tables, features=some, name="my-data").name == "my-data"
+    os.chdir(tmp_path)
+    assert Problem.from_file("t.csv", "y", on_disk=True, data_dir=tables, features=some).preparation["source"] == "t.csv"
+
+
+def test_a_killed_preparation_leaves_nothing_that_counts(tmp_path) -> None:
+    """A preparation killed midway leaves a temporary folder, never the table's; the next one
+    removes it and prepares the table whole. Two at once: one prepares, the other waits and finds it."""
+    path = _write(_mixed_frame(3000), tmp_path / "t.csv")
+    script = ("import sys; from losslab.problems import Problem, _on_disk; _on_disk.READ_BYTES = 2000; "
+              "_on_disk.MIN_BLOCK_ROWS = 1; "
+              f"Problem.from_file({str(path)!r}, 'churn', on_disk=True, data_dir={str(tmp_path / 'tables')!r}); "
+              "print('done')")
+    slow = script.replace("_on_disk.MIN_BLOCK_ROWS = 1;", "_on_disk.MIN_BLOCK_ROWS = 1; import time; "
+                          "add = _on_disk._Column.add; _on_disk._Column.add = lambda *a: (time.sleep(0.002), add(*a))[1];")
+    killed = subprocess.Popen([sys.executable, "-c", slow], stdout=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "tables").glob(".*.partial")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    killed.kill()
+    killed.wait()
+    assert list((tmp_path / "tables").glob(".*.partial")) and not _tables(tmp_path / "tables")
+    both = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    assert [process.communicate(timeout=120)[0].strip() for process in both] == ["done", "done"]
+    assert len(_tables(tmp_path / "tables")) == 1 and not list((tmp_path / "tables").glob(".*.partial"))
 
 
 def test_options_that_do_not_apply_are_refused(tmp_path) -> None:
@@ -287,7 +378,7 @@ def test_the_command_line_keeps_a_table_on_disk_in_its_out_folder(tmp_path) -> N
     result = invoke("compare", "--data", path, "--target", "churn", "--loss", "bce", "--loss", "hinge", "--repeats", 2,
                     "--epochs", 2, "--on-disk", "--out", out)
     assert result.exit_code == 0, result.output
-    (table,) = (out / "tables").iterdir()
+    (table,) = _tables(out / "tables")
     (study,) = (out / "studies").iterdir()
     assert (study / FEATURES).samefile(table / FEATURES)  # linked, not copied
     again = invoke("compare", "--data", path, "--target", "churn", "--loss", "bce", "--loss", "hinge", "--repeats", 2,

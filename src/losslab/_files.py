@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from losslab.errors import LosslabError
@@ -43,3 +45,15 @@ def write_binary(path: Path, save: Callable[..., object], *args: object, **kwarg
     add its own suffix to a temporary name."""
     with path.open("wb") as handle:
         save(handle, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def held(lock: Path) -> Iterator[None]:
+    """An exclusive lock on the file ``lock`` (made if missing), waited for while another
+    process holds it, and released when the block ends (or the process does)."""
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from losslab._files import atomic_write, ensure_out_dir
 from losslab._plain import slug
 from losslab.analysis import Comparison
 from losslab.figures import plot_dataset, plot_final_distribution, plot_learning_curves, plot_mean_curves
 from losslab.figures._many import Job, draw_all
 from losslab.replicate import Replication
-from losslab.results import Study, atomic_write, ensure_out_dir
+from losslab.results import Study
 
 
 def save_run(study: Study, out: str | Path, stem: str | None = None) -> list[Path]:

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from losslab._files import write_binary
+from losslab._files import atomic_write, ensure_out_dir, write_binary
 from losslab._plain import plain
 from losslab.engine import Backend, Chunk, Progress, run_plan
 from losslab.errors import LosslabError
@@ -49,7 +49,7 @@ from losslab.models import MLP, Model
 from losslab.planning import SplitDesign, StudyPlan
 from losslab.problems._kept import load_problem, save_problem
 from losslab.registry import LossSpec, get_loss, probability_form
-from losslab.results import Study, atomic_write, baselines, ensure_out_dir, run, tables
+from losslab.results import Study, baselines, run, tables
 from losslab.settings import Settings
 
 MANIFEST = "manifest.json"

@@ -318,7 +318,7 @@ def recommend(
 
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
-                                  decimal, encoding, on_disk, out)
+                                  decimal, encoding, on_disk, out or Path("losslab-out"))
         options = _commands.SettingsOptions(epochs, split=split)
         _commands.recommend_loss(source, verify, repeats, options, out, json, _extras(report, mlflow, wide), metric)
 

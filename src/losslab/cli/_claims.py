@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from losslab._files import atomic_write, ensure_out_dir
 from losslab.claims import Claim, claims, claims_table
 from losslab.cli._commands import _exporting, _progress
 from losslab.cli._render import console, print_json, table
 from losslab.figures._losses import AXES, loss_group, plot_losses
 from losslab.registry import LossSpec, get_loss
 from losslab.report import save_report
-from losslab.results import atomic_write, ensure_out_dir
+
 
 #: How a verdict is coloured in the terminal.
 COLOURS = {"supported": "green", "not supported": "red", "depends": "yellow"}

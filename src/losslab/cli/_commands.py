@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import textwrap
 import time
@@ -17,6 +16,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
                            TimeRemainingColumn)
 from rich.text import Text
 
+from losslab._files import atomic_write, ensure_out_dir, held
 from losslab.analysis import Comparison, check_levels, check_metric, compare, verify
 from losslab.cli._render import console, err_console, fmt, mean_sd, print_json, table
 from losslab.settings import Backend
@@ -30,7 +30,7 @@ from losslab._plain import slug
 from losslab.predict import predict
 from losslab.report import save_report
 from losslab.tracking import check_store, log_study
-from losslab.results import Study, atomic_write, ensure_out_dir
+from losslab.results import Study
 from losslab.store import STUDIES, StoredStudy, fingerprint, load, run_stored
 from losslab.settings import Settings, parse_hidden, seeds_for
 
@@ -185,14 +185,10 @@ def _exporting(out: Path) -> Iterator[None]:
     """Hold ``out`` while a command writes its tables and figures there, so that two commands
     never interleave their files (the second waits, then writes its whole set); temporary files
     that a killed command left behind are removed first."""
-    with (out / ".exports.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with held(out / ".exports.lock"):
         for leftover in out.glob(".*.partial"):
             leftover.unlink(missing_ok=True)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from losslab._files import atomic_write, ensure_out_dir
 from losslab._plain import slug
 from losslab.cli._commands import (Source, SettingsOptions, _exporting, _print_timing, _progress, _prose, _runs_cell,
                                    print_mse_units)
@@ -11,7 +12,7 @@ from losslab.cli._render import console, fmt, mean_sd, print_json, table
 from losslab.errors import LosslabError
 from losslab.figures._sweep import plot_sweep_wins
 from losslab.planning import default_settings
-from losslab.results import atomic_write, ensure_out_dir
+
 from losslab.settings import seeds_for
 from losslab.store import STUDIES
 from losslab.sweep import Sweep, sweep

@@ -48,7 +48,7 @@ import re
 import shlex
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,8 +198,8 @@ class Columns(ABC):
 
     @abstractmethod
     def numeric_blocks(self, rows: np.ndarray) -> Iterator[np.ndarray]:
-        """The numeric columns of ``rows`` as float64 arrays ``(block rows, numeric columns)``:
-        one buffer, refilled for each block (use a block before taking the next)."""
+        """The numeric columns of ``rows`` as float64 arrays ``(block rows, numeric columns)``;
+        a block may be refilled for the next one, so use it before taking that."""
 
     @abstractmethod
     def text_blocks(self, rows: np.ndarray) -> Iterator[np.ndarray]:
@@ -439,11 +439,21 @@ def left_out_useless(reasons: dict[str, str | None], *, named: bool) -> dict[str
 def _uselessness(raw: pd.Series, converted: pd.Series, name: str, *, ids: bool) -> str | None:
     """Why a feature column cannot help predict (empty, constant, or with ``ids`` a row ID), or None."""
     present = raw.dropna()
-    if present.empty and len(raw):
+    # one value: as nunique() == 1, without hashing a large column
+    constant = bool(len(present)) and bool((present == present.iloc[0]).all())
+    return uselessness(name, len(raw), len(present), constant, present.iloc[0] if len(present) else None,
+                       lambda: _row_id(raw, converted) if ids else None)
+
+
+def uselessness(name: str, n_rows: int, n_present: int, constant: bool, first: object,
+                row_id: Callable[[], str | None]) -> str | None:
+    """Why a column of ``n_rows`` values, ``n_present`` of them present, cannot help predict:
+    empty, constant (its ``first`` value throughout), or a row ID (``row_id`` says how, or None)."""
+    if n_present == 0 and n_rows:
         return empty_reason(name)
-    if len(present) and (present == present.iloc[0]).all():  # one value (as nunique() == 1, without hashing a large column)
-        return constant_reason(present.iloc[0], every_row=len(present) == len(raw))
-    return _row_id(raw, converted) if ids else None
+    if n_present and constant:
+        return constant_reason(first, every_row=n_present == n_rows)
+    return row_id()
 
 
 def empty_reason(name: str) -> str:
@@ -528,15 +538,27 @@ def _convert_feature(column: pd.Series, name: str) -> pd.Series:
     kinds = value_kinds(present)
     check_value_kinds(kinds, name)
     numbers = pd.to_numeric(present, errors="coerce")
-    n_numbers = int(numbers.notna().sum())
-    if n_numbers == len(present):
-        return pd.to_numeric(column, errors="coerce").astype(np.float64)
-    if n_numbers >= len(present) / 2:
-        raise DataError(mostly_numbers_message(name, len(present) - n_numbers, len(present),
-                                               _examples(present[numbers.isna()])))
-    if dated(present) >= DATE_SHARE * len(present) > 0:
-        raise DataError(dates_message(name, f"dates (e.g. {present.iloc[0]!r})"))
-    return as_text(column)
+    kind = values_kind(name, kinds, len(present), int(numbers.notna().sum()), lambda: dated(present),
+                       present.iloc[0] if len(present) else None, lambda: _examples(present[numbers.isna()]))
+    return pd.to_numeric(column, errors="coerce").astype(np.float64) if kind == "number" else as_text(column)
+
+
+def values_kind(name: str, kinds: set[str], n_present: int, n_numbers: int, n_dated: Callable[[], int],
+                first: object, non_numbers: Callable[[], str]) -> str:
+    """What a feature column of values of any type is, from counts of its ``n_present`` values:
+    ``"number"`` when every one reads as a number, ``"text"`` when few do; refused when most do
+    (a few typing errors among numbers) or nearly all are dates. Booleans, with a gap or not, are
+    categories, never the numbers 0 and 1. ``n_dated`` and ``non_numbers`` (examples for the
+    message) are asked for only where the answer needs them."""
+    if kinds == {"bool"}:
+        return "text"
+    if n_numbers == n_present:
+        return "number"
+    if n_numbers >= n_present / 2:
+        raise DataError(mostly_numbers_message(name, n_present - n_numbers, n_present, non_numbers()))
+    if n_dated() >= DATE_SHARE * n_present > 0:
+        raise DataError(dates_message(name, f"dates (e.g. {first!r})"))
+    return "text"
 
 
 def check_value_kinds(kinds: set[str], name: str) -> None:
@@ -631,13 +653,24 @@ def _convert_target(column: pd.Series, target: str, kind: str | None) -> pd.Seri
     kinds = value_kinds(present)
     refuse_nested_target(kinds, target)
     numbers = pd.to_numeric(present, errors="coerce")
-    n_numbers = int(numbers.notna().sum())
-    if len(present) and n_numbers == len(present) and kinds <= {"number", "text"}:
+    if target_values_kind(target, kind, kinds, len(present), int(numbers.notna().sum()),
+                          lambda: _examples(present[numbers.isna()], 5)) == "number":
         return pd.to_numeric(column, errors="coerce").astype(np.float64)
-    if kind in (None, "regression") and n_numbers and n_numbers >= len(present) / 2:
-        raise DataError(target_numbers_message(target, len(present) - n_numbers, len(present),
-                                               _examples(present[numbers.isna()], 5)))
     return as_text(column)
+
+
+def target_values_kind(target: str, kind: str | None, kinds: set[str], n_present: int, n_numbers: int,
+                       non_numbers: Callable[[], str]) -> str:
+    """What a target of values of any type is, from counts: ``"number"`` when every value present
+    reads as a number (text or numbers), else ``"text"`` (labels; booleans with a gap among them);
+    refused when most values are numbers and ``kind`` does not say they are classes."""
+    if kinds == {"bool"}:
+        return "text"
+    if n_present and n_numbers == n_present and kinds <= {"number", "text"}:
+        return "number"
+    if kind in (None, "regression") and n_numbers and n_numbers >= n_present / 2:
+        raise DataError(target_numbers_message(target, n_present - n_numbers, n_present, non_numbers()))
+    return "text"
 
 
 def target_numbers_message(target: str, n_text: int, n_present: int, examples: str) -> str:

@@ -33,26 +33,27 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from losslab._files import atomic_write
+from losslab._files import atomic_write, held
 from losslab._machine import memory_budget
 from losslab._plain import slug
 from losslab._version import __version__
-from losslab.errors import DataError
+from losslab.errors import DataError, TargetError
 from losslab.problems._checks import (
     BLOCK,
-    Columns,
-    DATE_SHARE,
     MIN_ID_ROWS,
     MOST_CATEGORIES,
+    Columns,
     DataNote,
     as_text,
     check_categories,
@@ -63,26 +64,28 @@ from losslab.problems._checks import (
     check_value_kinds,
     chosen_columns,
     complex_message,
-    constant_reason,
     dated,
     dates_message,
-    empty_reason,
     encoded_target,
     examples,
     integer_id,
     left_out_useless,
     missing_target_message,
-    mostly_numbers_message,
     no_features_message,
     refuse_nested_target,
-    target_numbers_message,
+    target_values_kind,
     text_id,
     too_many_classes_message,
+    uselessness,
     value_kinds,
+    values_kind,
 )
 from losslab.problems._kept import FEATURES, load_problem, save_problem
 from losslab.problems._problem import Problem
-from losslab.problems._reading import Table
+from losslab.problems._reading import Table, grouping, ungrouped
+
+if TYPE_CHECKING:
+    from losslab.problems._tabular import Preparation
 
 #: Bytes of table read at a time, as a block of rows (a table of 50 numeric columns: 83,886 rows).
 READ_BYTES = 32 * 2**20
@@ -132,42 +135,57 @@ def too_large_for_memory(table: Table) -> bool:
     return in_memory_bytes(table) > memory_budget()
 
 
-def problem_on_disk(table: Table, target: str, options, *, name: str, data_dir: str | Path | None = None) -> Problem:
+def problem_on_disk(table: Table, target: str, options: Preparation, *, name: str,
+                    data_dir: str | Path | None = None) -> Problem:
     """The problem from ``table`` (see :func:`~losslab.problems.problem_from_file`, whose options
     ``options`` are) with its features in a float32 file in ``data_dir``: prepared there a block
-    of rows at a time, or found there from an earlier call on the same file and options."""
+    of rows at a time, or found there from an earlier call on the same file and options. One
+    process prepares a table at a time (another waits for it, then finds it)."""
     check_options(options.kind, options.test_size, options.seed)
+    columns = table.columns()
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicated:
+        raise DataError(f"duplicate column names {', '.join(map(repr, duplicated))}; rename them so each is unique")
+    if target not in columns:
+        raise DataError(missing_target_message(target, columns))
+    chosen, left_out = chosen_columns(columns, target, options.features, options.drop)
+    options = dataclasses.replace(options, features=None if options.features is None else chosen, drop=None)
     folder = Path(data_dir) if data_dir is not None else tables_dir()
-    key = _key(table, target, options)
-    kept = folder / f"{slug(name)}-{key[:16]}"
-    if not (kept / MANIFEST).exists():
-        _prepare_into(kept, table, target, options, name)
-    return _load(kept)
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = folder / f"{slug(name)}-{_key(table, target, options, name, chosen)[:16]}"
+    with held(folder / f".{kept.name}.lock"):
+        if not (kept / MANIFEST).exists():
+            for leftover in [kept, *folder.glob(f".{kept.name}.*.partial")]:  # a killed preparation's
+                shutil.rmtree(leftover, ignore_errors=True)
+            _prepare_into(kept, table, target, options, name, chosen, left_out)
+        return _load(kept)
 
 
-def _key(table: Table, target: str, options) -> str:
-    """A hash of the file (path, size, time of its last change), how it is read, the target and
-    the options, and this version of losslab."""
+def _key(table: Table, target: str, options: Preparation, name: str, chosen: list[str]) -> str:
+    """A hash of the file (its path as given and resolved, size, time of its last change), how
+    it is read, the problem's name, the target, the feature columns and the other options, and
+    this version of losslab."""
     stat = table.path.stat()
-    identity = {"path": str(table.path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                "sep": table.sep, "decimal": table.decimal, "encoding": table.encoding, "target": target,
-                "options": {k: list(v) if isinstance(v, (list, tuple)) else v
-                            for k, v in dataclasses.asdict(options).items()},
-                "version": __version__, "format": FORMAT}
-    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+    settings = {field.name: getattr(options, field.name) for field in dataclasses.fields(options)
+                if field.name not in ("features", "drop")}
+    identity = {"path": str(table.path), "resolved": str(table.path.resolve()), "size": stat.st_size,
+                "mtime_ns": stat.st_mtime_ns, "sep": table.sep, "decimal": table.decimal, "encoding": table.encoding,
+                "name": name, "target": target, "features": chosen, "named": options.features is not None,
+                "options": settings, "version": __version__, "format": FORMAT}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
-def _prepare_into(kept: Path, table: Table, target: str, options, name: str) -> None:
-    """Prepare the table in a folder of its own, renamed to ``kept`` once complete."""
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    partial = kept.with_name(f".{kept.name}.{os.getpid()}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir()
+def _prepare_into(kept: Path, table: Table, target: str, options: Preparation, name: str, chosen: list[str],
+                  left_out: dict[str, str]) -> None:
+    """Prepare the table in a folder of its own, renamed to ``kept`` once complete (the caller
+    holds the table's lock)."""
+    partial = Path(tempfile.mkdtemp(dir=kept.parent, prefix=f".{kept.name}.", suffix=".partial"))
+    partial.chmod(0o755)  # as any folder made here, not private as a temporary one
     try:
         try:
             with warnings.catch_warnings(record=True) as said:
                 warnings.simplefilter("always", DataNote)
-                problem = _prepared(partial, table, target, options, name)
+                problem = _prepared(partial, table, target, options, name, chosen, left_out)
         except BaseException:
             _say_again(said)  # the notes said before the error, as a table in memory says them
             raise
@@ -177,11 +195,7 @@ def _prepare_into(kept: Path, table: Table, target: str, options, name: str) -> 
         del problem  # its memory map of the features, before the folder moves
         manifest = {"format": FORMAT, "source": str(table.path), "notes": notes}
         atomic_write(partial / MANIFEST, lambda p: p.write_text(json.dumps(manifest, indent=2)))
-        try:
-            partial.rename(kept)
-        except OSError:  # another process prepared the same table meanwhile: theirs is as good
-            if not (kept / MANIFEST).exists():
-                raise
+        partial.rename(kept)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
 
@@ -199,10 +213,11 @@ def _load(kept: Path) -> Problem:
     return load_problem(kept)
 
 
-def _prepared(folder: Path, table: Table, target: str, options, name: str) -> Problem:
+def _prepared(folder: Path, table: Table, target: str, options: Preparation, name: str, chosen: list[str],
+              left_out: dict[str, str]) -> Problem:
     from losslab.problems._tabular import _prepare  # the preparation imports this module's caller
 
-    data = _checked(folder, table, target, options)
+    data = _checked(folder, table, target, options, chosen, left_out)
     features: list[np.memmap] = []
 
     def allocate(shape: tuple[int, int]) -> np.memmap:
@@ -223,34 +238,42 @@ def _prepared(folder: Path, table: Table, target: str, options, name: str) -> Pr
 
 @dataclass
 class _Column:
-    """What the blocks of one column read so far say of it, as the checks would see the whole
-    column: a feature, or the target (``most_values`` different text values are counted)."""
+    """What the blocks of one column read so far say of it, as the checks see a whole column: a
+    feature, or the target (``most_values`` different text values are counted; ``most_rows``, a
+    bound on the table's rows where one is known, rules out a row ID of whole numbers that
+    spread too far, without keeping them)."""
 
     name: str
     most_values: int
+    feature: bool = True
+    most_rows: int | None = None
+    decimal: str | None = None  # the CSV's decimal mark, for numbers with thousands separators
     rows: int = 0
     present: int = 0  # values not missing
     numbers: int = 0  # present values that read as numbers
     dated: int = 0  # present values of blocks of objects that are dates
     kinds: set[str] = field(default_factory=set)  # the types of the values of blocks of objects
     dtypes: set[str] = field(default_factory=set)  # of the blocks: "number", "text" (bool, category), "object"
+    grouped: bool = False  # some value with thousands separators ...
+    ungroupable: bool = False  # ... and some value neither such a number nor a plain one
     non_numbers: list[object] = field(default_factory=list)  # the first different values that are not numbers
     first: object = _NOTHING  # the first present value, as read
     constant: bool = True
-    integers: bool = True  # every block of whole numbers, none missing
+    integers: bool = True  # every block of whole numbers
     ids: list[np.ndarray] | None = field(default_factory=list)  # a possible row ID's values (text: hashes)
+    span: tuple[int, int] = (2**63 - 1, -(2**63))  # the lowest and highest of its whole numbers
     spaced: bool = False  # a text value with white space in it
     first_text: str | None = None
     categories: list[object] = field(default_factory=list)  # a categorical column's categories, in order
     values: dict[str, int] = field(default_factory=dict)  # each text value's code, in order of appearance
-    codes: list[np.ndarray] | None = field(default_factory=list)  # per block; None past most_values
+    codes: list[np.ndarray | None] | None = field(default_factory=list)  # per block (None: numbers); None past most_values
 
-    def add(self, raw: pd.Series, *, feature: bool) -> np.ndarray:
+    def add(self, raw: pd.Series) -> np.ndarray:
         """Survey a block of the column; its values as float64 numbers (NaN where missing or text)."""
         dtype = raw.dtype
-        if feature and (ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype)):
+        if self.feature and (ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype)):
             raise DataError(dates_message(self.name, "dates or times"))
-        if feature and ptypes.is_complex_dtype(dtype):
+        if self.feature and ptypes.is_complex_dtype(dtype):
             raise DataError(complex_message(self.name))
         present = raw.dropna()
         self.rows += len(raw)
@@ -259,7 +282,7 @@ class _Column:
         if ptypes.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
             self.dtypes.add("text")
             if isinstance(dtype, pd.CategoricalDtype):
-                self.categories += [c for c in dtype.categories if c not in set(self.categories)]
+                self.categories += [c for c in dtype.categories if c not in self.categories]
             numbers = np.full(len(raw), np.nan)
         elif ptypes.is_numeric_dtype(dtype):
             self.dtypes.add("number")
@@ -267,27 +290,32 @@ class _Column:
             numbers = (raw if isinstance(dtype, np.dtype) and dtype.kind == "f" else raw.astype(np.float64)) \
                 .to_numpy(dtype=np.float64)
         else:
-            self.dtypes.add("object")
-            numbers = self._objects(raw, present, feature)
-        self._ids(raw, present)
+            numbers = self._objects(raw, present)
+        if self.feature:
+            self._ids(raw, present)
         self._code(raw)
         return numbers
 
-    def _objects(self, raw: pd.Series, present: pd.Series, feature: bool) -> np.ndarray:
+    def _objects(self, raw: pd.Series, present: pd.Series) -> np.ndarray:
+        # pandas reads a large block of a CSV in pieces, each typed alone: numbers and text together
+        self.dtypes.add("mixed" if pd.api.types.infer_dtype(raw, skipna=True) in ("mixed", "mixed-integer")
+                        else "object")
         self.kinds |= value_kinds(present)
-        if feature:
+        if self.feature:
             check_value_kinds(self.kinds, self.name)
         else:
             refuse_nested_target(self.kinds, self.name)
         parsed = pd.to_numeric(present, errors="coerce")
         self.numbers += int(parsed.notna().sum())
-        if len(self.non_numbers) < 5:
-            for value in present[parsed.isna()].unique()[:5]:
-                if value not in self.non_numbers and len(self.non_numbers) < 5:
-                    self.non_numbers.append(value)
-        if feature:
+        for value in present[parsed.isna()].unique()[:5]:
+            if len(self.non_numbers) < 5 and value not in self.non_numbers:
+                self.non_numbers.append(value)
+        if self.feature:
             self.dated += dated(present, share=0.0)
-        return pd.to_numeric(raw, errors="coerce").astype(np.float64).to_numpy()
+        some, every = grouping(present, self.decimal) if ptypes.is_string_dtype(raw) else (False, False)
+        self.grouped, self.ungroupable = self.grouped or some, self.ungroupable or not every
+        return (ungrouped(raw, self.decimal) if some and every else pd.to_numeric(raw, errors="coerce")) \
+            .astype(np.float64).to_numpy()
 
     def _first_and_constant(self, present: pd.Series) -> None:
         if present.empty:
@@ -301,22 +329,29 @@ class _Column:
                 self.constant = False
 
     def _ids(self, raw: pd.Series, present: pd.Series) -> None:
-        """Keep the values of a column that may be a row ID: none missing and each different."""
+        """Keep the values of a column that may be a row ID, while it may: none missing, each
+        different, whole numbers not spread beyond the rows, or text without white space."""
         self.integers = self.integers and ptypes.is_integer_dtype(raw.dtype)
         if self.ids is None:
             return
-        decimals = ptypes.is_numeric_dtype(raw.dtype) and not ptypes.is_integer_dtype(raw.dtype) \
-            and not ptypes.is_bool_dtype(raw.dtype)
-        if len(present) < len(raw) or decimals:  # a gap, or decimal numbers: never a row ID
-            self.ids = None
+        if len(present) < len(raw) or (ptypes.is_numeric_dtype(raw.dtype) and not self.integers):
+            self.ids = None  # a gap, or decimal numbers: never a row ID
             return
-        if ptypes.is_integer_dtype(raw.dtype):
+        if self.integers:
             values = raw.to_numpy(dtype=np.int64)
+            if len(values):
+                self.span = (min(self.span[0], int(values.min())), max(self.span[1], int(values.max())))
+            if self.most_rows is not None and self.span[1] - self.span[0] + 1 > ID_SPAN * self.most_rows:
+                self.ids = None
+                return
         else:
             text = as_text(raw).astype(str)
             if self.first_text is None and len(text):
                 self.first_text = text.iloc[0]
             self.spaced = self.spaced or bool(text.str.contains(r"\s").any())
+            if self.spaced:
+                self.ids = None  # text with white space: never a row ID
+                return
             values = pd.util.hash_pandas_object(text, index=False).to_numpy()
         if len(np.unique(values)) < len(values):
             self.ids = None
@@ -341,47 +376,58 @@ class _Column:
     @property
     def mixed(self) -> bool:
         """Whether the blocks read differently (a CSV column of numbers in one place and text in
-        another): read whole, pandas reads such a column as text."""
-        return len(self.dtypes) > 1
+        another): as pandas reads the whole column, it is then read again as text."""
+        return len(self.dtypes) > 1 or "mixed" in self.dtypes
+
+    @property
+    def ungrouped(self) -> bool:
+        """Whether the column is numbers with thousands separators: text that is all such numbers
+        or plain ones, some grouped (as :meth:`Table.read` converts a whole column)."""
+        return self.grouped and not self.ungroupable
 
     def all_codes(self) -> np.ndarray:
+        """Every row's code (-1 where missing); the blocks read as numbers must have been read
+        again as text."""
+        if self.codes is None or any(codes is None for codes in self.codes):
+            raise AssertionError(f"column {self.name!r} has no codes for some of its rows")
         return np.concatenate(self.codes) if self.codes else np.zeros(0, np.int32)
 
     def text_values(self) -> np.ndarray:
         return np.array(list(self.values), dtype=object)
 
 
+#: A row ID's whole numbers may spread over at most this many times the rows (as the checks say).
+ID_SPAN = 1.1
+
+
 def _converted_kind(column: _Column) -> str:
     """A feature column as the checks convert it: ``"number"`` or ``"text"``, or refused (mostly
     numbers with a few text values, or dates)."""
-    if column.dtypes <= {"number"}:
+    if column.dtypes <= {"number"} or column.ungrouped:
         return "number"
     if column.dtypes == {"text"}:
         return "text"
-    if column.numbers == column.present:
-        return "number"
-    if column.numbers >= column.present / 2:
-        raise DataError(mostly_numbers_message(column.name, column.present - column.numbers, column.present,
-                                               examples(column.non_numbers[:3])))
-    if column.dated >= DATE_SHARE * column.present > 0:
-        raise DataError(dates_message(column.name, f"dates (e.g. {column.first!r})"))
-    return "text"
+    return values_kind(column.name, column.kinds, column.present, column.numbers, lambda: column.dated, column.first,
+                       lambda: examples(column.non_numbers[:3]))
 
 
 def _uselessness(column: _Column, kind: str, *, ids: bool) -> str | None:
     """Why a feature column cannot help predict (empty, constant, or with ``ids`` a row ID), or None."""
-    if column.present == 0 and column.rows:
-        return empty_reason(column.name)
-    if column.present and column.constant:
-        return constant_reason(column.first, every_row=column.present == column.rows)
-    if not ids or column.rows < MIN_ID_ROWS or column.ids is None or (kind == "number" and not column.integers):
+    return uselessness(column.name, column.rows, column.present, column.present > 0 and column.constant, column.first,
+                       lambda: _row_id(column, kind) if ids else None)
+
+
+def _row_id(column: _Column, kind: str) -> str | None:
+    """How the column reads as a row ID (see :func:`~losslab.problems._checks.integer_id` and
+    :func:`~losslab.problems._checks.text_id`), or None."""
+    if column.rows < MIN_ID_ROWS or column.ids is None or (kind == "number" and not column.integers):
         return None
     values = np.concatenate(column.ids)
     if len(np.unique(values)) != column.rows:
         return None
     if column.integers:
         return integer_id(int(values.min()), int(values.max()), column.rows, column.name)
-    return None if column.spaced else text_id(column.first_text)
+    return text_id(column.first_text)
 
 
 # ------------------------------------------------------------------------------------- checks
@@ -421,75 +467,88 @@ class _OnDisk(Columns):
         return [sorted(values[np.unique(codes[table_rows])]) for codes, values in self.text.values()]
 
 
-def _checked(folder: Path, table: Table, target: str, options) -> _OnDisk:
+def _checked(folder: Path, table: Table, target: str, options: Preparation, chosen: list[str],
+             left_out: dict[str, str]) -> _OnDisk:
     """Survey ``table`` a block of rows at a time and check it as
     :func:`~losslab.problems._checks.validate` checks a table in memory, raising the same errors."""
-    columns = table.columns()
-    duplicated = sorted({c for c in columns if columns.count(c) > 1})
-    if duplicated:
-        raise DataError(f"duplicate column names {', '.join(map(repr, duplicated))}; rename them so each is unique")
-    if target not in columns:
-        raise DataError(missing_target_message(target, columns))
-    chosen, left_out = chosen_columns(columns, target, options.features, options.drop)
     survey, y = _survey(folder, table, chosen, target)
+    n_rows = survey[target].rows
     kinds = {name: _converted_kind(survey[name]) for name in chosen}
     useless = left_out_useless({name: _uselessness(survey[name], kinds[name], ids=options.features is None)
                                 for name in chosen}, named=options.features is not None)
-    left_out |= useless
+    left_out = left_out | useless
     features = [name for name in chosen if name not in useless]
     if not features:
         raise DataError(no_features_message(target, left_out))
-    for name in features:  # too many values to count: refused now, as no category (what else to say of them needs them)
+    target_values = _target(survey[target], y, options.kind)
+    if n_rows == 0:
+        check_rows(0, 0)
+    numbers = np.memmap(folder / NUMBERS, dtype=np.float64, mode="r", shape=(n_rows, len(chosen)))
+    bad, dropped_by_column = _bad_rows(features, kinds, survey, numbers, chosen, target, target_values, options.dropna)
+    for name in features:  # too many different values to count: after the missing values, as the checks
         if kinds[name] == "text" and survey[name].codes is None:
             check_categories(MOST_FEATURE_VALUES, survey[name].present, name, at_least=True)
-    target_values = _target(survey[target], y, options.kind)
-    numbers = np.memmap(folder / NUMBERS, dtype=np.float64, mode="r", shape=(survey[target].rows, len(chosen)))
-    bad, dropped_by_column = _bad_rows(features, kinds, survey, numbers, chosen, target, target_values, options.dropna)
-    keep = ~bad
-    kept = np.flatnonzero(keep)
-    check_rows(len(kept), len(keep))
+    kept = np.flatnonzero(~bad)
+    check_rows(len(kept), n_rows)
     text = {name: (survey[name].all_codes(), survey[name].text_values()) for name in features if kinds[name] == "text"}
     for name, (codes, _) in text.items():
         check_categories(len(np.unique(codes[kept])), len(kept), name)
     kind, y_encoded, class_names = encoded_target(target_values.iloc[kept].reset_index(drop=True), target, options.kind)
     check_split(y_encoded, kind, class_names, options.test_size, target)
     return _OnDisk(y=y_encoded, kind=kind, kind_given=options.kind is not None, class_names=class_names,
-                   n_rows_in=len(keep), dropped_by_column=dropped_by_column, n_dropped=int(bad.sum()),
+                   n_rows_in=n_rows, dropped_by_column=dropped_by_column, n_dropped=n_rows - len(kept),
                    dropped_columns=left_out, numbers=numbers,
                    slots={name: chosen.index(name) for name in features if kinds[name] == "number"},
                    text=text, kept=kept)
+
+
+#: Rows read at a time at least, however wide the table.
+MIN_BLOCK_ROWS = 1_000
 
 
 def _survey(folder: Path, table: Table, chosen: list[str], target: str) -> tuple[dict[str, _Column], np.ndarray]:
     """Every column's :class:`_Column` and the target's numbers, the features' numbers written
     to :data:`NUMBERS` in the table's order; a CSV column that read as numbers and text is read
     again as text."""
-    survey = {name: _Column(name, MOST_FEATURE_VALUES) for name in chosen} | {target: _Column(target, MOST_CLASSES)}
-    rows = max(1_000, READ_BYTES // (8 * (len(chosen) + 1)))
+    most_rows = _most_rows(table)
+    survey = {name: _Column(name, MOST_FEATURE_VALUES, most_rows=most_rows, decimal=table.decimal) for name in chosen}
+    survey[target] = _Column(target, MOST_CLASSES, feature=False, decimal=table.decimal)
+    rows = max(MIN_BLOCK_ROWS, READ_BYTES // (8 * (len(chosen) + 1)))
     y = []
     with (folder / NUMBERS).open("wb") as out:
         for block in table.blocks(rows, [*chosen, target]):
             numbers = np.empty((len(block), len(chosen)))
             for j, name in enumerate(chosen):
-                numbers[:, j] = survey[name].add(block[name], feature=True)
+                numbers[:, j] = survey[name].add(block[name])
             out.write(numbers.tobytes())
-            y.append(survey[target].add(block[target], feature=False))
+            y.append(survey[target].add(block[target]))
     mixed = [name for name in [*chosen, target] if survey[name].mixed]
     if mixed and not table.parquet:
         y = _read_again_as_text(folder, table, survey, chosen, target, mixed, rows, y)
     return survey, np.concatenate(y) if y else np.zeros(0)
 
 
+def _most_rows(table: Table) -> int | None:
+    """A bound on the table's rows: a Parquet file's, or an uncompressed CSV's bytes over its
+    columns (a row takes a separator or an end of line per column at least); None if unknown."""
+    if table.parquet:
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(table.path).metadata.num_rows
+    return None if table.compressed else table.path.stat().st_size // max(1, len(table.columns()))
+
+
 def _read_again_as_text(folder: Path, table: Table, survey: dict[str, _Column], chosen: list[str], target: str,
                         mixed: list[str], rows: int, y: list[np.ndarray]) -> list[np.ndarray]:
     """Survey the ``mixed`` columns again from their text, their numbers rewritten from it."""
     for name in mixed:
-        survey[name] = _Column(name, survey[name].most_values)
+        before = survey[name]
+        survey[name] = _Column(name, before.most_values, before.feature, before.most_rows, before.decimal)
     numbers = np.memmap(folder / NUMBERS, dtype=np.float64, mode="r+", shape=(survey[target].rows, len(chosen)))
     start, target_numbers = 0, []
     for block in table.blocks(rows, mixed, text=mixed):
         for name in mixed:
-            values = survey[name].add(block[name], feature=name != target)
+            values = survey[name].add(block[name])
             if name == target:
                 target_numbers.append(values)
             else:
@@ -503,42 +562,47 @@ def _read_again_as_text(folder: Path, table: Table, survey: dict[str, _Column], 
 def _target(column: _Column, numbers: np.ndarray, kind: str | None) -> pd.Series:
     """The target as the checks convert it: float64 numbers, booleans, or text (a categorical of
     its labels, sorted, or in a categorical column's order); refused as the checks refuse it."""
-    if column.dtypes <= {"number"}:
+    if column.dtypes <= {"number"} or column.ungrouped:
+        return pd.Series(numbers)
+    if column.dtypes == {"text"} and not column.categories:  # booleans (pandas' nullable ones may have gaps)
+        return _booleans(column)
+    if column.dtypes != {"text"} and target_values_kind(column.name, kind, column.kinds, column.present,
+                                                        column.numbers, lambda: examples(column.non_numbers)) == "number":
         return pd.Series(numbers)
     if column.codes is None:
-        raise DataError(too_many_classes_message(column.name, f"more than {MOST_CLASSES:,}", column.rows,
-                                                 numeric=False))
+        raise TargetError(too_many_classes_message(column.name, f"more than {MOST_CLASSES:,}", column.rows,
+                                                   numeric=False))
+    values = column.text_values()
+    order = [str(c) for c in column.categories] if column.dtypes == {"text"} else sorted(values)
+    return _labels(column.all_codes(), values, order)
+
+
+def _booleans(column: _Column) -> pd.Series:
     codes, values = column.all_codes(), column.text_values()
-    if column.dtypes == {"text"}:  # booleans (never missing: pandas reads a block with a gap as objects) or categories
-        if not column.categories:
-            return pd.Series(values[codes] == "True")
-        return _labels(codes, values, [str(c) for c in column.categories])
-    if column.present and column.numbers == column.present and column.kinds <= {"number", "text"}:
-        return pd.Series(numbers)
-    if kind in (None, "regression") and column.numbers and column.numbers >= column.present / 2:
-        raise DataError(target_numbers_message(column.name, column.present - column.numbers, column.present,
-                                               examples(column.non_numbers[:5])))
-    return _labels(codes, values, sorted(values))
+    truth = np.array([value == "True" for value in values], dtype=bool)[np.maximum(codes, 0)] if len(values) \
+        else np.zeros(len(codes), bool)
+    if (codes >= 0).all():
+        return pd.Series(truth)
+    return pd.Series(pd.array(np.where(codes >= 0, truth, False), dtype="boolean").copy()).mask(codes < 0)
 
 
 def _labels(codes: np.ndarray, values: np.ndarray, order: list[str]) -> pd.Series:
     """Text labels as a categorical whose categories are in ``order``."""
     position = {value: i for i, value in enumerate(order)}
-    remap = np.array([position[v] for v in values], dtype=np.int32)
+    remap = np.array([position[v] for v in values] or [-1], dtype=np.int32)
     return pd.Series(pd.Categorical.from_codes(np.where(codes >= 0, remap[np.maximum(codes, 0)], -1), categories=order))
 
 
 def _bad_rows(features: list[str], kinds: dict[str, str], survey: dict[str, _Column], numbers: np.ndarray,
               chosen: list[str], target: str, y: pd.Series, dropna: bool) -> tuple[np.ndarray, dict[str, int]]:
     """Rows with a missing or infinite value, as the checks count them: an error naming the
-    columns unless ``dropna``."""
+    columns unless ``dropna``. A text column of too many values to code is counted, not masked:
+    the checks refuse it next."""
     n = len(y)
     bad = np.zeros(n, dtype=bool)
-    counts: dict[str, tuple[int, int]] = {}
     numeric = [name for name in features if kinds[name] == "number"]
     slots = [chosen.index(name) for name in numeric]
-    missing = np.zeros(len(numeric), np.int64)
-    infinite = np.zeros(len(numeric), np.int64)
+    missing, infinite = np.zeros(len(numeric), np.int64), np.zeros(len(numeric), np.int64)
     for start in range(0, n, BLOCK):
         block = numbers[start:start + BLOCK][:, slots]
         nan, inf = np.isnan(block), np.isinf(block)
@@ -548,16 +612,15 @@ def _bad_rows(features: list[str], kinds: dict[str, str], survey: dict[str, _Col
     found = dict(zip(numeric, zip(missing.tolist(), infinite.tolist())))
     for name in features:
         if kinds[name] == "text":
-            absent = survey[name].all_codes() < 0 if survey[name].codes is not None else np.zeros(n, bool)
-            found[name] = (int(absent.sum()), 0)
-            bad |= absent
+            column = survey[name]
+            if column.codes is not None:
+                bad |= column.all_codes() < 0
+            found[name] = (column.rows - column.present, 0)
     y_missing = y.isna().to_numpy()
     y_infinite = np.isinf(y.to_numpy(dtype=np.float64, na_value=np.nan)) if ptypes.is_float_dtype(y.dtype) \
         else np.zeros(n, bool)
     bad |= y_missing | y_infinite
-    for name in [*features, target]:
-        m, i = found[name] if name != target else (int(y_missing.sum()), int(y_infinite.sum()))
-        if m or i:
-            counts[name] = (m, i)
+    found[target] = (int(y_missing.sum()), int(y_infinite.sum()))
+    counts = {name: found[name] for name in [*features, target] if any(found[name])}
     check_missing(counts, target, int(bad.sum()), n, dropna)
     return bad, {name: int(m + i) for name, (m, i) in counts.items()}

@@ -81,6 +81,12 @@ class Table:
             return _read_parquet(self.path)
         with self._errors():
             frame = _parse_text(self.path, self.sep, self.decimal, self.encoding)
+            mixed = [name for name in frame.columns if pd.api.types.infer_dtype(frame[name], skipna=True) in _MIXED]
+            if mixed:  # pandas reads a large file in pieces, each typed alone: such a column is text
+                again = pd.read_csv(self.path, sep=self.sep, decimal=self.decimal, index_col=False,
+                                    encoding=self.encoding, usecols=mixed, dtype=str)
+                for name in mixed:
+                    frame[name] = again[name]
         _refuse_repeated_names(self.path, frame, self.sep, self.encoding)
         return _thousands_as_numbers(frame, self.decimal)
 
@@ -97,16 +103,17 @@ class Table:
         return [str(c) for c in header.columns]
 
     def blocks(self, rows: int, columns: Sequence[str] | None = None, text: Collection[str] = ()) -> Iterator[pd.DataFrame]:
-        """The table's ``columns`` (all by default) ``rows`` rows at a time, each block as
-        :meth:`read` gives those rows, but for the columns in ``text`` of a CSV file, read as text
-        whatever a block's values look like (as pandas reads a column of numbers and text)."""
+        """The table's ``columns`` (all by default) ``rows`` rows at a time, each block's values
+        as pandas reads them, the columns in ``text`` of a CSV file read as text. Numbers with
+        thousands separators are left as text: whether a column holds them is a question about
+        the whole column (:func:`grouping`), which :meth:`read` answers for it."""
         if self.parquet:
             yield from _parquet_blocks(self.path, rows, list(columns) if columns is not None else self.columns())
             return
         dtype = {name: str for name in text} or None
-        with self._errors():
+        with self._errors():  # every field read, not only the columns': a ragged row is refused as by read
             reader = pd.read_csv(self.path, sep=self.sep, decimal=self.decimal, index_col=False, encoding=self.encoding,
-                                 chunksize=rows, dtype=dtype, usecols=list(columns) if columns is not None else None)
+                                 chunksize=rows, dtype=dtype)
         with reader:
             while True:
                 with self._errors(), warnings.catch_warnings():
@@ -114,7 +121,7 @@ class Table:
                     block = next(reader, None)
                 if block is None:
                     return
-                yield _thousands_as_numbers(block, self.decimal)
+                yield block if columns is None else block[list(columns)]
 
     def first_lines(self) -> list[str]:
         """The header and the first 20 rows of a text table, as raw lines."""
@@ -428,6 +435,8 @@ def _refuse_repeated_names(path: Path, frame: pd.DataFrame, sep: str, encoding: 
 _GROUPED = {".": re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?"),
             ",": re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?")}
 _PLAIN = {".": re.compile(r"[+-]?\d+(?:\.\d+)?"), ",": re.compile(r"[+-]?\d+(?:,\d+)?")}
+#: What pandas' ``infer_dtype`` says of a column of text and numbers (or booleans) together.
+_MIXED = ("mixed", "mixed-integer")
 
 
 def _thousands_as_numbers(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
@@ -438,17 +447,32 @@ def _thousands_as_numbers(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
     """
     if decimal not in _GROUPED:
         return frame
-    separator = "," if decimal == "." else "."
     for name in frame.columns:
         column = frame[name]
         if not ptypes.is_string_dtype(column):  # for object columns pandas checks that every value is a str
             continue
-        text = column.dropna().str.strip()
-        grouped = text.str.fullmatch(_GROUPED[decimal])
-        if grouped.any() and (grouped | text.str.fullmatch(_PLAIN[decimal])).all():
-            plain = column.str.strip().str.replace(separator, "", regex=False).str.replace(decimal, ".", regex=False)
-            frame[name] = pd.to_numeric(plain).astype(np.float64)
+        some, every = grouping(column, decimal)
+        if some and every:
+            frame[name] = ungrouped(column, decimal)
     return frame
+
+
+def grouping(column: pd.Series, decimal: str | None) -> tuple[bool, bool]:
+    """Whether a column of text holds a number with thousands separators (``10,000``), and
+    whether every value present is such a number or a plain one: both, and it is a column of
+    numbers. (False, False) where the decimal mark has no thousands separator."""
+    if decimal not in _GROUPED:
+        return False, False
+    text = column.dropna().str.strip()
+    grouped = text.str.fullmatch(_GROUPED[decimal])
+    return bool(grouped.any()), bool((grouped | text.str.fullmatch(_PLAIN[decimal])).all())
+
+
+def ungrouped(column: pd.Series, decimal: str) -> pd.Series:
+    """A column of numbers written with thousands separators (:func:`grouping`) as float64."""
+    separator = "," if decimal == "." else "."
+    plain = column.str.strip().str.replace(separator, "", regex=False).str.replace(decimal, ".", regex=False)
+    return pd.to_numeric(plain, errors="coerce").astype(np.float64)
 
 
 def _ragged_message(path: Path, sep: str, encoding: str, exc: Exception) -> str:

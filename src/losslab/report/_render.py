@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from losslab._files import atomic_write
 from losslab._version import __version__
 from losslab.analysis import Comparison, Verification
 from losslab.claims import Claim
@@ -26,7 +27,7 @@ from losslab.report._parts import (
     study_part,
     verification_part,
 )
-from losslab.results import Study, atomic_write
+from losslab.results import Study
 
 _ENVIRONMENT = jinja2.Environment(
     loader=jinja2.PackageLoader("losslab.report", "templates"),
