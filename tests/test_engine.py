@@ -18,6 +18,7 @@ import pytest
 import losslab
 from losslab.engine import seed_keys
 from losslab.models import MLP
+from losslab.engine import _program
 from losslab.engine._program import batch_mask, batches, epoch_orders
 from losslab.errors import IncompatibleLossError, SettingsError, UnknownNameError
 from losslab.planning import default_settings
@@ -134,6 +135,23 @@ def test_batch_order_is_a_function_of_the_seed_only() -> None:
     assert not np.array_equal(orders, epoch_orders(5, epochs=5, n_rows=500))
 
 
+def test_an_epoch_shuffled_by_blocks_reads_a_window_of_blocks_at_a_time(monkeypatch) -> None:
+    """Each epoch a permutation of every row, drawn anew, in which each window of 4 blocks of 10
+    positions covers at most 5 blocks (the short last block may fall in it)."""
+    monkeypatch.setattr(_program, "SHUFFLE_BLOCK", 10)
+    monkeypatch.setattr(_program, "SHUFFLE_WINDOW", 4)
+    orders = epoch_orders(4, epochs=6, n_rows=95, shuffle="blocks")
+    np.testing.assert_array_equal(orders, epoch_orders(4, epochs=6, n_rows=95, shuffle="blocks"))
+    assert len({order.tobytes() for order in orders}) == 6
+    for order in orders:
+        np.testing.assert_array_equal(np.sort(order), np.arange(95))
+        windows = [set(order[start:start + 40] // 10) for start in range(0, 95, 40)]
+        assert all(len(blocks) <= 5 for blocks in windows) and max(map(len, windows)) >= 4
+    assert not np.array_equal(orders, epoch_orders(4, epochs=6, n_rows=95))  # not the rows' shuffle
+    with pytest.raises(SettingsError, match="shuffle must be rows .* or blocks"):
+        Settings(shuffle="window")
+
+
 def test_paired_runs_of_equivalent_losses_see_the_same_batches(blobs_study) -> None:
     """CCE and KL divergence on one-hot targets have the same gradient; on the same seed (same
     initial weights, same batches) they must train to the same accuracy."""
@@ -218,7 +236,7 @@ def _numpy_training(problem: Problem, loss: str, params, settings: Settings, see
 
     y_train = targets(problem.y_train)
     out = []
-    for order in epoch_orders(seed, settings.epochs, problem.n_train):
+    for order in epoch_orders(seed, settings.epochs, problem.n_train, settings.shuffle):
         for start in range(0, len(order), settings.batch_size):
             rows = order[start:start + settings.batch_size]
             x, t = X_train[rows], y_train[rows]
@@ -255,18 +273,23 @@ def _tiny_problem(kind: str, n_train: int = 40, n_test: int = 12) -> Problem:
 
 
 @pytest.mark.parametrize(
-    ("kind", "loss", "batch_size", "hidden"),
+    ("kind", "loss", "batch_size", "hidden", "shuffle"),
     [
-        ("regression", "mse", 40, (8,)),  # one full-batch step per epoch
-        ("regression", "mse", 16, (6, 4)),  # batches of 16, 16 and a partial 8; two hidden layers
-        ("binary", "bce", 16, (8,)),
-        ("multiclass", "cce", 16, (8,)),
+        ("regression", "mse", 40, (8,), "rows"),  # one full-batch step per epoch
+        ("regression", "mse", 16, (6, 4), "rows"),  # batches of 16, 16 and a partial 8; two hidden layers
+        ("binary", "bce", 16, (8,), "rows"),
+        ("multiclass", "cce", 16, (8,), "rows"),
+        ("binary", "bce", 16, (8,), "blocks"),  # blocks of 8 rows, windows of 2 blocks
     ],
 )
-def test_sgd_with_momentum_matches_a_numpy_reimplementation(kind, loss, batch_size, hidden) -> None:
+def test_sgd_with_momentum_matches_a_numpy_reimplementation(kind, loss, batch_size, hidden, shuffle,
+                                                            monkeypatch) -> None:
+    monkeypatch.setattr(_program, "SHUFFLE_BLOCK", 8)
+    monkeypatch.setattr(_program, "SHUFFLE_WINDOW", 2)
     problem = _tiny_problem(kind)
     seed = 5
-    settings = Settings(epochs=3, batch_size=batch_size, hidden=hidden, learning_rate=0.05, momentum=0.9)
+    settings = Settings(epochs=3, batch_size=batch_size, hidden=hidden, learning_rate=0.05, momentum=0.9,
+                        shuffle=shuffle)
     study = losslab.train(problem, [loss], seeds=[seed], settings=settings, split="fixed", validation=0)
     init = MLP(hidden).keras_params(seed_keys([seed])[0], problem.n_features, 3 if loss == "cce" else 1)
     expected = _numpy_training(problem, loss, init, settings, seed)

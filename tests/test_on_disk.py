@@ -386,3 +386,20 @@ def test_the_command_line_keeps_a_table_on_disk_in_its_out_folder(tmp_path) -> N
     assert again.exit_code == 0 and "all 4 runs were reused" in again.output, again.output
     assert_one_error_line(invoke("compare", "blobs", "--loss", "cce", "--loss", "kld", "--on-disk"),
                           "--on-disk applies to --data only")
+
+
+def test_features_on_disk_larger_than_memory_are_shuffled_by_blocks(tmp_path, monkeypatch) -> None:
+    """Every row of such a table anew each epoch would read the file at the disk's random speed;
+    blocks of rows anew, and rows within windows of blocks, read it a window at a time."""
+    from losslab.planning import _defaults, default_settings
+
+    path = _write(_mixed_frame(), tmp_path / "t.csv")
+    disk = Problem.from_file(path, "churn", on_disk=True, data_dir=tmp_path / "tables")
+    memory = Problem.from_file(path, "churn", on_disk=False)
+    assert default_settings(disk).shuffle == "rows"  # fits in memory
+    monkeypatch.setattr(_defaults, "memory_budget", lambda: 10_000)
+    with pytest.warns(UserWarning, match="shuffles blocks of 4,096 rows, and the rows within windows of 64 blocks"):
+        assert default_settings(disk).shuffle == "blocks"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert default_settings(memory).shuffle == "rows"  # in memory: pages are not read from disk

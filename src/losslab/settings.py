@@ -19,6 +19,14 @@ from losslab.errors import SettingsError
 from losslab.models import MLP, Model
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad", "adamw")
+#: How an epoch orders the training rows: ``rows``, every row anew (Keras's shuffle); ``blocks``,
+#: blocks of consecutive rows anew and the rows within each window of blocks (a table too large
+#: for memory then reads its rows a window at a time; see ``losslab.engine``).
+SHUFFLES = ("rows", "blocks")
+#: Training rows in a block, and blocks in a window, of an epoch shuffled by blocks: a window is
+#: 262,144 rows (52 MB of 50 float32 features).
+SHUFFLE_BLOCK = 4_096
+SHUFFLE_WINDOW = 64
 
 #: SGD's momentum when none is given: the tutorial's Keras set-up.
 DEFAULT_MOMENTUM = 0.9
@@ -34,6 +42,8 @@ class Settings:
     (``None`` there means 0.9); the other optimizers take optax's defaults for everything but the
     learning rate and refuse a momentum, so that no setting is recorded that was not applied.
     ``hidden`` and ``activation`` describe the multilayer perceptron of :attr:`model`.
+    ``shuffle`` is how each epoch orders the training rows (:data:`SHUFFLES`): ``"rows"`` as Keras
+    does, or ``"blocks"`` for a table kept on disk that is larger than memory.
     """
 
     epochs: int = 100
@@ -43,6 +53,7 @@ class Settings:
     hidden: tuple[int, ...] = (50,)
     optimizer: str = "sgd"
     activation: str = "relu"
+    shuffle: str = "rows"
 
     def __post_init__(self) -> None:
         if isinstance(self.hidden, list | tuple):  # hidden=[64, 32] means (64, 32); NumPy sizes are plain ints
@@ -57,6 +68,9 @@ class Settings:
         if not isinstance(self.optimizer, str) or self.optimizer not in OPTIMIZERS:
             raise SettingsError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
         self._check_momentum()
+        if self.shuffle not in SHUFFLES:
+            raise SettingsError(f"shuffle must be rows (every row anew each epoch, as Keras) or blocks (blocks of rows, "
+                                f"for a table larger than memory); got {self.shuffle!r}")
         self.model  # noqa: B018 - building the model checks hidden and activation
 
     def _check_momentum(self) -> None:

@@ -185,6 +185,7 @@ Lr = Annotated[float | None, typer.Option("--lr", help="Learning rate (default 0
 Momentum = Annotated[float | None, typer.Option("--momentum", help="SGD momentum (default 0.9).")]
 BatchSize = Annotated[int | None, typer.Option("--batch-size", help="Batch size (default 32).")]
 Hidden = Annotated[str | None, typer.Option("--hidden", help="Hidden layer sizes, e.g. 50 or 64,32 (default: the problem's).")]
+Shuffle = Annotated[str | None, typer.Option("--shuffle", help="rows (every row anew each epoch, as Keras; the default) or blocks (blocks of 4,096 rows, and the rows within windows of 64 blocks: the default for a table kept on disk larger than memory).", show_default=False)]
 Optimizer = Annotated[str | None, typer.Option("--optimizer", help="sgd (default), adam, rmsprop, adagrad or adamw.")]
 Activation = Annotated[str | None, typer.Option("--activation", help="Hidden-layer activation: relu (default), tanh, sigmoid, gelu, leaky_relu or elu.")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Directory for figures and result files.")]
@@ -230,7 +231,7 @@ def run(
     loss: Loss = ...,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the run (initial weights and batch order).")] = 0,
     epochs: Epochs = None, lr: Lr = None, momentum: Momentum = None, batch_size: BatchSize = None,
-    hidden: Hidden = None, optimizer: Optimizer = None, activation: Activation = None,
+    hidden: Hidden = None, optimizer: Optimizer = None, activation: Activation = None, shuffle: Shuffle = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
     sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, on_disk: OnDisk = None, split: Split = None,
@@ -246,7 +247,8 @@ def run(
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
                                   decimal, encoding, on_disk, out)
-        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation, split)
+        settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation, split,
+                                             shuffle=shuffle)
         _commands.run_one(source, loss, seed, settings, out, json, save_models, _extras(report, mlflow, wide))
 
 
@@ -275,7 +277,7 @@ def compare(
     margin: Annotated[float | None, typer.Option("--margin", help="Equivalence margin in the metric's units (default 0.01 = 1 point of accuracy; 10% of the MSE for regression).")] = None,
     alpha: Annotated[float, typer.Option("--alpha", help="Significance level of every test.")] = 0.05,
     epochs: Epochs = None, lr: Lr = None, momentum: Momentum = None, batch_size: BatchSize = None,
-    hidden: Hidden = None, optimizer: Optimizer = None, activation: Activation = None,
+    hidden: Hidden = None, optimizer: Optimizer = None, activation: Activation = None, shuffle: Shuffle = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
     sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, on_disk: OnDisk = None, split: Split = None, metric: Metric = None,
@@ -293,7 +295,7 @@ def compare(
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
                                   decimal, encoding, on_disk, out)
         settings = _commands.SettingsOptions(epochs, lr, momentum, batch_size, hidden, optimizer, activation, split,
-                                             backend, address)
+                                             backend, address, shuffle)
         _commands.compare_losses(source, loss, repeats, margin, alpha, settings, out, json, save_models,
                                  _extras(report, mlflow, wide), metric)
 
@@ -383,7 +385,7 @@ def sweep(
     batch_size: Annotated[str | None, typer.Option("--batch-size", help="Batch sizes to sweep, e.g. 16,32,64 (each compiles its own program).", show_default=False)] = None,
     hidden: Annotated[str | None, typer.Option("--hidden", help="Hidden layers to sweep, e.g. 50,64x32 (one layer of 50; two of 64 and 32).", show_default=False)] = None,
     repeats: Annotated[int, typer.Option("--repeats", "-n", help="Paired seeds per loss and setting.")] = 10,
-    epochs: Epochs = None, optimizer: Optimizer = None, activation: Activation = None,
+    epochs: Epochs = None, optimizer: Optimizer = None, activation: Activation = None, shuffle: Shuffle = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
     sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, on_disk: OnDisk = None, split: Split = None, metric: Metric = None,
@@ -401,7 +403,7 @@ def sweep(
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
                                   decimal, encoding, on_disk, out)
         settings = _commands.SettingsOptions(epochs, optimizer=optimizer, activation=activation, split=split,
-                                             backend=backend, address=address)
+                                             backend=backend, address=address, shuffle=shuffle)
         grid = {"learning_rate": ("--lr", lr), "momentum": ("--momentum", momentum),
                 "batch_size": ("--batch-size", batch_size), "hidden": ("--hidden", hidden)}
         _sweep.sweep_losses(source, loss, repeats, grid, settings, out, json, metric, save_models)

@@ -118,6 +118,7 @@ class SettingsOptions:
     split: str | None = None
     backend: str = "local"
     address: str | None = None
+    shuffle: str | None = None
 
     @property
     def engine(self) -> Backend:
@@ -128,7 +129,7 @@ class SettingsOptions:
         return defaults.updated(
             epochs=self.epochs, learning_rate=self.lr, momentum=self.momentum, batch_size=self.batch_size,
             hidden=parse_hidden(self.hidden) if self.hidden is not None else None, optimizer=self.optimizer,
-            activation=self.activation,
+            activation=self.activation, shuffle=self.shuffle,
         )
 
 

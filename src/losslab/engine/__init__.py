@@ -26,7 +26,7 @@ import numpy as np
 
 from losslab.engine._cache import discard_unreadable_entries, enable_compilation_cache, raising_cache_errors
 from losslab._arrays import aligned
-from losslab.engine._program import Data, Shape, batch_mask, batches, build_program
+from losslab.engine._program import Data, Shape, batch_mask, batches, build_program, shuffled
 from losslab.planning import StudyPlan, epoch_block
 from losslab.settings import Backend
 from losslab.registry import LossSpec
@@ -357,13 +357,12 @@ class _ChunkInputs:
         per run keeps drawing where the last block stopped, so the orders equal those drawn all
         at once."""
         generators = [np.random.default_rng(seed) for seed in self.padded]
-        n_train = len(self.train_rows[0])
-        positions = np.broadcast_to(np.arange(n_train, dtype=np.int32), (block, n_train))
+        n_train, settings = len(self.train_rows[0]), self.plan.settings
         orders = np.empty((len(self.padded), block, n_train), np.int32)  # refilled: one block's orders at a time
-        for _ in range(self.plan.settings.epochs // block):
+        for _ in range(settings.epochs // block):
             for run, (generator, train) in enumerate(zip(generators, self.train_rows)):
-                orders[run] = train[generator.permuted(positions, axis=1)]
-            yield jax.device_put(batches(orders, self.plan.settings.batch_size), may_alias=True)
+                orders[run] = train[shuffled(generator, block, n_train, settings.shuffle)]
+            yield jax.device_put(batches(orders, settings.batch_size), may_alias=True)
 
     @staticmethod
     def shapes(plan: StudyPlan, block: int) -> dict[str, object]:

@@ -31,7 +31,7 @@ from losslab.metrics import rounding_accuracy
 from losslab.models import Model
 from losslab.planning import EVAL_ROWS, Targets, eval_block_rows
 from losslab.registry import LossSpec
-from losslab.settings import Settings
+from losslab.settings import SHUFFLE_BLOCK, SHUFFLE_WINDOW, Settings
 
 
 def make_optimizer(optimizer: str, momentum: bool, learning_rate: Array, momentum_value: Array
@@ -50,17 +50,40 @@ def make_optimizer(optimizer: str, momentum: bool, learning_rate: Array, momentu
     return getattr(optax, optimizer)(learning_rate)
 
 
-def epoch_orders(seed: int, epochs: int, n_rows: int) -> np.ndarray:
+def epoch_orders(seed: int, epochs: int, n_rows: int, shuffle: str = "rows") -> np.ndarray:
     """The order of every epoch for ``seed``: ``(epochs, n_rows)`` int32 permutations of the
-    positions of the seed's training rows.
+    positions of the seed's training rows (:func:`shuffled`, from ``default_rng(seed)``).
 
-    Drawn on the host with NumPy's Fisher-Yates shuffle from ``default_rng(seed)``: XLA's CPU sort,
-    which ``jax.random.permutation`` needs, made shuffling half of the training time. A seed's
-    orders do not depend on the other seeds or losses of the study, and every loss trained with
-    seed ``s`` sees the same batches (paired runs).
+    Drawn on the host with NumPy's Fisher-Yates shuffle: XLA's CPU sort, which
+    ``jax.random.permutation`` needs, made shuffling half of the training time. A seed's orders do
+    not depend on the other seeds or losses of the study, and every loss trained with seed ``s``
+    sees the same batches (paired runs).
     """
-    rows = np.broadcast_to(np.arange(n_rows, dtype=np.int32), (epochs, n_rows))
-    return np.random.default_rng(seed).permuted(rows, axis=1)
+    return shuffled(np.random.default_rng(seed), epochs, n_rows, shuffle)
+
+
+def shuffled(generator: np.random.Generator, epochs: int, n_rows: int, shuffle: str) -> np.ndarray:
+    """``epochs`` orders of the positions ``0 .. n_rows - 1``, drawn from ``generator``.
+
+    ``"rows"``: every position anew each epoch, as Keras shuffles. ``"blocks"``: the blocks of
+    :data:`SHUFFLE_BLOCK` consecutive positions anew, then the positions within each window of
+    :data:`SHUFFLE_WINDOW` blocks of that order shuffled together. A seed's training positions
+    are in the table's order, so a window reads a few dozen stretches of the table instead of
+    rows from all over it: a table kept on disk larger than memory is read a window at a time.
+    """
+    if shuffle == "rows":
+        return generator.permuted(np.broadcast_to(np.arange(n_rows, dtype=np.int32), (epochs, n_rows)), axis=1)
+    return np.stack([_by_blocks(generator, n_rows) for _ in range(epochs)])
+
+
+def _by_blocks(generator: np.random.Generator, n_rows: int) -> np.ndarray:
+    blocks = generator.permutation(math.ceil(n_rows / SHUFFLE_BLOCK))
+    order = (blocks[:, None] * SHUFFLE_BLOCK + np.arange(SHUFFLE_BLOCK)).ravel()
+    order = order[order < n_rows].astype(np.int32)  # the last block may be short
+    window = SHUFFLE_BLOCK * SHUFFLE_WINDOW
+    for start in range(0, n_rows, window):
+        generator.shuffle(order[start:start + window])
+    return order
 
 
 def batches(orders: np.ndarray, batch_size: int) -> np.ndarray:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import warnings
 from types import MappingProxyType
 
-from losslab.problems import Problem
-from losslab.settings import Settings
+from losslab._machine import memory_budget
+from losslab.problems import DataNote, Problem
+from losslab.settings import SHUFFLE_BLOCK, SHUFFLE_WINDOW, Settings
 
 #: The tutorial's set-up for each of its problems (hidden units and epochs; SGD, learning rate
 #: 0.01, momentum 0.9 and batches of 32 are :class:`Settings`' defaults).
@@ -52,4 +54,14 @@ def default_settings(problem: Problem) -> Settings:
     """
     if problem.tutorial and problem.name in TUTORIAL_SETTINGS:
         return TUTORIAL_SETTINGS[problem.name]
-    return own_data_settings(problem.n_train)
+    settings = own_data_settings(problem.n_train)
+    features = (problem.n_train + problem.n_test) * problem.n_features * 4
+    if problem.features_file is not None and features > memory_budget():
+        warnings.warn(
+            f"the features of {problem.name!r} ({features / 2**30:,.1f} GiB, kept on disk) are larger than the "
+            f"{memory_budget() / 2**30:,.1f} GiB a study may use here: each epoch shuffles blocks of "
+            f"{SHUFFLE_BLOCK:,} rows, and the rows within windows of {SHUFFLE_WINDOW} blocks, not every row, so that "
+            "it reads the file a window at a time (shuffle='blocks'; --shuffle rows shuffles every row, reading "
+            "the file at the speed of the disk's random reads)", DataNote, stacklevel=2)
+        settings = settings.updated(shuffle="blocks")
+    return settings
