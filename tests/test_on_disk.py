@@ -9,6 +9,7 @@ targets, names, preparation record, notes) or the same error.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -386,6 +387,9 @@ def test_the_command_line_keeps_a_table_on_disk_in_its_out_folder(tmp_path) -> N
     assert again.exit_code == 0 and "all 4 runs were reused" in again.output, again.output
     assert_one_error_line(invoke("compare", "blobs", "--loss", "cce", "--loss", "kld", "--on-disk"),
                           "--on-disk applies to --data only")
+    (tmp_path / "a_file").write_text("")
+    assert_one_error_line(invoke("run", "--data", path, "--target", "churn", "--loss", "bce", "--on-disk",
+                                 "--out", tmp_path / "a_file"), "cannot write to the output directory")
 
 
 def test_features_on_disk_larger_than_memory_are_shuffled_by_blocks(tmp_path, monkeypatch) -> None:
@@ -398,8 +402,26 @@ def test_features_on_disk_larger_than_memory_are_shuffled_by_blocks(tmp_path, mo
     memory = Problem.from_file(path, "churn", on_disk=False)
     assert default_settings(disk).shuffle == "rows"  # fits in memory
     monkeypatch.setattr(_defaults, "memory_budget", lambda: 10_000)
-    with pytest.warns(UserWarning, match="shuffles blocks of 4,096 rows, and the rows within windows of 64 blocks"):
+    with pytest.warns(UserWarning, match="memory left here beside the training: each epoch shuffles blocks of 4,096 rows, "
+                                         "and the rows within windows of 64 blocks"):
         assert default_settings(disk).shuffle == "blocks"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert default_settings(memory).shuffle == "rows"  # in memory: pages are not read from disk
+
+
+def test_ctrl_c_while_a_table_is_prepared_leaves_no_half_of_it(tmp_path) -> None:
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame(rng.normal(size=(300_000, 12)), columns=[f"x{i}" for i in range(12)])
+    frame["y"] = (frame["x0"] > 0).astype(int)
+    path = _write(frame, tmp_path / "big.csv")
+    losslab = str(Path(sys.executable).with_name("losslab"))
+    command = subprocess.Popen([losslab, "compare", "--data", str(path), "--target", "y", "--loss", "bce", "--loss",
+                                "hinge", "--repeats", "2", "--epochs", "1", "--on-disk", "--out", str(tmp_path / "out")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "out").glob("tables/.*.partial")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    command.send_signal(signal.SIGINT)
+    assert command.wait(timeout=30) == 130 and "interrupted" in command.stderr.read()
+    assert [p.name for p in (tmp_path / "out" / "tables").iterdir() if not p.name.endswith(".lock")] == []

@@ -56,9 +56,11 @@ def test_one_seed_s_predictions_reproduce_its_test_metric(tmp_path, losses, cent
         assert mse == pytest.approx(expected, rel=1e-4)  # float32 model, float64 here
 
 
-def test_classifier_predictions_are_probabilities_averaged_over_seeds(tmp_path) -> None:
+@pytest.mark.parametrize("chunk", [None, 1])  # the default, or one run a chunk (a table of 65,537 rows or more)
+def test_classifier_predictions_are_probabilities_averaged_over_seeds(tmp_path, chunk) -> None:
     problem = losslab.Problem.from_frame(IRIS, "species")
-    stored = run_stored(losslab.plan(problem, ["cce"], seeds=range(3)), tmp_path, "iris", save_models=True)
+    stored = run_stored(losslab.plan(problem, ["cce"], seeds=range(3), chunk=chunk), tmp_path, "iris", save_models=True)
+    assert losslab.load(stored.path).plan.chunk == stored.study.plan.chunk
     table = predict(stored.path, IRIS.drop(columns="species"))
     probabilities = table[["probability_setosa", "probability_versicolor", "probability_virginica"]].to_numpy()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)

@@ -12,16 +12,33 @@ BUDGET_SHARE = 0.6
 
 
 def memory_budget() -> int:
-    """Bytes a study may use: :data:`BUDGET_SHARE` of physical memory or of a cgroup's limit."""
+    """Bytes a study may use: :data:`BUDGET_SHARE` of physical memory or of the process's cgroup's
+    limit (version 2's ``memory.max``, or version 1's ``memory.limit_in_bytes``)."""
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    limit = Path("/sys/fs/cgroup/memory.max")
-    try:
-        text = limit.read_text().strip()
+    for limit in _cgroup_limits():
+        try:
+            text = limit.read_text().strip()
+        except OSError:
+            continue
         if text.isdigit():
             total = min(total, int(text))
-    except OSError:
-        pass
     return int(BUDGET_SHARE * total)
+
+
+def _cgroup_limits() -> list[Path]:
+    """The files that may hold this process's memory limit."""
+    files = [Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes")]
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return files
+    for line in lines:  # "4:memory:/a/b" (version 1) or "0::/a/b" (version 2)
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            files.append(Path("/sys/fs/cgroup/memory") / path.lstrip("/") / "memory.limit_in_bytes")
+        elif not controllers:
+            files.append(Path("/sys/fs/cgroup") / path.lstrip("/") / "memory.max")
+    return files
 
 
 #: glibc's ``mallopt`` parameter for the most allocation arenas.

@@ -57,7 +57,7 @@ MANIFEST = "manifest.json"
 STUDIES = "studies"
 #: The tables a complete study directory holds, each as ``<name>.parquet``.
 TABLES = ("history", "runs", "baselines")
-FORMAT = 2  # the layout's version; a directory of another version is refused, not misread
+FORMAT = 3  # the layout's version; a directory of another version is refused, not misread
 
 
 def fingerprint(plan: StudyPlan) -> str:
@@ -70,7 +70,7 @@ def fingerprint(plan: StudyPlan) -> str:
         digest.update(str((array.dtype, array.shape)).encode())
     described = plan.describe()
     described.pop("preparation")  # as data below: its text may hold values NumPy prints differently
-    identity = {**described, "chunk": plan.chunk, "losses": [_loss_identity(spec) for spec in plan.specs],
+    identity = {**described, "losses": [_loss_identity(spec) for spec in plan.specs],
                 "preparation": json.dumps(plain(dict(problem.preparation)), sort_keys=True, default=str)}
     digest.update(json.dumps(plain(identity), sort_keys=True, default=str).encode())
     return digest.hexdigest()
@@ -296,7 +296,7 @@ def _recorded_plan(path: Path, manifest: dict) -> StudyPlan:
     settings = Settings(**settings_fields)
     model = _recorded_model(described["model"])
     return StudyPlan(problem, specs, tuple(described["seeds"]), settings, model, {}, described["target_centred"],
-                     SplitDesign(**described["split"]))
+                     SplitDesign(**described["split"]), described["chunk"])
 
 
 def _recorded_loss(entry: dict) -> LossSpec:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import sys
 import warnings
@@ -456,6 +457,8 @@ def _interrupted(_signum: int, _frame: object) -> None:
     stopping anywhere leaves the study resumable; a KeyboardInterrupt raised instead can be
     swallowed inside JAX's callbacks and the command would go on."""
     err_console.print(_interrupted_line(), soft_wrap=True)
+    for folder in list(getattr(sys.modules.get("losslab.problems._on_disk"), "PREPARING", ())):
+        shutil.rmtree(folder, ignore_errors=True)  # a table half prepared: nothing of it is kept
     os._exit(130)
 
 

@@ -70,7 +70,7 @@ class Source:
         if self.data is not None:
             if self.target is None:
                 raise LosslabError(f"--data {self.data} needs --target COLUMN: the column to predict")
-            return problem_from_file(self.data, self.target, name=f"{self.data.stem}-{self.target}", kind=self.kind,
+            return problem_from_file(self.data, self.target, name=f"{self.data.name.split('.')[0]}-{self.target}", kind=self.kind,
                                      dropna=self.dropna, **split, **self._reading())
         if self.name is None:
             raise LosslabError(f"give a problem ({', '.join(problem_names())}) or --data FILE --target COLUMN")

@@ -168,6 +168,7 @@ class StudyPlan:
             "preparation": preparation,
             "target_centred": self.centred,
             "split": self.split.describe(),
+            "chunk": self.chunk,
             "settings": settings,
             "model": self.model.describe(),
             "losses": list(self.losses),

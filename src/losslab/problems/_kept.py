@@ -52,14 +52,11 @@ def keep_features(path: Path, pool: np.ndarray) -> None:
 
 
 def load_problem(folder: Path) -> Problem:
-    """The problem kept in ``folder``, its features mapped from ``features.npy`` (folders written
-    before that file held them in ``problem.npz``)."""
+    """The problem kept in ``folder``, its features mapped from ``features.npy``."""
     meta = json.loads((folder / "problem.json").read_text())
     with np.load(folder / "problem.npz", allow_pickle=False) as saved:
-        arrays = {k: saved[k] for k in saved.files}
-    if (folder / FEATURES).exists():
-        pool = np.load(folder / FEATURES, mmap_mode="r")
-        n_train = len(arrays["y_train"])
-        arrays.update(X_train=pool[:n_train], X_test=pool[n_train:])
-    return Problem(**arrays, **{k: tuple(v) if isinstance(v, list) else v for k, v in meta.items()})
+        y_train, y_test = saved["y_train"], saved["y_test"]
+    pool = np.load(folder / FEATURES, mmap_mode="r")
+    return Problem(X_train=pool[:len(y_train)], y_train=y_train, X_test=pool[len(y_train):], y_test=y_test,
+                   **{k: tuple(v) if isinstance(v, list) else v for k, v in meta.items()})
 

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from losslab._files import atomic_write, held
+from losslab._files import atomic_write, ensure_out_dir, held
 from losslab._machine import memory_budget
 from losslab._plain import slug
 from losslab._version import __version__
@@ -104,6 +104,10 @@ NUMBERS = "numbers.f64"  # the temporary file of the numbers, in the table's ord
 
 _NOTHING = object()
 
+#: The folders tables are being prepared in, for a process that must stop at once (Ctrl-C on the
+#: command line) to remove; the next preparation of the same table removes any left behind.
+PREPARING: set[Path] = set()
+
 
 def tables_dir() -> Path:
     """Where tables kept on disk go by default: ``$LOSSLAB_TABLES_DIR``, else
@@ -150,8 +154,7 @@ def problem_on_disk(table: Table, target: str, options: Preparation, *, name: st
         raise DataError(missing_target_message(target, columns))
     chosen, left_out = chosen_columns(columns, target, options.features, options.drop)
     options = dataclasses.replace(options, features=None if options.features is None else chosen, drop=None)
-    folder = Path(data_dir) if data_dir is not None else tables_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = ensure_out_dir(Path(data_dir) if data_dir is not None else tables_dir())
     kept = folder / f"{slug(name)}-{_key(table, target, options, name, chosen)[:16]}"
     with held(folder / f".{kept.name}.lock"):
         if not (kept / MANIFEST).exists():
@@ -181,6 +184,7 @@ def _prepare_into(kept: Path, table: Table, target: str, options: Preparation, n
     holds the table's lock)."""
     partial = Path(tempfile.mkdtemp(dir=kept.parent, prefix=f".{kept.name}.", suffix=".partial"))
     partial.chmod(0o755)  # as any folder made here, not private as a temporary one
+    PREPARING.add(partial)
     try:
         try:
             with warnings.catch_warnings(record=True) as said:
@@ -198,6 +202,7 @@ def _prepare_into(kept: Path, table: Table, target: str, options: Preparation, n
         partial.rename(kept)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+        PREPARING.discard(partial)
 
 
 def _say_again(said: list[warnings.WarningMessage]) -> None:

@@ -349,6 +349,7 @@ def _parse_text(path: Path, sep: str, decimal: str, encoding: str) -> pd.DataFra
     # first data row has one field more than the header; with it pandas warns, and we refuse.
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
+        warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # such columns are read again as text (Table.read)
         return pd.read_csv(path, sep=sep, decimal=decimal, index_col=False, encoding=encoding)
 
 

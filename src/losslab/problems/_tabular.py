@@ -372,7 +372,7 @@ def problem_from_file(
     if on_disk is None and too_large_for_memory(table):
         warnings.warn(f"{str(path)!r} would take about {in_memory_bytes(table) / 2**30:,.1f} GiB read whole, more than "
                       f"the {memory_budget() / 2**30:,.1f} GiB a study may use here; it is read a block of rows at a "
-                      "time and its features kept on disk (on_disk=False reads it whole)", DataNote, stacklevel=2)
+                      "time and its features kept on disk (--in-memory, on_disk=False in Python, reads it whole)", DataNote, stacklevel=2)
         on_disk = True
     if on_disk:
         return problem_on_disk(table, str(target), preparation, name=name, data_dir=data_dir)
