@@ -50,7 +50,9 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     took the request (False off glibc). Each thread that allocates (training, compiling, reading)
     otherwise gets an arena of its own, up to eight per core, and each keeps what its thread
     freed: on a 4,000,000-row table kept on disk, 1.48 GiB of memory at the peak against 1.20 GiB
-    with two arenas, in the same time."""
+    with two arenas, in the same time. Compiling is slower in two arenas (the tutorial's
+    replication from an empty cache: 13.7-14.1 s against 14.5-14.8 s), so the command line asks
+    for them only for a table of one's own data that may be kept on disk (not with --in-memory)."""
     name = ctypes.util.find_library("c")
     if not name or "libc" not in name:
         return False

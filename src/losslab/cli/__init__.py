@@ -25,7 +25,6 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from losslab._machine import limit_malloc_arenas
 from losslab.cli._render import err_console, set_wide
 from losslab.errors import LosslabError
 
@@ -482,5 +481,4 @@ def _interrupted_line() -> str:
 
 def main() -> None:  # pragma: no cover - the console entry point
     signal.signal(signal.SIGINT, _interrupted)
-    limit_malloc_arenas()
     app()

@@ -17,6 +17,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
 from rich.text import Text
 
 from losslab._files import atomic_write, ensure_out_dir, held
+from losslab._machine import limit_malloc_arenas
 from losslab.analysis import Comparison, check_levels, check_metric, compare, verify
 from losslab.cli._render import console, err_console, fmt, mean_sd, print_json, table
 from losslab.settings import Backend
@@ -70,8 +71,10 @@ class Source:
         if self.data is not None:
             if self.target is None:
                 raise LosslabError(f"--data {self.data} needs --target COLUMN: the column to predict")
-            return problem_from_file(self.data, self.target, name=f"{self.data.name.split('.')[0]}-{self.target}", kind=self.kind,
-                                     dropna=self.dropna, **split, **self._reading())
+            if self.on_disk is not False:  # a table that may be large: memory before the speed of compiling
+                limit_malloc_arenas()
+            return problem_from_file(self.data, self.target, name=f"{self.data.name.split('.')[0]}-{self.target}",
+                                     kind=self.kind, dropna=self.dropna, **split, **self._reading())
         if self.name is None:
             raise LosslabError(f"give a problem ({', '.join(problem_names())}) or --data FILE --target COLUMN")
         for flag, value in (("--kind", self.kind), ("--dropna", self.dropna or None), ("--features", self.features),
