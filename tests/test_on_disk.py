@@ -394,20 +394,23 @@ def test_the_command_line_keeps_a_table_on_disk_in_its_out_folder(tmp_path) -> N
 
 def test_features_on_disk_larger_than_memory_are_shuffled_by_blocks(tmp_path, monkeypatch) -> None:
     """Every row of such a table anew each epoch would read the file at the disk's random speed;
-    blocks of rows anew, and rows within windows of blocks, read it a window at a time."""
-    from losslab.planning import _defaults, default_settings
+    blocks of rows anew, and rows within windows of blocks, read it a window at a time. The plan
+    decides where the settings leave it, whatever else they say; a shuffle given is kept."""
+    from losslab.planning import _plan, plan
+    from losslab.settings import Settings
 
     path = _write(_mixed_frame(), tmp_path / "t.csv")
     disk = Problem.from_file(path, "churn", on_disk=True, data_dir=tmp_path / "tables")
     memory = Problem.from_file(path, "churn", on_disk=False)
-    assert default_settings(disk).shuffle == "rows"  # fits in memory
-    monkeypatch.setattr(_defaults, "memory_budget", lambda: 10_000)
-    with pytest.warns(UserWarning, match="memory left here beside the training: each epoch shuffles blocks of 4,096 rows, "
-                                         "and the rows within windows of 64 blocks"):
-        assert default_settings(disk).shuffle == "blocks"
+    assert plan(disk, ["bce"], range(2)).settings.shuffle == "rows"  # fits in memory
+    monkeypatch.setattr(_plan, "memory_budget", lambda: 10_000)
+    with pytest.warns(UserWarning, match="memory left here beside the training: each epoch shuffles blocks of 4,096 "
+                                         "rows, and the rows within windows of 64 blocks"):
+        assert plan(disk, ["bce"], range(2), Settings(epochs=3)).settings.shuffle == "blocks"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert default_settings(memory).shuffle == "rows"  # in memory: pages are not read from disk
+        assert plan(disk, ["bce"], range(2), Settings(epochs=3, shuffle="rows")).settings.shuffle == "rows"
+        assert plan(memory, ["bce"], range(2)).settings.shuffle == "rows"  # in memory: no pages to read from disk
 
 
 def test_ctrl_c_while_a_table_is_prepared_leaves_no_half_of_it(tmp_path) -> None:

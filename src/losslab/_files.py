@@ -12,8 +12,8 @@ from pathlib import Path
 from losslab.errors import LosslabError
 
 
-def ensure_out_dir(out_dir: str | Path) -> Path:
-    """Create ``out_dir`` if needed and check it is writable; a clear error if not."""
+def ensure_out_dir(out_dir: str | Path, fix: str = "choose another --out") -> Path:
+    """Create ``out_dir`` if needed and check it is writable; a clear error, ending in ``fix``, if not."""
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -21,7 +21,7 @@ def ensure_out_dir(out_dir: str | Path) -> Path:
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        raise LosslabError(f"cannot write to the output directory {str(out)!r} ({exc.strerror}); choose another --out") from exc
+        raise LosslabError(f"cannot write to the output directory {str(out)!r} ({exc.strerror}); {fix}") from exc
     return out
 
 

@@ -26,18 +26,25 @@ def memory_budget() -> int:
 
 
 def _cgroup_limits() -> list[Path]:
-    """The files that may hold this process's memory limit."""
-    files = [Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes")]
+    """The files that may hold this process's memory limit: its cgroup's and every ancestor's."""
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
     except OSError:
-        return files
-    for line in lines:  # "4:memory:/a/b" (version 1) or "0::/a/b" (version 2)
-        _, controllers, path = line.split(":", 2)
+        lines = []
+    files = []
+    for line in ["0::/", "1:memory:/", *lines]:  # "4:memory:/a/b" (version 1) or "0::/a/b" (version 2)
+        hierarchy = line.split(":", 2)
+        if len(hierarchy) != 3:
+            continue
+        _, controllers, path = hierarchy
         if "memory" in controllers.split(","):
-            files.append(Path("/sys/fs/cgroup/memory") / path.lstrip("/") / "memory.limit_in_bytes")
+            root, name = Path("/sys/fs/cgroup/memory"), "memory.limit_in_bytes"
         elif not controllers:
-            files.append(Path("/sys/fs/cgroup") / path.lstrip("/") / "memory.max")
+            root, name = Path("/sys/fs/cgroup"), "memory.max"
+        else:
+            continue
+        parts = Path(path.lstrip("/")).parts
+        files += [root.joinpath(*parts[:depth], name) for depth in range(len(parts) + 1)]
     return files
 
 
@@ -51,8 +58,9 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     otherwise gets an arena of its own, up to eight per core, and each keeps what its thread
     freed: on a 4,000,000-row table kept on disk, 1.48 GiB of memory at the peak against 1.20 GiB
     with two arenas, in the same time. Compiling is slower in two arenas (the tutorial's
-    replication from an empty cache: 13.7-14.1 s against 14.5-14.8 s), so the command line asks
-    for them only for a table of one's own data that may be kept on disk (not with --in-memory)."""
+    replication from an empty cache took 14.5-14.8 s in two, 13.7-14.1 s without the limit), so
+    the command line asks for them only for one's own data that may be kept on disk (not with
+    --in-memory)."""
     name = ctypes.util.find_library("c")
     if not name or "libc" not in name:
         return False

@@ -43,7 +43,8 @@ class Settings:
     learning rate and refuse a momentum, so that no setting is recorded that was not applied.
     ``hidden`` and ``activation`` describe the multilayer perceptron of :attr:`model`.
     ``shuffle`` is how each epoch orders the training rows (:data:`SHUFFLES`): ``"rows"`` as Keras
-    does, or ``"blocks"`` for a table kept on disk that is larger than memory.
+    does, or ``"blocks"`` for a table kept on disk that is larger than memory; None (the default)
+    lets the plan choose (``losslab.planning.plan``: rows, unless such a table needs blocks).
     """
 
     epochs: int = 100
@@ -53,7 +54,7 @@ class Settings:
     hidden: tuple[int, ...] = (50,)
     optimizer: str = "sgd"
     activation: str = "relu"
-    shuffle: str = "rows"
+    shuffle: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.hidden, list | tuple):  # hidden=[64, 32] means (64, 32); NumPy sizes are plain ints
@@ -68,7 +69,7 @@ class Settings:
         if not isinstance(self.optimizer, str) or self.optimizer not in OPTIMIZERS:
             raise SettingsError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
         self._check_momentum()
-        if self.shuffle not in SHUFFLES:
+        if self.shuffle is not None and self.shuffle not in SHUFFLES:
             raise SettingsError(f"shuffle must be rows (every row anew each epoch, as Keras) or blocks (blocks of rows, "
                                 f"for a table larger than memory); got {self.shuffle!r}")
         self.model  # noqa: B018 - building the model checks hidden and activation

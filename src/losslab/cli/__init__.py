@@ -305,7 +305,7 @@ def recommend(
     problem: Problem_ = None,
     verify: Annotated[bool, typer.Option("--verify", help="Also train the recommendation against the alternatives and compare.")] = False,
     repeats: Annotated[int | None, typer.Option("--repeats", "-n", help="Paired seeds per loss with --verify (default 10).", show_default=False)] = None,
-    epochs: Epochs = None,
+    epochs: Epochs = None, shuffle: Shuffle = None,
     data: Data = None, target: Target = None, kind: Kind = None, test_size: TestSize = None,
     split_seed: SplitSeed = None, dropna: Dropna = False, features: Features = None, drop: Drop = None,
     sep: Sep = None, decimal: Decimal = None, encoding: Encoding = None, on_disk: OnDisk = None, split: Split = None, metric: Metric = None,
@@ -321,7 +321,7 @@ def recommend(
     with user_errors():
         source = _commands.Source(problem, data, target, kind, test_size, split_seed, dropna, features, drop, sep,
                                   decimal, encoding, on_disk, out or Path("losslab-out"))
-        options = _commands.SettingsOptions(epochs, split=split)
+        options = _commands.SettingsOptions(epochs, split=split, shuffle=shuffle)
         _commands.recommend_loss(source, verify, repeats, options, out, json, _extras(report, mlflow, wide), metric)
 
 

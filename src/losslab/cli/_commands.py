@@ -24,7 +24,7 @@ from losslab.settings import Backend
 from losslab.errors import LosslabError
 from losslab.outputs import save_comparison, save_replication, save_run
 from losslab.planning import SplitDesign, StudyPlan, default_settings, plan, split_design
-from losslab.problems import Problem, get_problem, is_tutorial_problem, problem_from_file, problem_names
+from losslab.problems import Problem, file_name, get_problem, is_tutorial_problem, problem_from_file, problem_names
 from losslab.registry import get_loss, recommend
 from losslab.replicate import Replication, judge, replicate
 from losslab._plain import slug
@@ -73,7 +73,7 @@ class Source:
                 raise LosslabError(f"--data {self.data} needs --target COLUMN: the column to predict")
             if self.on_disk is not False:  # a table that may be large: memory before the speed of compiling
                 limit_malloc_arenas()
-            return problem_from_file(self.data, self.target, name=f"{self.data.name.split('.')[0]}-{self.target}",
+            return problem_from_file(self.data, self.target, name=f"{file_name(self.data)}-{self.target}",
                                      kind=self.kind, dropna=self.dropna, **split, **self._reading())
         if self.name is None:
             raise LosslabError(f"give a problem ({', '.join(problem_names())}) or --data FILE --target COLUMN")
@@ -478,8 +478,9 @@ def _settings_line(settings: Settings) -> str:
     """The settings a study trained with, in a line (what tells a sweep's studies apart)."""
     momentum = f", momentum {0.9 if settings.momentum is None else settings.momentum:g}" if settings.optimizer == "sgd" else ""
     hidden = ",".join(map(str, settings.hidden))
+    blocks = ", shuffled by blocks" if settings.shuffle == "blocks" else ""
     return (f"{settings.optimizer}, learning rate {settings.learning_rate:g}{momentum}, batch {settings.batch_size}, "
-            f"hidden {hidden} {settings.activation}, {settings.epochs} epochs")
+            f"hidden {hidden} {settings.activation}, {settings.epochs} epochs{blocks}")
 
 
 def report_studies(path: Path, out: Path | None) -> None:

@@ -71,9 +71,12 @@ def shuffled(generator: np.random.Generator, epochs: int, n_rows: int, shuffle: 
     are in the table's order, so a window reads a few dozen stretches of the table instead of
     rows from all over it: a table kept on disk larger than memory is read a window at a time.
     """
-    if shuffle == "rows":
+    if shuffle != "blocks":
         return generator.permuted(np.broadcast_to(np.arange(n_rows, dtype=np.int32), (epochs, n_rows)), axis=1)
-    return np.stack([_by_blocks(generator, n_rows) for _ in range(epochs)])
+    orders = np.empty((epochs, n_rows), np.int32)
+    for epoch in orders:
+        epoch[:] = _by_blocks(generator, n_rows)
+    return orders
 
 
 def _by_blocks(generator: np.random.Generator, n_rows: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 import platform
+import warnings
 from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -25,9 +26,9 @@ from losslab.models import Model
 from losslab.planning._defaults import default_settings
 from losslab.planning._memory import EVAL_ROWS, StudySize, check_memory, estimate_bytes, largest_seeds, memory_budget
 from losslab.planning._splits import Rows, SplitDesign, counts, split_design
-from losslab.problems import Problem
+from losslab.problems import DataNote, Problem
 from losslab.registry import LossSpec, check_compatible, encode_targets, get_loss, metric_for_kind
-from losslab.settings import Settings, check_seeds
+from losslab.settings import SHUFFLE_BLOCK, SHUFFLE_WINDOW, Settings, check_seeds
 
 #: Runs per compiled chunk on a CPU. Fixed for a problem, so that a run's result does not depend
 #: on how many other runs share its study (XLA's arithmetic can vary with the batch shape), and
@@ -223,6 +224,7 @@ def plan(
     design = split_design(problem, split, validation)
     chunk = _chunk(problem, specs, settings, model, chunk)
     seeds = _seeds_within_memory(problem, specs, seeds, settings, model, chunk)
+    settings = _shuffle(problem, specs, seeds, settings, model, chunk)
     centred = _centring(problem, specs, center_target)
     y_train, y_test = _regression_targets(problem, centred)
     targets = {spec.name: _encode(spec, problem, y_train, y_test) for spec in specs}
@@ -284,6 +286,28 @@ def _chunk(problem: Problem, specs: tuple[LossSpec, ...], settings: Settings, mo
     while best > CHUNK and estimate_bytes(_size(problem, specs, best, best), settings, model) > memory_budget():
         best //= 2
     return best
+
+
+def _shuffle(problem: Problem, specs: tuple[LossSpec, ...], seeds: tuple[int, ...], settings: Settings, model: Model,
+             chunk: int) -> Settings:
+    """The settings with their shuffle decided where they leave it to the plan: every row anew
+    (Keras's), unless the features are kept on disk and larger than the memory the study leaves
+    (the budget less its estimate): shuffled by blocks then, with a note, since a batch of rows from
+    all over such a file reads at the disk's random speed."""
+    if settings.shuffle is not None:
+        return settings
+    rows = problem.n_train + problem.n_test
+    features = rows * problem.n_features * 4
+    room = memory_budget() - estimate_bytes(_size(problem, specs, len(seeds), chunk), settings, model)
+    if problem.features_file is None or features <= room:
+        return settings.updated(shuffle="rows")
+    warnings.warn(
+        f"the features of {problem.name!r} ({features / 2**30:,.1f} GiB, kept on disk) are larger than the "
+        f"{max(room, 0) / 2**30:,.1f} GiB of memory left here beside the training: each epoch shuffles blocks of "
+        f"{SHUFFLE_BLOCK:,} rows, and the rows within windows of {SHUFFLE_WINDOW} blocks, not every row, so that it "
+        "reads the file a window at a time (--shuffle rows, Settings(shuffle='rows') in Python, shuffles every row, "
+        "reading the file at the speed of the disk's random reads)", DataNote, stacklevel=3)
+    return settings.updated(shuffle="blocks")
 
 
 def _size(problem: Problem, specs: tuple[LossSpec, ...], n_seeds: int, chunk: int) -> StudySize:

@@ -19,7 +19,7 @@ from losslab.problems._bundled import BUNDLED_DATASETS, dataset_names, load_data
 from losslab.problems._checks import MAX_INTEGER_CLASSES, DataNote, infer_kind, is_count_like
 from losslab.problems._problem import KINDS, Kind, Problem
 from losslab.problems._reading import load_table
-from losslab.problems._tabular import problem_from_arrays, problem_from_file, problem_from_frame
+from losslab.problems._tabular import file_name, problem_from_arrays, problem_from_file, problem_from_frame
 from losslab.problems._tutorial import blobs, circles, positive_regression, regression
 
 TUTORIAL_PROBLEMS: dict[str, Callable[[], Problem]] = {
@@ -85,6 +85,7 @@ __all__ = [
     "blobs",
     "circles",
     "dataset_names",
+    "file_name",
     "get_problem",
     "infer_kind",
     "is_count_like",

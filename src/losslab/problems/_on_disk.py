@@ -154,7 +154,8 @@ def problem_on_disk(table: Table, target: str, options: Preparation, *, name: st
         raise DataError(missing_target_message(target, columns))
     chosen, left_out = chosen_columns(columns, target, options.features, options.drop)
     options = dataclasses.replace(options, features=None if options.features is None else chosen, drop=None)
-    folder = ensure_out_dir(Path(data_dir) if data_dir is not None else tables_dir())
+    folder = ensure_out_dir(Path(data_dir) if data_dir is not None else tables_dir(),
+                            "choose another --out (data_dir= or $LOSSLAB_TABLES_DIR in Python)")
     kept = folder / f"{slug(name)}-{_key(table, target, options, name, chosen)[:16]}"
     with held(folder / f".{kept.name}.lock"):
         if not (kept / MANIFEST).exists():

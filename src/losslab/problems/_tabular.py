@@ -357,7 +357,7 @@ def problem_from_file(
 
     ``on_disk=True`` keeps the table on disk: it is read a block of rows at a time and its
     features prepared into a float32 file in ``data_dir`` (by default
-    ``~/.cache/losslab/tables``), which the problem maps into memory; the problem is the same, to
+    :func:`~losslab.problems._on_disk.tables_dir`), which the problem maps into memory; the problem is the same, to
     the last bit (see ``losslab.problems._on_disk``). None (the default) does so, with a
     note, when the table read whole would take more than 60% of this machine's memory.
     """
@@ -368,7 +368,7 @@ def problem_from_file(
         raise DataError("data_dir is where a table kept on disk goes; it does not apply with on_disk=False: leave it "
                         "out, or pass on_disk=True")
     table = open_table(path, sep=sep, decimal=decimal, encoding=encoding)
-    name = name or Path(path).stem.split(".")[0]
+    name = name or file_name(path)
     if on_disk is None and too_large_for_memory(table):
         warnings.warn(f"{str(path)!r} would take about {in_memory_bytes(table) / 2**30:,.1f} GiB read whole, more than "
                       f"the {memory_budget() / 2**30:,.1f} GiB a study may use here; it is read a block of rows at a "
@@ -382,6 +382,11 @@ def problem_from_file(
     finally:
         del frame  # the table read is no longer needed: its memory goes back to the system
         release_read_buffers()
+
+
+def file_name(path: str | Path) -> str:
+    """A problem's name from its file: ``houses`` for ``data/houses.csv.gz``."""
+    return Path(path).name.split(".")[0]
 
 
 def _build(
