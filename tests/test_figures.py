@@ -18,6 +18,7 @@ from losslab.figures import plot_dataset, plot_final_distribution, plot_learning
 from losslab.figures._axes import LOG_Y_RATIO, use_log_y
 from losslab.planning import default_settings
 from losslab.problems import get_problem
+from losslab.settings import Settings
 
 CIRCLES = get_problem("circles")
 EPOCHS = 5
@@ -414,3 +415,17 @@ def test_the_worker_starts_only_when_a_core_was_idle(idle_ticks: int, workers: i
     assert _many._workers((1000, 2000)) == workers
     monkeypatch.setenv(_many.WORKERS_VARIABLE, "0")
     assert _many._workers((1000, 2000)) == 0
+
+
+def test_a_study_of_one_epoch_draws_its_points_and_never_says_its_runs_diverged() -> None:
+    """One epoch is one point per split: drawn, with the epoch as the only tick; the panels of
+    runs that truly diverged within two epochs still say so."""
+    study = losslab.train(get_problem("iris"), ["cce", "kld"], seeds=range(3), settings=Settings(epochs=1))
+    fig = plot_mean_curves(study)
+    loss_panel = fig.axes[0]
+    assert [line.get_marker() for line in loss_panel.get_lines()] == ["o", "x"]  # held out, then train
+    assert not any("diverged" in text.get_text() for ax in fig.axes for text in ax.texts)
+    assert list(loss_panel.get_xticks()) == [1]
+    history = study.history.assign(loss_value=np.nan)
+    from losslab.figures._canvas import has_curve
+    assert has_curve(study.history) and not has_curve(history)

@@ -73,12 +73,14 @@ def _write_png(fig: Figure, path: Path | BinaryIO) -> None:
 
 
 def has_curve(history: pd.DataFrame) -> bool:
-    """Whether some run in ``history`` has a finite loss at two epochs or more: a curve to draw.
+    """Whether some run in ``history`` has a finite loss at two epochs or more (at its one epoch,
+    where the study trained one): a curve to draw, or a point.
 
     Runs that all diverged within two epochs have none; their panels say so in words instead of
     showing empty axes with offsets of 1e20."""
     finite = history[np.isfinite(history["loss_value"].to_numpy(float))]
-    return bool(len(finite)) and int(finite.groupby("seed")["epoch"].nunique().max()) >= 2
+    return bool(len(finite)) and int(finite.groupby("seed")["epoch"].nunique().max()) >= \
+        min(2, int(history["epoch"].max()))
 
 
 def diverged_message(n_runs: int) -> str:
@@ -92,8 +94,12 @@ def draw_mean_curve(ax: Axes, rows: pd.DataFrame, column: str, colour: str, labe
     :data:`BAND` percentile band. Epochs after a run diverged (NaN) are left out of that epoch's
     mean and band; epochs where every run has diverged are not drawn."""
     epochs, values = _by_epoch_and_seed(rows, column)
+    marker = None
+    if len(epochs) == 1:  # one epoch: a point, which a line would not show (train a cross, held out a dot)
+        marker = "o" if style == "-" else "x"
+        ax.set_xticks(epochs)
     if values.shape[1] == 1:
-        ax.plot(epochs, values[:, 0], style, color=colour, label=label)
+        ax.plot(epochs, values[:, 0], style, color=colour, label=label, marker=marker)
         return
     finite = np.isfinite(values).any(axis=1)
     values, epochs = values[finite], epochs[finite]
@@ -101,7 +107,7 @@ def draw_mean_curve(ax: Axes, rows: pd.DataFrame, column: str, colour: str, labe
         warnings.simplefilter("ignore", RuntimeWarning)  # a NaN-only row cannot remain, but be quiet if it does
         mean = np.nanmean(values, axis=1)
         low, high = _nanpercentiles(values, BAND)
-    ax.plot(epochs, mean, style, color=colour, label=label)
+    ax.plot(epochs, mean, style, color=colour, label=label, marker=marker)
     ax.fill_between(epochs, low, high, color=colour, alpha=alpha, linewidth=0)
 
 
