@@ -43,6 +43,7 @@ order).
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import re
 import shlex
@@ -235,12 +236,16 @@ class Checked(Columns):
             yield matrix
 
     def text_blocks(self, rows: np.ndarray) -> Iterator[np.ndarray]:
-        values = self.categorical.to_numpy(dtype=object)
         for start in range(0, len(rows), BLOCK):
-            yield values[rows[start:start + BLOCK]]
+            yield self._texts[rows[start:start + BLOCK]]
 
     def categories(self, rows: np.ndarray) -> list[list[str]]:
-        return [sorted(set(self.categorical[c].to_numpy(dtype=object)[rows])) for c in self.categorical.columns]
+        return [sorted(set(column)) for column in self._texts[rows].T]
+
+    @functools.cached_property
+    def _texts(self) -> np.ndarray:
+        """The text columns as one object array: made once for the encoder and both parts."""
+        return self.categorical.to_numpy(dtype=object)
 
 
 def validate(

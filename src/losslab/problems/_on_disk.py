@@ -134,9 +134,15 @@ def in_memory_bytes(table: Table) -> int:
     return rows * columns * BYTES_PER_VALUE
 
 
-def too_large_for_memory(table: Table) -> bool:
-    """Whether ``table`` read whole would take more than a study's share of this machine's memory."""
-    return in_memory_bytes(table) > memory_budget()
+def too_large_note(table: Table) -> str | None:
+    """What to say when ``table`` read whole would take more than a study's share of this
+    machine's memory, and it is kept on disk instead; None when it fits."""
+    need, budget = in_memory_bytes(table), memory_budget()
+    if need <= budget:
+        return None
+    return (f"{str(table.path)!r} would take about {need / 2**30:,.1f} GiB read whole, more than the "
+            f"{budget / 2**30:,.1f} GiB a study may use here; it is read a block of rows at a time and its features "
+            "kept on disk (--in-memory, on_disk=False in Python, reads it whole)")
 
 
 def problem_on_disk(table: Table, target: str, options: Preparation, *, name: str,

@@ -41,10 +41,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from losslab._arrays import aligned
-from losslab._machine import memory_budget
 from losslab.errors import DataError
 from losslab.problems._checks import BLOCK, Columns, DataNote, validate
-from losslab.problems._on_disk import in_memory_bytes, problem_on_disk, too_large_for_memory
+from losslab.problems._on_disk import problem_on_disk, too_large_note
 from losslab.problems._problem import Problem
 from losslab.problems._reading import open_table, release_read_buffers
 
@@ -369,10 +368,8 @@ def problem_from_file(
                         "out, or pass on_disk=True")
     table = open_table(path, sep=sep, decimal=decimal, encoding=encoding)
     name = name or file_name(path)
-    if on_disk is None and too_large_for_memory(table):
-        warnings.warn(f"{str(path)!r} would take about {in_memory_bytes(table) / 2**30:,.1f} GiB read whole, more than "
-                      f"the {memory_budget() / 2**30:,.1f} GiB a study may use here; it is read a block of rows at a "
-                      "time and its features kept on disk (--in-memory, on_disk=False in Python, reads it whole)", DataNote, stacklevel=2)
+    if on_disk is None and (note := too_large_note(table)) is not None:
+        warnings.warn(note, DataNote, stacklevel=2)
         on_disk = True
     if on_disk:
         return problem_on_disk(table, str(target), preparation, name=name, data_dir=data_dir)
