@@ -308,6 +308,45 @@ def test_the_installed_program_ends_a_user_error_with_one_line_and_exit_code_2(t
     assert not (tmp_path / "losslab-out").exists()
 
 
+_ENTRY = """
+import atexit, sys, threading, time
+from pathlib import Path
+import losslab.cli
+
+def late(path):
+    time.sleep(0.3)
+    path.write_text("thread")
+
+def command_then_more():  # as the command ends: a thread still working, output still buffered
+    try:
+        command()
+    finally:
+        threading.Thread(target=late, args=(folder / "thread",)).start()
+        print("the last line")
+
+folder, command = Path(sys.argv[1]), losslab.cli.app
+losslab.cli.app = command_then_more
+atexit.register(lambda: (folder / "handler").write_text("handler"))
+sys.argv = ["losslab", *sys.argv[2:]]
+losslab.cli.main()
+"""
+
+
+@pytest.mark.parametrize("args, code", [(["losses", "--json"], 0), (["run", "blob", "--loss", "cce"], 2)])
+def test_the_entry_point_ends_as_the_interpreter_would(tmp_path: Path, args: list[str], code: int) -> None:
+    """The entry point skips the interpreter's teardown, not what happens before it: its exit code,
+    its whole output through a pipe (flushed), threads still working and the exit handlers."""
+    done = subprocess.run([sys.executable, "-c", _ENTRY, tmp_path, *args], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == code, done.stderr
+    assert done.stdout.endswith("the last line\n")
+    if code == 0:
+        assert sorted(row["loss"] for row in json.loads(done.stdout.removesuffix("the last line\n"))) == sorted(LOSSES)
+    else:
+        assert done.stderr.startswith("error: ") and "did you mean 'blobs'" in done.stderr
+    assert (tmp_path / "thread").read_text() == "thread" and (tmp_path / "handler").read_text() == "handler"
+
+
 def test_run_json(tmp_path: Path) -> None:
     result = invoke("run", "blobs", "--loss", "kld", "--epochs", "2", "--seed", "4", "--out", tmp_path, "--json")
     payload = json.loads(result.stdout)

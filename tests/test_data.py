@@ -847,7 +847,7 @@ def test_a_numeric_target_with_a_few_text_values_is_refused_naming_them(tmp_path
     (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
     with pytest.raises(DataError, match=r"target 'y' holds numbers except for 2 of its 40 values \('three', 'n.a'\); "
                                         r"correct those values or drop those rows \(if the values are class labels, "
-                                        r"pass kind='multiclass'\)"):
+                                        r"pass kind='multiclass', --kind multiclass on the command line\)"):
         Problem.from_file(tmp_path / "d.csv", "y")
     with pytest.raises(DataError, match="holds numbers except for 2"):
         Problem.from_file(tmp_path / "d.csv", "y", kind="regression")

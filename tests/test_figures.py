@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 
@@ -353,6 +354,60 @@ def test_many_figures_drawn_beside_a_worker_process_are_the_ones_drawn_here(stud
     for job, again in zip(jobs, here):
         assert job.path.read_bytes() == again.path.read_bytes(), job.path.name
     assert not list((tmp_path / "worker").glob(".*partial"))
+
+
+def test_a_worker_started_early_is_the_one_that_draws(study, tmp_path: Path, monkeypatch) -> None:
+    from losslab.figures import _early, _many
+
+    helpers, helper = [], _many._Helper
+    monkeypatch.setattr(_many, "_Helper", lambda *a: helpers.append(helper(*a)) or helpers[-1])
+    monkeypatch.setattr(_many, "_workers", lambda since: 1)
+    monkeypatch.delenv(_many.WORKERS_VARIABLE, raising=False)
+    _early.start()
+    (started,) = _early._STARTED
+    jobs = _jobs(study, tmp_path)
+    assert sorted(_many.draw_all(jobs)) == sorted(job.path for job in jobs)
+    assert len(helpers) == 1 and helpers[0].process is started and helpers[0].ready.is_set()
+    assert started.returncode == 0 and _early.claim() is None  # it drew, then ended with its input
+    assert all(_many.drawn_from(job.path) for job in jobs)
+
+
+@pytest.mark.parametrize("how", ["unclaimed", "few figures", "no free core"])
+def test_a_worker_started_early_and_not_needed_ends(study, tmp_path: Path, monkeypatch, how: str) -> None:
+    """A command that fails before it draws stops its early worker; a drawing that does not
+    need it (fewer than six figures, or no free core) ends it. Either way no process is left."""
+    from losslab.figures import _early, _many
+
+    monkeypatch.delenv(_many.WORKERS_VARIABLE, raising=False)
+    monkeypatch.setattr(_many, "_workers", lambda since: 0 if how == "no free core" else 1)
+    _early.start()
+    (started,) = _early._STARTED
+    if how == "unclaimed":
+        _early.stop()
+    else:
+        jobs = _jobs(study, tmp_path)[: 2 if how == "few figures" else None]
+        assert sorted(_many.draw_all(jobs)) == sorted(job.path for job in jobs)
+    assert started.returncode is not None and not _early._STARTED
+
+
+def test_a_worker_whose_command_ended_before_drawing_exits_quietly() -> None:
+    """Its input closed before it was told matplotlib's settings: no traceback, exit code 0."""
+    import subprocess
+
+    from losslab.figures import _early
+
+    done = subprocess.run([sys.executable, "-m", _early.WORKER_MODULE], input=b"", capture_output=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0 and done.stderr == b"" and done.stdout == b""
+
+
+def test_the_figures_package_starts_its_worker_before_importing_matplotlib() -> None:
+    import subprocess
+
+    code = ("import sys\nfrom losslab.figures import _early\n"
+            "print([m for m in ('matplotlib', 'pandas', 'numpy') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.stdout.strip() == "[]", done.stderr
 
 
 def test_a_figure_already_drawn_from_the_same_inputs_is_kept(study, tmp_path: Path, monkeypatch) -> None:

@@ -29,6 +29,7 @@ from losslab.planning import (
 from losslab.problems import Problem, get_problem
 from losslab.registry import TargetWarning, get_loss
 from losslab.settings import Settings
+from losslab.store import load as load_study
 
 BLOBS = get_problem("blobs")
 DIABETES = get_problem("diabetes")
@@ -335,20 +336,25 @@ def test_verify_trains_the_recommendation_and_the_usable_alternatives() -> None:
 def test_recommend_refuses_training_options_without_verify_and_checks_alpha_before_training(tmp_path) -> None:
     result = runner.invoke(app, ["recommend", "iris", "--epochs", "3"])
     assert result.exit_code == 2 and "--epochs is only used with --verify" in result.stderr
+    result = runner.invoke(app, ["recommend", "iris", "--batch-size", "64", "--shuffle", "blocks"])
+    assert result.exit_code == 2 and "--batch-size and --shuffle are only used with --verify" in result.stderr
     result = runner.invoke(app, ["compare", "blobs", "--loss", "cce", "--loss", "kld", "--repeats", "100000",
                                  "--alpha", "2", "--out", str(tmp_path)])
     assert result.exit_code == 2 and result.stderr.startswith("error: alpha must be between 0 and 1")
 
 
 def test_recommend_verify_on_the_command_line(tmp_path) -> None:
-    result = runner.invoke(app, ["recommend", "iris", "--verify", "--repeats", "2", "--epochs", "2", "--json",
-                                 "--out", str(tmp_path)])
+    result = runner.invoke(app, ["recommend", "iris", "--verify", "--repeats", "2", "--epochs", "2", "--batch-size", "16",
+                                 "--json", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
+    (study,) = (tmp_path / "studies").iterdir()
+    assert load_study(study).plan.settings.batch_size == 16
     payload = json.loads(result.stdout)
     assert payload["loss"] == "categorical_crossentropy" and payload["skipped"] == []
     assert len(payload["verification"]["verdicts"]) == 6  # four candidates, every pair
     assert (tmp_path / "compare_iris_curves.png").exists()
-    shown = runner.invoke(app, ["recommend", "iris", "--verify", "--repeats", "2", "--epochs", "2", "--out", str(tmp_path)])
+    shown = runner.invoke(app, ["recommend", "iris", "--verify", "--repeats", "2", "--epochs", "2", "--batch-size", "16",
+                                "--out", str(tmp_path)])
     assert shown.exit_code == 0, shown.output  # the same study, reused: the output says where its files are
     assert f"figures and tables in {tmp_path}/ ({len(payload['files'])} files)" in shown.output
 

@@ -586,9 +586,10 @@ def load_studies(path: Path) -> dict[Path, Study]:
 def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options: SettingsOptions, out: Path | None,
                    as_json: bool, extras: Extras = Extras(), metric: str | None = None) -> None:
     if not verify_it:
-        given = [flag for flag, value in (("--repeats", repeats), ("--epochs", options.epochs), ("--report", extras.report),
-                                          ("--mlflow", extras.mlflow), ("--split", options.split), ("--metric", metric))
-                 if value not in (None, False)]
+        training = (("--repeats", repeats), ("--epochs", options.epochs), ("--batch-size", options.batch_size),
+                    ("--shuffle", options.shuffle), ("--report", extras.report), ("--mlflow", extras.mlflow),
+                    ("--split", options.split), ("--metric", metric))
+        given = [flag for flag, value in training if value not in (None, False)]
         if given:
             one = len(given) == 1
             raise LosslabError(f"{' and '.join(given)} {'is' if one else 'are'} only used with --verify, which trains; "

@@ -20,7 +20,8 @@ that calls :func:`~losslab.outputs.save_replication` at its top level would run 
 process takes figures from the front of the list and the worker from the back, so that neither
 waits for the other; the worker takes none until it has started, and a figure it could not draw
 (it failed to start, died, or was given something it cannot unpickle) is drawn here, where its
-error, if any, is raised.
+error, if any, is raised. A command that will draw many figures starts the worker as it begins
+(:mod:`losslab.figures._early`), and the drawing takes that one instead of starting its own.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import functools
 import hashlib
 import os
 import pickle
-import subprocess
 import sys
 import threading
 import warnings
@@ -38,19 +38,22 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from losslab._files import atomic_write
+from losslab.figures import _early
 from losslab.figures._canvas import PNG_TEXT
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: Fewer figures to draw than this are all drawn here: the worker takes about as long to start
 #: (a Python with pandas and matplotlib) as three figures take to draw.
 MIN_FIGURES = 6
-#: ``LOSSLAB_FIGURE_WORKERS=0`` draws every figure in the calling process.
-WORKERS_VARIABLE = "LOSSLAB_FIGURE_WORKERS"
+WORKERS_VARIABLE = _early.WORKERS_VARIABLE
 #: The PNG text chunk that holds a figure's fingerprint.
 FINGERPRINT = "losslab inputs"
 
@@ -87,12 +90,13 @@ def draw_all(jobs: Sequence[Job]) -> list[Path]:
         with lock:
             pending.appendleft(job)  # at the front, where this process takes the next figure
 
-    since, first, helper = _cpu_times(), True, None
+    since, first, helper, early = _cpu_times(), True, None, _early.claim()
     try:
         while (job := take(last=False)) is not None:
             _draw(job)
             if first and len(pending) >= MIN_FIGURES - 1 and _workers(since) > 0:  # decided once: was the
-                helper = _Helper(take, give_back, style)  # machine idle while this process drew its first?
+                helper = _Helper(take, give_back, style, early)  # machine idle while this process drew its first?
+                early = None
                 helper.start()
             first = False
     except BaseException:  # an error or Ctrl-C here: the worker stops too, writing nothing more
@@ -101,6 +105,9 @@ def draw_all(jobs: Sequence[Job]) -> list[Path]:
                 pending.clear()
             helper.finish(stop=True)
         raise
+    finally:
+        if early is not None:  # started early for figures this process drew alone
+            _early.end(early, kill=True)
     if helper is not None:
         helper.finish()
         for category, message in helper.warnings:
@@ -210,8 +217,8 @@ def _style() -> dict[str, object]:
 
 
 def _workers(since: tuple[int, int] | None) -> int:
-    """Worker processes to draw beside this one: one where a second core is free, and this
-    process runs in a Python interpreter it can start again (not one embedded in a server).
+    """Worker processes to draw beside this one: one where a worker may be started
+    (:func:`~losslab.figures._early.can_start`) and a second core is free.
 
     A core is free when this process may use two or more and the machine's cores were idle half
     a core's worth or more since ``since`` (:func:`_cpu_times`, taken before this process drew
@@ -219,11 +226,7 @@ def _workers(since: tuple[int, int] | None) -> int:
     load average is below the number of cores. On a busy machine a worker only adds its start-up:
     drawing two at a time was slower there (5.5 s instead of 3.9 s for the replication's 14
     figures, at a load of 3 to 6 on 2 cores; 1.9-2.1 s instead of 2.4-2.8 s idle)."""
-    if os.environ.get(WORKERS_VARIABLE, "").strip() == "0":
-        return 0
-    if not Path(sys.executable or "").name.lower().startswith(("python", "pypy")):
-        return 0
-    if (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) < 2:
+    if not _early.can_start():
         return 0
     cores, now = os.cpu_count() or 1, _cpu_times()
     if since is not None and now is not None and now[1] > since[1]:
@@ -246,16 +249,17 @@ def _cpu_times() -> tuple[int, int] | None:
 
 
 class _Helper(threading.Thread):
-    """A thread that starts the worker process, feeds it figures from the back of the list once
-    it is ready, and writes what it draws; a job it could not get drawn it gives back."""
+    """A thread that starts the worker process (or takes ``process``, one started early), feeds
+    it figures from the back of the list once it is ready, and writes what it draws; a job it
+    could not get drawn it gives back."""
 
     def __init__(self, take: Callable[[bool], Job | None], give_back: Callable[[Job], None],
-                 style: dict[str, object]) -> None:
+                 style: dict[str, object], process: subprocess.Popen | None = None) -> None:
         super().__init__(name="losslab-figures", daemon=True)
         self.take, self.give_back, self.style = take, give_back, style
         self.warnings: list[tuple[type[Warning], str]] = []
         self.ready = threading.Event()
-        self.process: subprocess.Popen | None = None
+        self.process = process
 
     def finish(self, stop: bool = False) -> None:
         """Wait for the figure the worker is drawing (``stop``: stop it instead); a worker still
@@ -265,12 +269,9 @@ class _Helper(threading.Thread):
         self.join()
 
     def run(self) -> None:
-        package_root = str(Path(__file__).resolve().parents[2])  # the worker imports this very losslab
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-        try:
-            self.process = process = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                                                      stdout=subprocess.PIPE, env=env)
-        except OSError:
+        if self.process is None:
+            self.process = _early.launch()
+        if (process := self.process) is None:
             return
         try:
             process.stdin.write(pickle.dumps(self.style, protocol=pickle.HIGHEST_PROTOCOL))
@@ -299,12 +300,7 @@ class _Helper(threading.Thread):
         except (OSError, EOFError, pickle.UnpicklingError):
             return
         finally:
-            for stream in (process.stdin, process.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-            process.wait()
+            _early.end(process)
 
 
 def _serve() -> None:
@@ -328,6 +324,8 @@ def _serve() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             matplotlib.rcParams.update(pickle.load(requests))
+    except EOFError:  # started early and never used: the command ended, or drew its figures alone
+        return
     except Exception as exc:  # noqa: BLE001 - a style it cannot take: the caller draws everything itself
         answer(f"not ready: {exc!r}")
         return

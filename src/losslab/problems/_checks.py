@@ -680,7 +680,8 @@ def target_values_kind(target: str, kind: str | None, kinds: set[str], n_present
 
 def target_numbers_message(target: str, n_text: int, n_present: int, examples: str) -> str:
     return (f"target {target!r} holds numbers except for {n_text} of its {n_present} values ({examples}); correct "
-            "those values or drop those rows (if the values are class labels, pass kind='multiclass')")
+            "those values or drop those rows (if the values are class labels, pass kind='multiclass', --kind multiclass "
+            "on the command line)")
 
 
 def refuse_nested_target(kinds: set[str], target: str) -> None:
@@ -767,7 +768,7 @@ def encoded_target(y: pd.Series, target: str, kind: str | None) -> tuple[Kind, n
             example = _label(y.iloc[0])
             raise TargetError(
                 f"target {target!r} holds labels such as {example!r}, not numbers, so it cannot be a regression "
-                "target; use kind='multiclass' or 'binary', or leave kind unset"
+                "target; use kind='multiclass' or 'binary' (--kind on the command line), or leave the kind unset"
             )
         return "regression", y.to_numpy(dtype=np.float64), ()
     if isinstance(y.dtype, pd.CategoricalDtype):
@@ -779,7 +780,7 @@ def encoded_target(y: pd.Series, target: str, kind: str | None) -> tuple[Kind, n
         shown = ", ".join(repr(_label(v)) for v in labels[:5]) + (", ..." if len(labels) > 5 else "")
         raise TargetError(
             f"kind='binary' needs exactly two classes but target {target!r} has {len(labels)} ({shown}); "
-            "use kind='multiclass'"
+            "use kind='multiclass' (--kind multiclass on the command line)"
         )
     if len(labels) > MAX_INTEGER_CLASSES and len(labels) > len(y) / 2:
         raise TargetError(too_many_classes_message(target, len(labels), len(y), numeric))
@@ -790,7 +791,7 @@ def encoded_target(y: pd.Series, target: str, kind: str | None) -> tuple[Kind, n
 
 def too_many_classes_message(target: str, n_labels: int | str, n_rows: int, numeric: bool) -> str:
     return (f"target {target!r} has {n_labels} different values in {n_rows} rows, too many to be classes; "
-            + ("use kind='regression'" if numeric else "it looks like an ID or free text; choose another target"))
+            + ("use kind='regression' (--kind regression on the command line)" if numeric else "it looks like an ID or free text; choose another target"))
 
 
 def _label(value: object) -> str:
