@@ -332,6 +332,20 @@ losslab.cli.main()
 """
 
 
+def test_the_entry_point_exits_alike_with_its_output_closed_or_profiled(tmp_path: Path) -> None:
+    """Standard output closed (``>&-``): the same exit code, no traceback. Under a profiler, the
+    ordinary exit, after which the profiler writes its results."""
+    entry = "import sys; from losslab.cli import main; sys.argv[0] = 'losslab'; main()"
+    closed = subprocess.run(f"{sys.executable} -c \"{entry}\" --version >&-", shell=True, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert closed.returncode == 0 and "Traceback" not in closed.stderr, closed.stderr
+    script = tmp_path / "entry.py"
+    script.write_text(entry.replace("; ", "\n"))
+    profiled = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(tmp_path / "p.out"), str(script), "--version"],
+                              capture_output=True, text=True, timeout=120, check=False)
+    assert profiled.returncode == 0 and (tmp_path / "p.out").stat().st_size > 0, profiled.stderr
+
+
 @pytest.mark.parametrize("args, code", [(["losses", "--json"], 0), (["run", "blob", "--loss", "cce"], 2)])
 def test_the_entry_point_ends_as_the_interpreter_would(tmp_path: Path, args: list[str], code: int) -> None:
     """The entry point skips the interpreter's teardown, not what happens before it: its exit code,

@@ -356,6 +356,16 @@ def test_many_figures_drawn_beside_a_worker_process_are_the_ones_drawn_here(stud
     assert not list((tmp_path / "worker").glob(".*partial"))
 
 
+@pytest.fixture
+def early_workers_stopped():
+    """Whatever a test leaves of a worker started early (an assertion failed) is stopped."""
+    from losslab.figures import _early
+
+    yield
+    _early.stop()
+
+
+@pytest.mark.usefixtures("early_workers_stopped")
 def test_a_worker_started_early_is_the_one_that_draws(study, tmp_path: Path, monkeypatch) -> None:
     from losslab.figures import _early, _many
 
@@ -372,6 +382,7 @@ def test_a_worker_started_early_is_the_one_that_draws(study, tmp_path: Path, mon
     assert all(_many.drawn_from(job.path) for job in jobs)
 
 
+@pytest.mark.usefixtures("early_workers_stopped")
 @pytest.mark.parametrize("how", ["unclaimed", "few figures", "no free core"])
 def test_a_worker_started_early_and_not_needed_ends(study, tmp_path: Path, monkeypatch, how: str) -> None:
     """A command that fails before it draws stops its early worker; a drawing that does not
@@ -399,6 +410,22 @@ def test_a_worker_whose_command_ended_before_drawing_exits_quietly() -> None:
     done = subprocess.run([sys.executable, "-m", _early.WORKER_MODULE], input=b"", capture_output=True, timeout=120,
                           check=False)
     assert done.returncode == 0 and done.stderr == b"" and done.stdout == b""
+
+
+def test_a_worker_whose_command_ended_while_it_drew_exits_quietly(study, tmp_path: Path) -> None:
+    """Ctrl-C ends the command while the worker draws: its answer meets a closed pipe."""
+    import pickle
+    import subprocess
+
+    from losslab.figures import _early, _many
+
+    worker = subprocess.Popen([sys.executable, "-m", _early.WORKER_MODULE], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    worker.stdin.write(pickle.dumps(_many._style()) + pickle.dumps(_jobs(study, tmp_path)[1]))
+    worker.stdin.close()
+    worker.stdout.close()  # the command is gone before the figure is drawn
+    assert worker.wait(timeout=120) == 0 and worker.stderr.read() == b""
+    worker.stderr.close()
 
 
 def test_the_figures_package_starts_its_worker_before_importing_matplotlib() -> None:

@@ -460,7 +460,9 @@ def _extras(report: bool, mlflow: str | None, wide: bool) -> Extras:
 def _interrupted(_signum: int, _frame: object) -> None:
     """Ctrl-C: one line and exit code 130, at once. Chunks and files are written atomically, so
     stopping anywhere leaves the study resumable; a KeyboardInterrupt raised instead can be
-    swallowed inside JAX's callbacks and the command would go on."""
+    swallowed inside JAX's callbacks and the command would go on. A second Ctrl-C while this
+    prints is ignored (it would interrupt the printing itself, half-way through an import)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     err_console.print(_interrupted_line(), soft_wrap=True)
     for folder in list(getattr(sys.modules.get("losslab.problems._on_disk"), "PREPARING", ())):
         shutil.rmtree(folder, ignore_errors=True)  # a table half prepared: nothing of it is kept
@@ -501,19 +503,30 @@ def _exit_without_teardown(code: int) -> None:
     after the command's output was complete, memory the system takes back at once anyway. What
     matters at exit still happens, in the interpreter's order: threads still working are waited for
     (the compile threads, a library's), then the exit handlers run (MLflow's, Ray's, temporary
-    folders'), then standard output and error are flushed. Where any of that fails (a closed
-    pipe), or an interpreter lacks the thread shutdown, the ordinary exit takes over."""
+    folders'), then standard output and error are flushed. The ordinary exit takes over where a
+    profiler, tracer or coverage tool watches the process (it writes its results after this
+    returns), where a flush fails (a closed pipe), and where the interpreter lacks the thread
+    shutdown."""
     import atexit
     import threading
 
     shutdown = getattr(threading, "_shutdown", None)  # what the interpreter calls first when it exits
-    if shutdown is None:
+    if shutdown is None or _watched():
         return
     shutdown()
     atexit._run_exitfuncs()
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None where the stream was closed before Python started
+                stream.flush()
     except (OSError, ValueError):
         return
     os._exit(code)
+
+
+def _watched() -> bool:
+    """Whether a profiler, tracer, debugger or coverage tool is attached to this process."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return True
+    monitoring = getattr(sys, "monitoring", None)  # Python 3.12+: cProfile and coverage may use it instead
+    return monitoring is not None and any(monitoring.get_tool(tool) is not None for tool in range(6))

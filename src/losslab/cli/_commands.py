@@ -589,7 +589,7 @@ def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options
         training = (("--repeats", repeats), ("--epochs", options.epochs), ("--batch-size", options.batch_size),
                     ("--shuffle", options.shuffle), ("--report", extras.report), ("--mlflow", extras.mlflow),
                     ("--split", options.split), ("--metric", metric))
-        given = [flag for flag, value in training if value not in (None, False)]
+        given = [flag for flag, value in training if value is not None and value is not False]
         if given:
             one = len(given) == 1
             raise LosslabError(f"{' and '.join(given)} {'is' if one else 'are'} only used with --verify, which trains; "

@@ -37,12 +37,14 @@ def can_start() -> bool:
 
 def launch() -> subprocess.Popen | None:
     """A new worker process, importing this very losslab, talking over its standard input and
-    output; None when it cannot be started."""
+    output; None when it cannot be started. It has a process group of its own, so that Ctrl-C in
+    the terminal interrupts the command only: the worker ends when its input does, quietly,
+    instead of printing a KeyboardInterrupt of its own after the command's last line."""
     package_root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
     try:
         return subprocess.Popen([sys.executable, "-m", WORKER_MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                env=env)
+                                env=env, process_group=0)
     except OSError:
         return None
 

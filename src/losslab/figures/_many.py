@@ -359,4 +359,7 @@ def _travelling(category: type[Warning]) -> type[Warning]:
 
 
 if __name__ == "__main__":
-    _serve()
+    try:
+        _serve()
+    except BrokenPipeError:  # the command ended (Ctrl-C) while this drew its figure: no one to answer
+        os._exit(0)  # quietly, without flushing the answer into the closed pipe again at exit
