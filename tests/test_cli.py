@@ -398,6 +398,8 @@ USAGE_ERRORS = [
     (("run", "blobs"), "error: missing option '--loss'", RUN_HELP),
     (("compare", "blobs", "--loss", "cce", "--loss", "kld", "--repeats", "2.5"), "error: invalid value for '--repeats'",
      "; run 'losslab compare --help' to see its options"),
+    (("run", "blobs", "--loss", "cce", "--repeats", "3"), "error: no such option: --repeats",
+     "; run trains one seed (--seed N); compare trains --repeats seeds of each loss"),
 ]
 
 

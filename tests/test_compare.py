@@ -320,7 +320,7 @@ def test_the_verify_sentence_names_an_alternative_that_collapsed_and_how_sure_pl
     comparison = compare(study)
     choice, sentence = _choose("a", study.losses, comparison, comparison, "test")
     assert choice == "a"
-    assert sentence.startswith("Use a: the recommended loss; no alternative did better on the test rows, and on the "
+    assert sentence.startswith("Use a: the recommended loss; no alternative did significantly better on the test rows, and on the "
                                "test rows the data cannot separate it from b; c collapsed on most runs (8 seeds on one "
                                "split; not sure: the test rows do not decide every comparison).")
     assert "undecided" not in sentence and sentence.count(". ") == 0
@@ -375,3 +375,20 @@ def test_a_widened_interval_stays_within_what_the_metric_can_be() -> None:
     assert _widened((0.019, 0.3), errors.mean(), errors, 0.25, "mse")[0] == 0.0  # an MSE is never negative
     assert _widened((-0.5, 0.9), 0.2, np.array([0.2, -0.1]), 0.25, "r2")[0] < -0.5  # R² can be
     assert all(math.isnan(v) for v in _widened((math.nan, math.nan), math.nan, np.array([]), 0.25, "mse"))
+
+
+@pytest.mark.parametrize(("n", "expected"), [
+    (3, "inconclusive: 3 paired splits are too few to tell whether more splits would decide; run at least 5"),
+    (8, "inconclusive: more splits would hardly help (they reuse the same rows, so the corrected test's error "
+        "stops shrinking); more data would"),
+])
+def test_more_splits_are_said_not_to_help_only_from_enough_splits(n: int, expected: str) -> None:
+    """Resampled splits share rows, so the corrected test's error has a floor; whether a pair's
+    difference lies below it is judged from the splits' mean and spread, too unsure from 3."""
+    a = 0.8 + 0.02 * np.sin(np.arange(n))
+    b = a + np.resize([0.02, -0.019], n)  # a mean difference far below the spread
+    fixed = make_study({"a": a, "b": b}, name="iris")
+    resampled = dataclasses.replace(fixed, plan=dataclasses.replace(fixed.plan, split=SplitDesign("resample", test_size=0.3)))
+    result = compare(resampled)
+    assert pd.isna(result.pairs["repeats_needed"].item())
+    assert verdict(result, "a", "b") == expected

@@ -528,6 +528,11 @@ def test_own_data_defaults_scale_epochs_with_rows():
     assert own_data_settings(500).hidden == (50,)
     problem = Problem.from_frame(_frame(), "price")
     assert default_settings(problem) == own_data_settings(problem.n_train)
+    assert own_data_settings(500, batch_size=128).epochs == 100  # 4 batches of 128, not 16 of 32
+    assert own_data_settings(500, batch_size=128).batch_size == 128
+    assert default_settings(problem, 128) == own_data_settings(problem.n_train, 128)
+    with pytest.raises(SettingsError, match="batch_size must be a positive integer"):
+        own_data_settings(500, batch_size=0)
 
 
 # ---------------------------------------------------------------------------- named problems

@@ -359,6 +359,17 @@ def test_recommend_verify_on_the_command_line(tmp_path) -> None:
     assert f"figures and tables in {tmp_path}/ ({len(payload['files'])} files)" in shown.output
 
 
+def test_a_batch_size_on_the_command_line_keeps_about_400_updates(tmp_path) -> None:
+    result = runner.invoke(app, ["run", "iris", "--loss", "cce", "--batch-size", "64",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (study,) = (tmp_path / "studies").iterdir()
+    study = load_study(study)
+    n_train = study.plan.problem.n_train
+    assert study.plan.settings.batch_size == 64
+    assert study.plan.settings.epochs == own_data_settings(n_train, 64).epochs != own_data_settings(n_train).epochs
+
+
 def test_a_user_loss_that_exits_while_it_runs_is_an_error_not_a_success(tmp_path, restore_registry) -> None:
     path = tmp_path / "exits.py"
     path.write_text("import sys\n\ndef quits(y_true, y_pred):\n    sys.exit(0)\n")

@@ -28,7 +28,9 @@ loss in the study's order, differences are A - B):
 4. Otherwise ``inconclusive``, with the reason: a difference within one test row, too few
    splits, or the number of seeds (splits) that :func:`~losslab.analysis.splits_needed` says
    would decide, or that more splits would hardly help (the corrected test's error of the mean
-   stops shrinking as splits reuse the same rows) and more data would. On a fixed split, when the
+   stops shrinking as splits reuse the same rows) and more data would; that last is said only
+   from at least 5 splits, since the power analysis plugs in their mean and spread (from 2 splits
+   it said so of a pair that 10 splits decided). On a fixed split, when the
    Holm-adjusted Wilcoxon p-value is below ``alpha`` the verdict says so and names the loss the
    median difference favours.
 
@@ -390,7 +392,10 @@ def _inconclusive(row, context: _Context, significant: bool) -> str:
         return (f"inconclusive: {row.n_pairs} paired seeds are too few for a verdict "
                 f"(at least {MIN_PAIRS_FOR_BETTER} are needed)")
     if pd.isna(row.repeats_needed):
-        if context.resampled:
+        if context.resampled and row.n_pairs < MIN_PAIRS_FOR_BETTER:
+            verdict = (f"inconclusive: {row.n_pairs} paired splits are too few to tell whether more splits would "
+                       f"decide; run at least {MIN_PAIRS_FOR_BETTER}")
+        elif context.resampled:
             verdict = ("inconclusive: more splits would hardly help (they reuse the same rows, so the corrected "
                        "test's error stops shrinking); more data would")
         else:

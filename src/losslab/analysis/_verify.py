@@ -55,9 +55,9 @@ def verify(
     (corrected test, Holm-adjusted); a loss that collapsed or diverged on most runs, or does worse
     than the mean/majority baseline, is never chosen. :attr:`Verification.sentence` says in one
     sentence which loss to use, the evidence and how sure, e.g. "Use poisson: the recommended
-    loss; no alternative did better on the validation rows, and on the test rows the data cannot
-    separate it from mean_squared_error (10 splits; not sure: the test rows do not decide every
-    comparison)."
+    loss; no alternative did significantly better on the validation rows, and on the test rows the
+    data cannot separate it from mean_squared_error (10 splits; not sure: the test rows do not
+    decide every comparison)."
     """
     advice = recommend(problem)
     specs, skipped = usable_losses(problem, [advice.loss, *(loss for loss, _ in advice.alternatives)])
@@ -80,7 +80,7 @@ def _choose(recommended: str, losses: tuple[str, ...], selection: Comparison, re
     A loss that collapsed or diverged on most runs, or did worse than the mean/majority baseline
     on the ``chosen_on`` rows, is never chosen, and the sentence says what became of it."""
     summary = selection.summary.set_index("loss")
-    left_out = {loss: _failure(summary.loc[loss], loss in selection.below_baseline) for loss in losses}
+    left_out = {loss: _failure(summary.loc[loss], loss in selection.below_baseline, chosen_on) for loss in losses}
     candidates = [loss for loss in losses if not left_out[loss]]
     if not candidates:
         return "", (f"No loss to use: every candidate collapsed, diverged or did worse than the baseline on the "
@@ -91,7 +91,7 @@ def _choose(recommended: str, losses: tuple[str, ...], selection: Comparison, re
         beaters = [loss for loss in candidates if _winner(selection, recommended, loss) == loss]
         choice = best(beaters) if beaters else recommended
         evidence = (f"it did better than the recommended {recommended} on the {chosen_on} rows" if beaters
-                    else f"the recommended loss; no alternative did better on the {chosen_on} rows")
+                    else f"the recommended loss; no alternative did significantly better on the {chosen_on} rows")
     else:
         choice = best(candidates)
         evidence = (f"the recommended {recommended} {left_out[recommended]}, and {choice} scored best of the rest "
@@ -109,13 +109,13 @@ def _choose(recommended: str, losses: tuple[str, ...], selection: Comparison, re
     return choice, f"Use {choice}: {body} ({count}; {_sureness(outcomes)})."
 
 
-def _failure(row, below_baseline: bool) -> str:
+def _failure(row, below_baseline: bool, chosen_on: str) -> str:
     """What kept a loss from being a candidate, in a few words (``""``: nothing did)."""
     lost = int(row["n_runs"]) - int(row["n"])
     if row["n"] == 0 or 2 * lost > row["n_runs"]:  # most runs collapsed or diverged
         what = "diverged" if row["n_diverged"] > row["n_collapsed"] else "collapsed"
         return what if row["n"] == 0 else f"{what} on most runs"
-    return "did worse than the baseline" if below_baseline else ""
+    return f"did worse than the baseline on the {chosen_on} rows" if below_baseline else ""
 
 
 def _tested(outcomes: dict[str, list[str]]) -> str:

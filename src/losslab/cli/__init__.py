@@ -32,9 +32,14 @@ if TYPE_CHECKING:
     from losslab.cli._commands import Extras
 
 try:  # newer typer carries its own copy of click
-    from typer._click.exceptions import ClickException, UsageError
+    from typer._click.exceptions import ClickException, NoSuchOption, UsageError
 except ImportError:  # pragma: no cover - typer versions that depend on click itself
-    from click.exceptions import ClickException, UsageError
+    from click.exceptions import ClickException, NoSuchOption, UsageError
+
+#: Options users reach for on a command that has them elsewhere: the fix to say instead of
+#: click's spelling suggestions (``run --repeats`` had suggested --features and --report).
+_ELSEWHERE = dict.fromkeys((("run", "--repeats"), ("run", "-n")),
+                           "run trains one seed (--seed N); compare trains --repeats seeds of each loss")
 
 
 def _with_default_values(args: list[str]) -> list[str]:
@@ -97,6 +102,8 @@ class _Group(TyperGroup):
         what = " ".join(exc.format_message().split()).rstrip(".")
         what = what[:1].lower() + what[1:]
         ctx = exc.ctx
+        if isinstance(exc, NoSuchOption) and ctx is not None and (ctx.command.name, exc.option_name) in _ELSEWHERE:
+            return f"no such option: {exc.option_name}; {_ELSEWHERE[ctx.command.name, exc.option_name]}"
         if ctx is None:  # click raises some parser errors without a context: find the command in args
             command = next((a for a in args if a in self.commands), None)
             path = f"{self.name} {command}" if command else self.name

@@ -142,7 +142,7 @@ def _plan(source: Source, losses: Sequence[str], seeds: range, options: Settings
         if ":" not in name:
             get_loss(name)
     problem = source.load()
-    study_plan = plan(problem, losses, seeds, options.apply(default_settings(problem)), split=options.split)
+    study_plan = plan(problem, losses, seeds, options.apply(default_settings(problem, options.batch_size)), split=options.split)
     if source.split_seed is not None and study_plan.split.varies:
         raise LosslabError(f"--split-seed fixes one train/test split; with --split {study_plan.split.label()} every seed "
                            "draws its own, so leave --split-seed out or add --split fixed")
@@ -608,7 +608,7 @@ def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options
         seeds = seeds_for(repeats)
         out = ensure_out_dir(out)
         with _progress(f"verifying on {problem.name}", not as_json) as update:
-            verification = verify(problem, seeds, options.apply(default_settings(problem)), progress=update,
+            verification = verify(problem, seeds, options.apply(default_settings(problem, options.batch_size)), progress=update,
                                   store=out / STUDIES, split=options.split, metric=metric)
         payload["skipped"] = verification.skipped
         with _exporting(out):

@@ -22,29 +22,34 @@ TUTORIAL_SETTINGS = MappingProxyType({
 OWN_DATA_UPDATES = 400
 
 
-def own_data_settings(n_train: int) -> Settings:
+def own_data_settings(n_train: int, batch_size: int | None = None) -> Settings:
     """Default settings for a problem built from data: 50 hidden units, and epochs for ~400 updates.
 
-    ``epochs = 400 / ceil(n_train / 32)``, rounded to tens and kept within 20..500, so small tables
-    train longer and large ones do not take hours. The tutorial's 1,600 updates (100 epochs of 16
-    batches) suit its nearly noise-free generated data; on small real tables they overfit: on
-    diabetes the test MSE rises from epoch 10 and ends above that of predicting the mean (0.99 vs
-    0.79, standardised), while 400 updates give 0.68, and iris, wine, breast_cancer and digits
-    lose nothing (0.97, 0.99, 0.95, 0.97 test accuracy over 5 seeds).
+    ``epochs = 400 / ceil(n_train / batch_size)`` (batches of 32 unless ``batch_size`` is given),
+    rounded to tens and kept within 20..500, so small tables train longer and large ones do not
+    take hours. The tutorial's 1,600 updates (100 epochs of 16 batches) suit its nearly noise-free
+    generated data; on small real tables they overfit: on diabetes the test MSE rises from epoch 10
+    and ends above that of predicting the mean (0.99 vs 0.79, standardised), while 400 updates give
+    0.68, and iris, wine, breast_cancer and digits lose nothing (0.97, 0.99, 0.95, 0.97 test
+    accuracy over 5 seeds).
 
     >>> own_data_settings(500).epochs
     20
     >>> own_data_settings(150).epochs
     80
+    >>> own_data_settings(600, batch_size=256).epochs  # 3 batches an epoch, not 19
+    130
     """
-    batches = math.ceil(n_train / Settings().batch_size)
+    settings = Settings(hidden=(50,)).updated(batch_size=batch_size)  # checks the batch size first
+    batches = math.ceil(n_train / settings.batch_size)
     epochs = int(round(OWN_DATA_UPDATES / batches, -1))
-    return Settings(hidden=(50,), epochs=min(max(epochs, 20), 500))
+    return settings.updated(epochs=min(max(epochs, 20), 500))
 
 
-def default_settings(problem: Problem) -> Settings:
+def default_settings(problem: Problem, batch_size: int | None = None) -> Settings:
     """The tutorial's set-up for the tutorial's problems, :func:`own_data_settings` for data (and
-    for a problem marked ``tutorial`` that the tutorial does not have).
+    for a problem marked ``tutorial`` that the tutorial does not have), whose epochs give about 400
+    updates in batches of ``batch_size`` (the tutorial's problems keep the tutorial's epochs).
 
     >>> from losslab.problems import get_problem
     >>> default_settings(get_problem("circles")).epochs
@@ -52,4 +57,4 @@ def default_settings(problem: Problem) -> Settings:
     """
     if problem.tutorial and problem.name in TUTORIAL_SETTINGS:
         return TUTORIAL_SETTINGS[problem.name]
-    return own_data_settings(problem.n_train)
+    return own_data_settings(problem.n_train, batch_size)
