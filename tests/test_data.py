@@ -289,8 +289,10 @@ def test_unknown_kind_and_wrong_kind():
     with pytest.raises(TargetError, match="holds labels such as .*cannot be a regression target"):
         Problem.from_frame(_frame(), "label", kind="regression")
     frame = _frame(60).assign(label=["a", "b", "c"] * 20)
-    with pytest.raises(TargetError, match="kind='binary' needs exactly two classes.*has 3"):
+    with pytest.raises(TargetError, match="kind='binary' needs exactly two classes.*has 3.*use kind='multiclass'"):
         Problem.from_frame(frame, "label", kind="binary")
+    with pytest.raises(TargetError, match=r"kind='binary' needs exactly two classes.*use kind='regression' \(--kind regression"):
+        Problem.from_frame(_frame(), "price", kind="binary")  # a price in every row: an amount
     with pytest.raises(TargetError, match="too many to be classes; use kind='regression'"):
         Problem.from_frame(_frame(), "price", kind="multiclass")
 

@@ -778,9 +778,11 @@ def encoded_target(y: pd.Series, target: str, kind: str | None) -> tuple[Kind, n
         labels = sorted(y.unique())
     if kind_used == "binary" and len(labels) != 2:
         shown = ", ".join(repr(_label(v)) for v in labels[:5]) + (", ..." if len(labels) > 5 else "")
+        amounts = numeric and len(labels) > MAX_INTEGER_CLASSES  # 800 different prices are not classes
+        fix = "regression" if amounts else "multiclass"
         raise TargetError(
             f"kind='binary' needs exactly two classes but target {target!r} has {len(labels)} ({shown}); "
-            "use kind='multiclass' (--kind multiclass on the command line)"
+            f"use kind='{fix}' (--kind {fix} on the command line)"
         )
     if len(labels) > MAX_INTEGER_CLASSES and len(labels) > len(y) / 2:
         raise TargetError(too_many_classes_message(target, len(labels), len(y), numeric))
