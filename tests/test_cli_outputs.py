@@ -35,6 +35,9 @@ def test_report_flag_and_report_command_write_self_contained_pages(tmp_path: Pat
     again = runner.invoke(app, ["report", str(tmp_path), "--out", str(tmp_path / "again.html")])
     assert again.exit_code == 0, again.output
     assert "identical on every paired seed" in (tmp_path / "again.html").read_text()
+    for command in ("report", "show", "predict"):
+        missing = runner.invoke(app, [command, str(tmp_path / "nowhere"), *(["--data", "x.csv"] if command == "predict" else [])])
+        assert missing.exit_code == 2 and missing.stderr.startswith(f"error: no such folder '{tmp_path / 'nowhere'}'")
 
 
 def test_mlflow_flag_logs_the_study(tmp_path: Path, monkeypatch) -> None:

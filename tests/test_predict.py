@@ -109,7 +109,8 @@ def test_predict_on_the_command_line(tmp_path) -> None:
 def test_unseen_categories_are_warned_about_and_hinge_scores_are_not_called_probabilities(tmp_path) -> None:
     frame = IRIS.assign(big=(IRIS["species"] == "virginica").astype(int)).drop(columns="species")
     problem = losslab.Problem.from_frame(frame, "big")
-    stored = run_stored(losslab.plan(problem, ["hinge"], settings=Settings(epochs=5)), tmp_path, "h", save_models=True)
+    study_plan = losslab.plan(problem, ["hinge"], seeds=[1], settings=Settings(epochs=20))  # seed 0 collapses
+    stored = run_stored(study_plan, tmp_path, "h", save_models=True)
     with pytest.warns(UserWarning, match="column 'colour' has values not seen in training \\(green\\)"):
         table = predict(stored.path, frame.assign(colour="green"))
     assert list(table.columns) == ["big", "prediction", "score_1"]  # the target, given, is carried over
@@ -167,7 +168,7 @@ def test_new_columns_are_carried_and_rows_with_missing_values_predict_nothing(tm
 def test_a_regression_prediction_keeps_its_precision_and_a_named_index_is_carried(tmp_path) -> None:
     frame = DIABETES.assign(target=DIABETES["target"] + 1e8)  # a large level, a small spread
     problem = losslab.Problem.from_frame(frame, "target")
-    stored = run_stored(losslab.plan(problem, ["mse"], settings=Settings(epochs=3)), tmp_path, "d", save_models=True)
+    stored = run_stored(losslab.plan(problem, ["mse"], settings=Settings(epochs=30)), tmp_path, "d", save_models=True)
     new = frame.drop(columns="target").assign(prediction=1, input_prediction=2).rename_axis("patient")
     table = predict(stored.path, new)
     assert table["prediction"].dtype == np.float64 and (table["prediction"] % 8 != 0).any()  # not float32 after the level
@@ -201,3 +202,23 @@ def test_a_sweep_keeps_its_models_for_predict(tmp_path) -> None:
     study = sorted((tmp_path / "out" / "studies").iterdir())[0]
     table = predict(study, IRIS, loss="scce")
     assert len(table) == len(IRIS) and table.attrs["seeds"] == (0, 1)
+
+
+def test_collapsed_runs_do_not_predict_unless_their_seed_is_asked_for(tmp_path) -> None:
+    problem = losslab.Problem.from_frame(IRIS, "species")
+    stored = run_stored(losslab.plan(problem, ["cce"], seeds=range(3), settings=Settings(epochs=20)), tmp_path, "iris",
+                        save_models=True)
+    runs_file = stored.path / "runs.parquet"
+    runs = pd.read_parquet(runs_file)
+    runs.loc[runs["seed"] == 1, ["collapsed", "collapse_reason"]] = (True, "no better than chance")
+    runs.to_parquet(runs_file)  # as if seed 1 had learned nothing
+    table = predict(stored.path, IRIS)
+    assert table.attrs["seeds"] == (0, 2)
+    by_seed = {s: predict(stored.path, IRIS, seed=s)["probability_setosa"].to_numpy() for s in (0, 2)}
+    np.testing.assert_allclose(table["probability_setosa"], (by_seed[0] + by_seed[2]) / 2, rtol=1e-5)
+    with pytest.warns(UserWarning, match=r"the run of categorical_crossentropy with seed 1 collapsed \(no better than"):
+        assert predict(stored.path, IRIS, seed=1).attrs["seeds"] == (1,)
+    runs.loc[:, ["collapsed", "collapse_reason"]] = (True, "no better than chance")
+    runs.to_parquet(runs_file)
+    with pytest.raises(LosslabError, match="every run of categorical_crossentropy collapsed .*choose another loss"):
+        predict(stored.path, IRIS)

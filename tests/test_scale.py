@@ -194,6 +194,8 @@ def test_sweep_tables_say_which_loss_wins_where_and_choose_on_validation() -> No
     for row in best.itertuples():  # the best setting has the highest validation accuracy of that loss
         mine = summary[summary["loss"] == row.loss]
         assert row.selection_mean == mine["selection_mean"].max()
+        chosen = mine.loc[mine["selection_mean"].idxmax()]
+        assert (row.n, row.n_runs, row.n_collapsed) == (chosen["n"], chosen["n_runs"], chosen["n_collapsed"])  # runs counted
     assert (summary["selection_mean"] != summary["test_mean"]).any()  # validation, not test
     assert set(result.wins()["winner"]) <= {"binary_crossentropy", "hinge", "equivalent", "undecided", "mixed"}
     assert len(result.verdicts()) == 2

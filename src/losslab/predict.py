@@ -28,7 +28,8 @@ def predict(path: str | Path, data: pd.DataFrame | str | Path, *, loss: str | No
     """Predictions of the study in ``path`` (trained with ``save_models``) for the rows of ``data``.
 
     ``loss`` defaults to the study's first loss, ``seed`` to every seed (the mean over the runs
-    that did not diverge). Returns one
+    that neither diverged nor collapsed; a seed chosen whose run collapsed predicts, with a
+    warning). Returns one
     row per input row: ``prediction`` (the class label, or the value in the target's units) and,
     for a classifier, ``probability_<class>`` for every class (a hinge loss's tanh output is a
     margin score, not a probability: ``score_<class 1>``, whose sign is the class). The table's
@@ -45,14 +46,31 @@ def predict(path: str | Path, data: pd.DataFrame | str | Path, *, loss: str | No
     spec = _chosen_loss(plan, loss)
     seeds = plan.seeds if seed is None else _chosen_seed(plan, seed)
     runs = study.runs[(study.runs["loss"] == spec.name) & study.runs["seed"].isin(seeds)]
-    seeds = tuple(int(s) for s in runs.loc[~runs["diverged"].astype(bool), "seed"])  # a diverged model predicts NaN
-    if not seeds:
+    runs = runs[~runs["diverged"].astype(bool)]  # a diverged model predicts NaN
+    if runs.empty:
         raise LosslabError(f"every chosen run of {spec.name} diverged; its models cannot predict")
+    seeds = tuple(int(s) for s in _trusted(runs, spec, seed)["seed"])
     frame = load_table(data) if isinstance(data, str | Path) else data
     X = prepare_rows(plan.problem, frame)
     table = _beside(frame, plan.problem, _as_table(plan, spec, _mean_outputs(plan, spec, path, seeds, X)))
     table.attrs.update(loss=spec.name, seeds=seeds)
     return table
+
+
+def _trusted(runs: pd.DataFrame, spec: LossSpec, seed: int | None) -> pd.DataFrame:
+    """The runs whose models predict: those that did not collapse (a model no better than a
+    constant on its training rows is no result); the one ``seed`` asked for even so, with a warning."""
+    collapsed = runs["collapsed"].astype(bool)
+    if seed is not None:
+        if collapsed.any():
+            warnings.warn(f"the run of {spec.name} with seed {seed} collapsed ({runs['collapse_reason'].iloc[0]}); its "
+                          "predictions are no better than a constant's", stacklevel=3)
+        return runs
+    if collapsed.all():
+        raise LosslabError(f"every run of {spec.name} collapsed ({runs['collapse_reason'].iloc[0]}); its models predict "
+                           "no better than a constant: choose another loss (--loss), or one seed (--seed N) to use it "
+                           "anyway")
+    return runs[~collapsed]
 
 
 def _beside(frame: pd.DataFrame, problem: Problem, table: pd.DataFrame) -> pd.DataFrame:

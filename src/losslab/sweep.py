@@ -75,14 +75,17 @@ class Sweep:
 
     def best(self) -> pd.DataFrame:
         """Per loss, the setting with the best mean score on the selection split (validation when
-        the study holds one out), and its test score: chosen on one split, reported on another."""
+        the study holds one out), its test score (chosen on one split, reported on another), and
+        how many of its runs the scores count (``n`` of ``n_runs``: the others diverged or collapsed)."""
+        columns = ["loss", *self.axes, "selection_mean", "test_mean", "test_sd", "n", "n_runs", "n_diverged",
+                   "n_collapsed"]
         summary = self.summary().dropna(subset=["selection_mean"])
         if summary.empty:
-            return pd.DataFrame(columns=["loss", *self.axes, "selection_mean", "test_mean", "test_sd"])
+            return pd.DataFrame(columns=columns)
         sign = -1 if self.higher_is_better else 1
         ordered = summary.assign(key=sign * summary["selection_mean"]).sort_values("key", kind="stable")
         best = ordered.groupby("loss", sort=False).head(1)
-        return best[["loss", *self.axes, "selection_mean", "test_mean", "test_sd"]].reset_index(drop=True)
+        return best[columns].reset_index(drop=True)
 
     def wins(self) -> pd.DataFrame:
         """Per setting, which loss wins: the loss called better than every other loss at that

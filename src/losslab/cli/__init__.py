@@ -272,7 +272,8 @@ def replicate(
     """
     from losslab.figures import _early
 
-    _early.start()  # its 14 figures' worker imports matplotlib on the core this command's own imports leave free
+    if not (out / "replicate.csv").exists():  # a first replication into --out draws all 14 figures; a repeated one
+        _early.start()  # maybe none. The worker imports matplotlib on the core this command's imports leave free
     try:
         from losslab.cli import _commands
 

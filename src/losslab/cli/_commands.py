@@ -556,6 +556,8 @@ def predict_file(path: Path, data: Path, loss: str | None, seed: int | None, out
 
 def _study_directories(path: Path) -> list[Path]:
     """The study directories at ``path``: itself, or those in it or in its studies folder."""
+    if not path.exists():
+        raise LosslabError(f"no such folder {str(path)!r}; give a command's --out folder or a study directory in it")
     if (path / "manifest.json").exists():
         return [path]
     folder = path / STUDIES if (path / STUDIES).is_dir() else path

@@ -96,9 +96,9 @@ def _print(result: Sweep) -> None:
     validation = result.studies[0].plan.selection_split == "validation"
     chosen_on = f"validation {result.metric}" if validation else f"test {result.metric} (no validation split)"
     console.print(table(f"Best setting per loss (chosen on the {chosen_on}, reported on test)",
-                        ["loss", *result.axes, "chosen on", "test"],
+                        ["loss", *result.axes, "chosen on", "test", "runs"],
                         [[r["loss"], *(str(r[a]) for a in result.axes), fmt(r["selection_mean"]),
-                          mean_sd(r["test_mean"], r["test_sd"])] for r in best.to_dict(orient="records")]))
+                          mean_sd(r["test_mean"], r["test_sd"]), _runs_cell(r)] for r in best.to_dict(orient="records")]))
     console.print("[bold]Verdicts that decide something[/bold]")
     decided = result.verdicts()
     decided = decided[~decided["verdict"].str.startswith("inconclusive")]
