@@ -14,7 +14,8 @@ SOURCE = Path(losslab.__file__).parent
 
 #: Every module's stage; a module may import its own stage and earlier ones only.
 STAGES: list[tuple[str, ...]] = [
-    ("losslab._version", "losslab.errors", "losslab._names", "losslab._plain", "losslab._arrays", "losslab._files", "losslab._machine"),
+    ("losslab._version", "losslab.errors", "losslab._names", "losslab._plain", "losslab._arrays", "losslab._files", "losslab._machine",
+     "losslab._lazy"),
     ("losslab.losses", "losslab.metrics", "losslab.scores", "losslab.reference"),
     ("losslab.problems",),
     ("losslab.registry",),

@@ -12,11 +12,11 @@ reproduced case by case.
 
 from __future__ import annotations
 
-import importlib
 import importlib.machinery
 import sys
 import types
 
+from losslab._lazy import lazy_names
 from losslab._version import __version__
 from losslab.errors import (
     DataError,
@@ -49,17 +49,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """``losslab.train`` and the other public names, imported on first use."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_names(globals(), _LAZY)  # losslab.train and the other public names, on first use
 
 
 class _Package(types.ModuleType):

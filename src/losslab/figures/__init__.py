@@ -7,8 +7,9 @@ start the figure worker (:mod:`losslab.figures._early`) before it imports matplo
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from losslab._lazy import lazy_names
 
 if TYPE_CHECKING:
     from losslab.figures._compare import plot_final_distribution, plot_mean_curves
@@ -21,16 +22,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
-
+__getattr__, __dir__ = lazy_names(globals(), _LAZY)
 
 __all__ = ["plot_dataset", "plot_final_distribution", "plot_learning_curves", "plot_mean_curves"]
