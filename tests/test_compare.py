@@ -378,7 +378,8 @@ def test_a_widened_interval_stays_within_what_the_metric_can_be() -> None:
 
 
 @pytest.mark.parametrize(("n", "expected"), [
-    (3, "inconclusive: 3 paired splits are too few to tell whether more splits would decide; run at least 5"),
+    (3, "inconclusive: 3 paired splits are too few to tell whether more splits would decide (at least 5 paired "
+        "splits are needed)"),
     (8, "inconclusive: more splits would hardly help (they reuse the same rows, so the corrected test's error "
         "stops shrinking); more data would"),
 ])

@@ -213,12 +213,13 @@ def test_collapsed_runs_do_not_predict_unless_their_seed_is_asked_for(tmp_path) 
     runs.loc[runs["seed"] == 1, ["collapsed", "collapse_reason"]] = (True, "no better than chance")
     runs.to_parquet(runs_file)  # as if seed 1 had learned nothing
     table = predict(stored.path, IRIS)
-    assert table.attrs["seeds"] == (0, 2)
+    assert table.attrs["seeds"] == (0, 2) and table.attrs["left_out"] == (1,)
     by_seed = {s: predict(stored.path, IRIS, seed=s)["probability_setosa"].to_numpy() for s in (0, 2)}
     np.testing.assert_allclose(table["probability_setosa"], (by_seed[0] + by_seed[2]) / 2, rtol=1e-5)
     with pytest.warns(UserWarning, match=r"the run of categorical_crossentropy with seed 1 collapsed \(no better than"):
         assert predict(stored.path, IRIS, seed=1).attrs["seeds"] == (1,)
     runs.loc[:, ["collapsed", "collapse_reason"]] = (True, "no better than chance")
     runs.to_parquet(runs_file)
-    with pytest.raises(LosslabError, match="every run of categorical_crossentropy collapsed .*choose another loss"):
+    with pytest.raises(LosslabError, match=r"every run of categorical_crossentropy that did not diverge collapsed .*"
+                                           r"choose another loss \(--loss\), or one seed \(--seed N, N one of 0, 1, 2\)"):
         predict(stored.path, IRIS)

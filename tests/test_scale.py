@@ -313,3 +313,16 @@ def test_a_sweep_says_where_a_simple_model_beats_every_loss_and_in_which_units(t
     text = " ".join(result.output.split())
     assert "note: The poisson_glm baseline scores better than every loss at 2 of 2 settings" in text
     assert "MSE on target divided by its sd (79.08); times 6253 gives the MSE in the units of target." in text
+
+
+def test_a_batch_size_axis_trains_each_batch_size_for_its_own_default_epochs() -> None:
+    """As ``compare --batch-size`` does: about 400 updates at every batch size of own data, unless
+    the epochs were chosen (given settings, or ``--epochs``)."""
+    from losslab.planning import default_settings
+
+    iris = get_problem("iris")
+    result = sweep(iris, ["cce", "kld"], range(1), batch_size=[16, 128])
+    epochs = [study.plan.settings.epochs for study in result.studies]
+    assert epochs == [default_settings(iris, 16).epochs, default_settings(iris, 128).epochs] and epochs[0] < epochs[1]
+    kept = sweep(iris, ["cce", "kld"], range(1), Settings(epochs=3), batch_size=[16, 128])
+    assert [study.plan.settings.epochs for study in kept.studies] == [3, 3]

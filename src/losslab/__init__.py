@@ -16,7 +16,7 @@ import importlib.machinery
 import sys
 import types
 
-from losslab._lazy import lazy_names
+from losslab._lazy import lazy_names as _lazy_names
 from losslab._version import __version__
 from losslab.errors import (
     DataError,
@@ -49,7 +49,7 @@ _LAZY = {
 }
 
 
-__getattr__, __dir__ = lazy_names(globals(), _LAZY)  # losslab.train and the other public names, on first use
+__getattr__, __dir__ = _lazy_names(globals(), _LAZY)  # losslab.train and the other public names, on first use
 
 
 class _Package(types.ModuleType):

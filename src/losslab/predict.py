@@ -28,15 +28,14 @@ def predict(path: str | Path, data: pd.DataFrame | str | Path, *, loss: str | No
     """Predictions of the study in ``path`` (trained with ``save_models``) for the rows of ``data``.
 
     ``loss`` defaults to the study's first loss, ``seed`` to every seed (the mean over the runs
-    that neither diverged nor collapsed; a seed chosen whose run collapsed predicts, with a
-    warning). Returns one
-    row per input row: ``prediction`` (the class label, or the value in the target's units) and,
-    for a classifier, ``probability_<class>`` for every class (a hinge loss's tanh output is a
-    margin score, not a probability: ``score_<class 1>``, whose sign is the class). The table's
-    ``attrs`` name the loss and the seeds whose models predicted. The columns of ``data`` that are
-    not features (a row ID, the target, the columns left out in training or new to it, a named
-    index) come first, as given (one named like an output column as ``input_<name>``), so that
-    each prediction can be matched to its row.
+    that neither diverged nor collapsed; a chosen seed whose run collapsed predicts, with a
+    warning). Returns one row per input row: ``prediction`` (the class label, or the value in the
+    target's units) and, for a classifier, ``probability_<class>`` for every class (a hinge
+    loss's tanh output is a margin score, not a probability: ``score_<class 1>``, whose sign is
+    the class). The table's ``attrs`` name the loss, the seeds whose models predicted and those
+    ``left_out`` (collapsed). The columns of ``data`` that are not features (a row ID, the target,
+    the columns left out in training or new to it, a named index) come first, as given (one named
+    like an output column as ``input_<name>``), so that each prediction can be matched to its row.
     """
     path = Path(path)
     study = load(path)
@@ -50,10 +49,11 @@ def predict(path: str | Path, data: pd.DataFrame | str | Path, *, loss: str | No
     if runs.empty:
         raise LosslabError(f"every chosen run of {spec.name} diverged; its models cannot predict")
     seeds = tuple(int(s) for s in _trusted(runs, spec, seed)["seed"])
+    left_out = tuple(int(s) for s in runs["seed"] if s not in seeds)  # collapsed
     frame = load_table(data) if isinstance(data, str | Path) else data
     X = prepare_rows(plan.problem, frame)
     table = _beside(frame, plan.problem, _as_table(plan, spec, _mean_outputs(plan, spec, path, seeds, X)))
-    table.attrs.update(loss=spec.name, seeds=seeds)
+    table.attrs.update(loss=spec.name, seeds=seeds, left_out=left_out)
     return table
 
 
@@ -67,9 +67,10 @@ def _trusted(runs: pd.DataFrame, spec: LossSpec, seed: int | None) -> pd.DataFra
                           "predictions are no better than a constant's", stacklevel=3)
         return runs
     if collapsed.all():
-        raise LosslabError(f"every run of {spec.name} collapsed ({runs['collapse_reason'].iloc[0]}); its models predict "
-                           "no better than a constant: choose another loss (--loss), or one seed (--seed N) to use it "
-                           "anyway")
+        seeds = ", ".join(str(s) for s in runs["seed"])
+        raise LosslabError(f"every run of {spec.name} that did not diverge collapsed ({runs['collapse_reason'].iloc[0]}); "
+                           f"its models predict no better than a constant: choose another loss (--loss), or one seed "
+                           f"(--seed N, N one of {seeds}) to use it anyway")
     return runs[~collapsed]
 
 

@@ -131,10 +131,13 @@ def sweep(
     store: str | Path | None = None,
     backend: Backend = Backend(),
     save_models: bool = False,
+    keep_epochs: bool | None = None,
 ) -> Sweep:
     """Compare ``losses`` on paired ``seeds`` at every combination of the values given.
 
-    Each axis left out keeps ``settings``' value (default: :func:`default_settings`). The
+    Each axis left out keeps ``settings``' value (default: :func:`default_settings`). Each batch
+    size trains ``settings``' epochs when ``keep_epochs`` (by default, when ``settings`` is given),
+    else the default epochs for that batch size (on data, about 400 updates each). The
     learning rates and momenta train in the loss's one compiled program; each batch size and
     hidden-layer shape compiles its own. With a ``store`` directory every setting is kept there
     (``sweep_<problem>-<hash>``) and resumes, with ``save_models`` its trained parameters too (for
@@ -148,6 +151,9 @@ def sweep(
     """
     base = default_settings(problem) if settings is None else settings
     grid = _grid(base, learning_rate=learning_rate, momentum=momentum, batch_size=batch_size, hidden=hidden)
+    if not (settings is not None if keep_epochs is None else keep_epochs):
+        grid = [(values, setting.updated(epochs=default_settings(problem, setting.batch_size).epochs))
+                for values, setting in grid]
     seeds = tuple(seeds)
     plans = [(values, plan(problem, losses, seeds, setting, split=split)) for values, setting in grid]
     axes = tuple(axis for axis in AXES if len({str(values[axis]) for values, _ in grid}) > 1) or ("learning_rate",)

@@ -394,7 +394,7 @@ def _inconclusive(row, context: _Context, significant: bool) -> str:
     if pd.isna(row.repeats_needed):
         if context.resampled and row.n_pairs < MIN_PAIRS_FOR_BETTER:
             verdict = (f"inconclusive: {row.n_pairs} paired splits are too few to tell whether more splits would "
-                       f"decide; run at least {MIN_PAIRS_FOR_BETTER}")
+                       f"decide (at least {MIN_PAIRS_FOR_BETTER} paired splits are needed)")
         elif context.resampled:
             verdict = ("inconclusive: more splits would hardly help (they reuse the same rows, so the corrected "
                        "test's error stops shrinking); more data would")

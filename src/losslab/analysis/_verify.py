@@ -94,8 +94,8 @@ def _choose(recommended: str, losses: tuple[str, ...], selection: Comparison, re
                     else f"the recommended loss; no alternative did significantly better on the {chosen_on} rows")
     else:
         choice = best(candidates)
-        evidence = (f"the recommended {recommended} {left_out[recommended]}, and {choice} scored best of the rest "
-                    f"on the {chosen_on} rows")
+        why = left_out[recommended].removesuffix(f" on the {chosen_on} rows")  # said once, at the end
+        evidence = f"the recommended {recommended} {why}, and {choice} scored best of the rest on the {chosen_on} rows"
     outcomes: dict[str, list[str]] = {}
     for other in candidates:
         if other != choice:

@@ -547,11 +547,14 @@ def predict_file(path: Path, data: Path, loss: str | None, seed: int | None, out
     atomic_write(out, lambda p: table.to_parquet(p, index=False) if parquet else table.to_csv(p, index=False))
     if as_json:
         print_json({"study": directories[0], "loss": table.attrs["loss"], "seeds": list(table.attrs["seeds"]),
+                    "left_out": list(table.attrs["left_out"]),
                     "rows": len(table), "file": out, "predictions": table.head(20)})
         return
     models = _count(len(table.attrs["seeds"]), "model")
-    console.print(f"{_count(len(table), 'prediction')} written to {out}: the mean of {models} trained with {table.attrs['loss']}, "
-                  f"from {directories[0]}", soft_wrap=True)
+    left_out = table.attrs["left_out"]
+    collapsed = f" ({_count(len(left_out), 'collapsed run')} left out: seed {', '.join(map(str, left_out))})" if left_out else ""
+    console.print(f"{_count(len(table), 'prediction')} written to {out}: the mean of {models} trained with {table.attrs['loss']}"
+                  f"{collapsed}, from {directories[0]}", soft_wrap=True)
 
 
 def _study_directories(path: Path) -> list[Path]:

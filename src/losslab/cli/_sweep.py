@@ -33,7 +33,8 @@ def sweep_losses(source: Source, losses: list[str], repeats: int, grid: dict[str
     out = ensure_out_dir(out)
     with _progress(f"sweeping {len(losses)} losses on {problem.name}", not as_json) as update:
         result = sweep(problem, losses, seeds_for(repeats), settings, split=options.split, metric=metric,
-                       progress=update, store=out / STUDIES, backend=options.engine, save_models=save_models, **axes)
+                       progress=update, store=out / STUDIES, backend=options.engine, save_models=save_models,
+                       keep_epochs=options.epochs is not None, **axes)
     with _exporting(out):
         files = _save(result, out, f"sweep_{slug(problem.name)}")
     if as_json:

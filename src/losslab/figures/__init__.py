@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from losslab._lazy import lazy_names
+from losslab._lazy import lazy_names as _lazy_names
 
 if TYPE_CHECKING:
     from losslab.figures._compare import plot_final_distribution, plot_mean_curves
@@ -22,6 +22,6 @@ _LAZY = {
 }
 
 
-__getattr__, __dir__ = lazy_names(globals(), _LAZY)
+__getattr__, __dir__ = _lazy_names(globals(), _LAZY)
 
 __all__ = ["plot_dataset", "plot_final_distribution", "plot_learning_curves", "plot_mean_curves"]

@@ -778,17 +778,27 @@ def encoded_target(y: pd.Series, target: str, kind: str | None) -> tuple[Kind, n
         labels = sorted(y.unique())
     if kind_used == "binary" and len(labels) != 2:
         shown = ", ".join(repr(_label(v)) for v in labels[:5]) + (", ..." if len(labels) > 5 else "")
-        amounts = numeric and len(labels) > MAX_INTEGER_CLASSES  # 800 different prices are not classes
-        fix = "regression" if amounts else "multiclass"
         raise TargetError(
             f"kind='binary' needs exactly two classes but target {target!r} has {len(labels)} ({shown}); "
-            f"use kind='{fix}' (--kind {fix} on the command line)"
+            f"{_kind_to_use(y, target)}"
         )
     if len(labels) > MAX_INTEGER_CLASSES and len(labels) > len(y) / 2:
         raise TargetError(too_many_classes_message(target, len(labels), len(y), numeric))
     codes = {label: i for i, label in enumerate(labels)}
     indices = y.map(codes).to_numpy(dtype=np.int64)
     return kind_used, indices, tuple(_label(v) for v in labels)
+
+
+def _kind_to_use(y: pd.Series, target: str) -> str:
+    """The fix for a kind the target does not fit: the kind it reads as (800 different prices as a
+    quantity, three labels as classes), or both when its whole numbers could be either."""
+    try:
+        kind = _inferred_kind(y, f"target {target!r}")
+    except DataError:
+        return ("use kind='multiclass' if its values are labels or kind='regression' if they are amounts (--kind on "
+                "the command line)")
+    kind = "multiclass" if kind == "binary" else kind
+    return f"use kind='{kind}' (--kind {kind} on the command line)"
 
 
 def too_many_classes_message(target: str, n_labels: int | str, n_rows: int, numeric: bool) -> str:
