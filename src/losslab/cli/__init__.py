@@ -272,8 +272,8 @@ def replicate(
     """
     from losslab.figures import _early
 
-    if not (out / "replicate.csv").exists():  # a first replication into --out draws all 14 figures; a repeated one
-        _early.start()  # maybe none. The worker imports matplotlib on the core this command's imports leave free
+    if _first_replication(out):  # then it draws all 14 figures: their worker imports matplotlib on the core
+        _early.start()  # that this command's own imports leave free
     try:
         from losslab.cli import _commands
 
@@ -281,6 +281,15 @@ def replicate(
             _commands.replicate_all(repeats, epochs, out, json, _extras(report, mlflow, wide))
     finally:
         _early.stop()
+
+
+def _first_replication(out: Path) -> bool:
+    """Whether ``out`` holds no replication yet (one run again may draw no figure at all); False
+    where ``out`` cannot be read, which the command then reports."""
+    try:
+        return not (out / "replicate.csv").exists()
+    except OSError:
+        return False
 
 
 @app.command()
