@@ -128,8 +128,10 @@ class SettingsOptions:
         """Where the chunks train (``--backend``, ``--address``)."""
         return Backend(self.backend, self.address)
 
-    def apply(self, defaults: Settings) -> Settings:
-        return defaults.updated(
+    def settings_for(self, problem: Problem) -> Settings:
+        """``problem``'s default settings with these options applied; on data the default epochs
+        are those of ``--batch-size`` (about 400 updates in any batch size)."""
+        return default_settings(problem, self.batch_size).updated(
             epochs=self.epochs, learning_rate=self.lr, momentum=self.momentum, batch_size=self.batch_size,
             hidden=parse_hidden(self.hidden) if self.hidden is not None else None, optimizer=self.optimizer,
             activation=self.activation, shuffle=self.shuffle,
@@ -142,7 +144,7 @@ def _plan(source: Source, losses: Sequence[str], seeds: range, options: Settings
         if ":" not in name:
             get_loss(name)
     problem = source.load()
-    study_plan = plan(problem, losses, seeds, options.apply(default_settings(problem, options.batch_size)), split=options.split)
+    study_plan = plan(problem, losses, seeds, options.settings_for(problem), split=options.split)
     if source.split_seed is not None and study_plan.split.varies:
         raise LosslabError(f"--split-seed fixes one train/test split; with --split {study_plan.split.label()} every seed "
                            "draws its own, so leave --split-seed out or add --split fixed")
@@ -613,7 +615,7 @@ def recommend_loss(source: Source, verify_it: bool, repeats: int | None, options
         seeds = seeds_for(repeats)
         out = ensure_out_dir(out)
         with _progress(f"verifying on {problem.name}", not as_json) as update:
-            verification = verify(problem, seeds, options.apply(default_settings(problem, options.batch_size)), progress=update,
+            verification = verify(problem, seeds, options.settings_for(problem), progress=update,
                                   store=out / STUDIES, split=options.split, metric=metric)
         payload["skipped"] = verification.skipped
         with _exporting(out):

@@ -11,7 +11,6 @@ from losslab.cli._commands import (Source, SettingsOptions, _exporting, _print_t
 from losslab.cli._render import console, fmt, mean_sd, print_json, table
 from losslab.errors import LosslabError
 from losslab.figures._sweep import plot_sweep_wins
-from losslab.planning import default_settings
 
 from losslab.settings import seeds_for
 from losslab.store import STUDIES
@@ -29,7 +28,7 @@ def sweep_losses(source: Source, losses: list[str], repeats: int, grid: dict[str
     if not axes:
         raise LosslabError("give the values to sweep, e.g. --lr 0.001,0.01,0.1 (or --momentum, --batch-size, --hidden)")
     problem = source.load()
-    settings = options.apply(default_settings(problem))
+    settings = options.settings_for(problem)
     out = ensure_out_dir(out)
     with _progress(f"sweeping {len(losses)} losses on {problem.name}", not as_json) as update:
         result = sweep(problem, losses, seeds_for(repeats), settings, split=options.split, metric=metric,

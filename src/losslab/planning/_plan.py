@@ -296,10 +296,11 @@ def _shuffle(problem: Problem, specs: tuple[LossSpec, ...], seeds: tuple[int, ..
     all over such a file reads at the disk's random speed."""
     if settings.shuffle is not None:
         return settings
-    rows = problem.n_train + problem.n_test
-    features = rows * problem.n_features * 4
+    if problem.features_file is None:  # in memory: every row anew costs nothing more
+        return settings.updated(shuffle="rows")
+    features = (problem.n_train + problem.n_test) * problem.n_features * 4
     room = memory_budget() - estimate_bytes(_size(problem, specs, len(seeds), chunk), settings, model)
-    if problem.features_file is None or features <= room:
+    if features <= room:
         return settings.updated(shuffle="rows")
     warnings.warn(
         f"the features of {problem.name!r} ({features / 2**30:,.1f} GiB, kept on disk) are larger than the "
